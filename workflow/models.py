@@ -1,0 +1,264 @@
+"""Tables of the reply desk: operators, inbox, citizen messages, drafts, signatures, outbox,
+audit chain, reply prompts and private-reply tokens.
+
+States and roles are StrEnums with stable lowercase values; their Chinese labels live in
+handlers/texts.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from knowledge_base.sqltypes import dt_column, enum_column, json_column, utcnow
+
+
+class Role(StrEnum):
+    REVIEWER = "reviewer"  # 审核人
+    DEPUTY_HEAD = "deputy_head"  # 分管负责人
+    HEAD = "head"  # 主要负责人
+    ADMIN = "admin"  # curates the Q&A base and users; not a signer
+
+
+class Tier(StrEnum):
+    ORDINARY = "ordinary"
+    IMPORTANT = "important"
+    MAJOR = "major"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class DraftState(StrEnum):
+    PENDING = "pending"  # waiting for signatures
+    APPROVED = "approved"  # fully signed, in the outbox
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    UNDELIVERABLE = "undeliverable"
+
+
+class CardState(StrEnum):
+    QUEUED = "queued"  # waiting for room in the group (max_open_cards)
+    LIVE = "live"
+    CLOSED = "closed"
+
+
+class InboxStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the retry cap
+    UNDELIVERABLE = "undeliverable"  # Telegram said Forbidden / chat not found
+
+
+class ChatKind(StrEnum):
+    PRIVATE = "private"
+    DISCUSSION = "discussion"
+
+
+def _bigint(*, nullable: bool = True, index: bool = False) -> Any:
+    return Column(BigInteger, nullable=nullable, index=index)
+
+
+class Operator(SQLModel, table=True):
+    """A registered operator; the role decides which signature they can give."""
+
+    __tablename__ = "operator"
+
+    telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    name: str
+    role: Role = Field(sa_column=enum_column(Role))
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+
+
+class InboxUpdate(SQLModel, table=True):
+    """Every Telegram update, stored before its offset is confirmed (durability)."""
+
+    __tablename__ = "inbox_update"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    payload: dict[str, Any] = Field(sa_column=json_column(nullable=False))
+    received_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    status: InboxStatus = Field(
+        default=InboxStatus.PENDING, sa_column=enum_column(InboxStatus, index=True)
+    )
+    attempts: int = 0
+    error: str | None = None
+
+
+class CitizenMessage(SQLModel, table=True):
+    """A citizen's private message or public comment. `text` is the unmasked original and is
+    shown to admins only; everything else shows `text_redacted`."""
+
+    __tablename__ = "citizen_message"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    update_id: int | None = Field(default=None, sa_column=_bigint())
+    chat_id: int = Field(sa_column=_bigint(nullable=False, index=True))
+    chat_kind: ChatKind = Field(sa_column=enum_column(ChatKind))
+    message_id: int = Field(sa_column=_bigint(nullable=False))
+    user_id: int = Field(sa_column=_bigint(nullable=False, index=True))
+    user_name: str = ""
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    text_redacted: str = Field(sa_column=Column(Text, nullable=False))
+    has_photo: bool = False
+    photo_file_ids: list[str] = Field(default_factory=list, sa_column=json_column(nullable=False))
+    sent_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    received_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    label: str = "consultation"
+    label_confidence: float = 0.0
+    evidence: list[str] = Field(default_factory=list, sa_column=json_column(nullable=False))
+
+
+class Draft(SQLModel, table=True):
+    """A reply under sign-off. `version` is bumped on every change: transitions are
+    compare-and-swap on it, so two presses at once make exactly one transition."""
+
+    __tablename__ = "draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="citizen_message.id", index=True)
+    tier: Tier = Field(default=Tier.ORDINARY, sa_column=enum_column(Tier))
+    tier_reason: str = ""
+    visibility: Visibility = Field(default=Visibility.PUBLIC, sa_column=enum_column(Visibility))
+    state: DraftState = Field(
+        default=DraftState.PENDING, sa_column=enum_column(DraftState, index=True)
+    )
+    version: int = 1
+    matched_entry_id: str | None = None
+    matched_entry_version: int | None = None
+    score: float | None = None
+    probability: float | None = None
+    confident: bool = False
+    candidates: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=json_column(nullable=False)
+    )
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    drafter_id: int | None = Field(default=None, sa_column=_bigint())  # None = GovReply
+    edited_by: list[int] = Field(default_factory=list, sa_column=json_column(nullable=False))
+    compliance: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=json_column(nullable=False)
+    )
+    override_reason: str | None = None
+    override_by: int | None = Field(default=None, sa_column=_bigint())
+    reject_reason: str | None = None
+    notice: str | None = None  # last event worth showing on the card (e.g. signatures voided)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    decided_at: datetime | None = Field(default=None, sa_column=dt_column())
+    published_at: datetime | None = Field(default=None, sa_column=dt_column())
+    published_message_id: int | None = Field(default=None, sa_column=_bigint())
+    card_state: CardState = Field(
+        default=CardState.QUEUED, sa_column=enum_column(CardState, index=True)
+    )
+    card_chat_id: int | None = Field(default=None, sa_column=_bigint())
+    card_message_id: int | None = Field(default=None, sa_column=_bigint(index=True))
+    sla_due_at: datetime | None = Field(default=None, sa_column=dt_column(index=True))
+    sla_warned: bool = False
+    sla_escalated: bool = False
+
+
+class Signature(SQLModel, table=True):
+    """One sign-off on a draft. An edit after a signature voids it (RULES §1)."""
+
+    __tablename__ = "signature"
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    operator_id: int = Field(sa_column=_bigint(nullable=False))
+    operator_name: str
+    role: Role = Field(sa_column=enum_column(Role))
+    step: int  # 1 = 审核 (review), 2 = 审签 by deputy head / head
+    signed_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    void: bool = False
+
+
+class OutboxItem(SQLModel, table=True):
+    """Something to send to Telegram. The worker claims it, sends it, records the result."""
+
+    __tablename__ = "outbox_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)
+    draft_id: int | None = Field(default=None, index=True)
+    chat_id: int | None = Field(default=None, sa_column=_bigint())
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    dedupe_key: str | None = Field(default=None, unique=True)
+    status: OutboxStatus = Field(
+        default=OutboxStatus.PENDING, sa_column=enum_column(OutboxStatus, index=True)
+    )
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(index=True))
+    claimed_at: datetime | None = Field(default=None, sa_column=dt_column())
+    claimed_by: str | None = None
+    sent_message_id: int | None = Field(default=None, sa_column=_bigint())
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=dt_column())
+
+
+class AuditRecord(SQLModel, table=True):
+    """Append-only audit trail; each record carries the hash of the previous one."""
+
+    __tablename__ = "audit_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    actor_id: int | None = Field(default=None, sa_column=_bigint())  # None = GovReply itself
+    action: str = Field(index=True)
+    subject_type: str
+    subject_id: str = Field(index=True)
+    before: dict[str, Any] | None = Field(default=None, sa_column=json_column())
+    after: dict[str, Any] | None = Field(default=None, sa_column=json_column())
+    prev_hash: str = Field(unique=True)
+    hash: str
+
+
+class AuditHead(SQLModel, table=True):
+    """One row holding the chain's tip; appends lock it so two processes never fork the chain."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    last_hash: str
+    count: int = 0
+
+
+class Prompt(SQLModel, table=True):
+    """A bot message in the operators' group that asks for a reply (edit text, reject reason)."""
+
+    __tablename__ = "prompt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=_bigint(nullable=False))
+    message_id: int = Field(sa_column=_bigint(nullable=False, index=True))
+    draft_id: int = Field(index=True)
+    action: str
+    operator_id: int = Field(sa_column=_bigint(nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+
+
+class DeepLinkToken(SQLModel, table=True):
+    """Single-use token behind t.me/<bot>?start=<token> for replies that must be private."""
+
+    __tablename__ = "deep_link_token"
+
+    token: str = Field(primary_key=True, max_length=64)
+    draft_id: int = Field(index=True)
+    user_id: int = Field(sa_column=_bigint(nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    expires_at: datetime = Field(sa_column=dt_column(nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=dt_column())
