@@ -1,0 +1,206 @@
+"""Import and export of the Q&A base as JSON Lines (the shared kb.jsonl format), CSV and XLSX.
+
+Parsing is all or nothing: the first problem raises `ImportFailed` naming the file, line and
+field, before anything is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from knowledge_base.errors import ImportFailed
+from knowledge_base.models import Sensitivity
+
+COLUMNS = (
+    "id", "question", "variants", "answer", "category", "department", "sensitivity",
+    "valid_from", "valid_until",
+)
+
+
+@dataclass
+class EntryRecord:
+    """One validated row of an import file."""
+
+    id: str
+    question: str
+    answer: str
+    variants: list[str] = field(default_factory=list)
+    category: str = ""
+    department: str = ""
+    sensitivity: Sensitivity = Sensitivity.ORDINARY
+    valid_from: date | None = None
+    valid_until: date | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    field: str
+    problem: str
+
+
+def _text(raw: dict[str, Any], key: str, path: str, line: int, *, required: bool) -> str:
+    value = raw.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ImportFailed(path, line, key, "is missing or empty")
+        return ""
+    if not isinstance(value, str | int | float):
+        raise ImportFailed(path, line, key, f"must be text, got {type(value).__name__}")
+    return str(value).strip()
+
+
+def _date(raw: dict[str, Any], key: str, path: str, line: int) -> date | None:
+    value = raw.get(key)
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise ImportFailed(path, line, key, f"is not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def validate_row(raw: dict[str, Any], path: str, line: int) -> EntryRecord:
+    """Check one row; raises ImportFailed naming the line and field."""
+    entry_id = _text(raw, "id", path, line, required=True)
+    variants_raw = raw.get("variants") or []
+    if isinstance(variants_raw, str):
+        variants_raw = [v for v in (s.strip() for s in variants_raw.split("|")) if v]
+    if not isinstance(variants_raw, list) or not all(isinstance(v, str) for v in variants_raw):
+        raise ImportFailed(path, line, "variants", "must be a list of strings (or 'a|b' text)")
+    sens = _text(raw, "sensitivity", path, line, required=False) or "ordinary"
+    try:
+        sensitivity = Sensitivity(sens)
+    except ValueError:
+        allowed = ", ".join(s.value for s in Sensitivity)
+        raise ImportFailed(path, line, "sensitivity", f"is {sens!r}; use one of {allowed}") from None
+    rec = EntryRecord(
+        id=entry_id,
+        question=_text(raw, "question", path, line, required=True),
+        answer=_text(raw, "answer", path, line, required=True),
+        variants=[v.strip() for v in variants_raw if v.strip()],
+        category=_text(raw, "category", path, line, required=False),
+        department=_text(raw, "department", path, line, required=False),
+        sensitivity=sensitivity,
+        valid_from=_date(raw, "valid_from", path, line),
+        valid_until=_date(raw, "valid_until", path, line),
+        line=line,
+    )
+    if rec.valid_from and rec.valid_until and rec.valid_until < rec.valid_from:
+        raise ImportFailed(path, line, "valid_until", "is before valid_from")
+    return rec
+
+
+def _rows_jsonl(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    for lineno, text in enumerate(data.decode("utf-8-sig").splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ImportFailed(path, lineno, "(json)", f"is not valid JSON: {exc.msg}") from None
+        if not isinstance(raw, dict):
+            raise ImportFailed(path, lineno, "(json)", "must be a JSON object")
+        yield lineno, raw
+
+
+def _rows_csv(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    for index, row in enumerate(reader, start=2):  # line 1 is the header
+        yield index, {k.strip(): v for k, v in row.items() if k}
+
+
+def _rows_xlsx(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken file  # noqa: BLE001
+        raise ImportFailed(path, 1, "(file)", f"is not a readable XLSX workbook: {exc}") from None
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = [str(h).strip() if h is not None else "" for h in next(rows, ())]
+    for index, values in enumerate(rows, start=2):
+        if all(v in (None, "") for v in values):
+            continue
+        yield index, {h: v for h, v in zip(header, values, strict=False) if h}
+
+
+def parse(data: bytes, path: str, fmt: str | None = None) -> list[EntryRecord]:
+    """Parse and validate a whole file; raise on the first problem, return all rows otherwise."""
+    fmt = (fmt or Path(path).suffix.lstrip(".")).lower()
+    readers = {"jsonl": _rows_jsonl, "json": _rows_jsonl, "csv": _rows_csv, "xlsx": _rows_xlsx}
+    if fmt not in readers:
+        raise ImportFailed(path, 0, "(file)", f"has unknown format {fmt!r}; use jsonl, csv or xlsx")
+    records: list[EntryRecord] = []
+    seen: dict[str, int] = {}
+    for lineno, raw in readers[fmt](data, path):
+        rec = validate_row(raw, path, lineno)
+        if rec.id in seen:
+            raise ImportFailed(path, lineno, "id", f"{rec.id!r} repeats line {seen[rec.id]}")
+        seen[rec.id] = lineno
+        records.append(rec)
+    if not records:
+        raise ImportFailed(path, 0, "(file)", "holds no entries")
+    return records
+
+
+def validation_report(data: bytes, path: str, fmt: str | None = None) -> list[Problem]:
+    """Every problem in a file (not only the first), for a dry-run preview."""
+    fmt = (fmt or Path(path).suffix.lstrip(".")).lower()
+    readers = {"jsonl": _rows_jsonl, "json": _rows_jsonl, "csv": _rows_csv, "xlsx": _rows_xlsx}
+    if fmt not in readers:
+        return [Problem(0, "(file)", f"unknown format {fmt!r}")]
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    try:
+        for lineno, raw in readers[fmt](data, path):
+            try:
+                rec = validate_row(raw, path, lineno)
+            except ImportFailed as exc:
+                problems.append(Problem(exc.line, exc.field, exc.problem))
+                continue
+            if rec.id in seen:
+                problems.append(Problem(lineno, "id", f"{rec.id!r} repeats an earlier line"))
+            seen.add(rec.id)
+    except ImportFailed as exc:
+        problems.append(Problem(exc.line, exc.field, exc.problem))
+    return problems
+
+
+def export_rows(entries: Iterable[dict[str, Any]], fmt: str) -> bytes:
+    """Serialise entries (dicts with COLUMNS) as jsonl, csv or xlsx bytes."""
+    rows = list(entries)
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows).encode()
+    flat = [{**r, "variants": "|".join(r.get("variants") or [])} for r in rows]
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), extrasaction="ignore")
+        writer.writeheader()
+        for r in flat:
+            writer.writerow({k: "" if r.get(k) is None else r.get(k) for k in COLUMNS})
+        return buf.getvalue().encode("utf-8-sig")
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.append(list(COLUMNS))
+        for r in flat:
+            sheet.append(["" if r.get(k) is None else str(r.get(k)) for k in COLUMNS])
+        out = io.BytesIO()
+        workbook.save(out)
+        return out.getvalue()
+    msg = f"unknown export format {fmt!r}; use jsonl, csv or xlsx"
+    raise ValueError(msg)

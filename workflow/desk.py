@@ -1,0 +1,199 @@
+"""The reply desk: one object that turns a citizen's message into a draft and carries operator
+actions through the review rules. It knows nothing about Telegram; handlers and the web console
+call it the same way (one workflow, several front ends).
+
+Slow work (embedding search, compliance similarity) runs in worker threads; every state change
+runs in one database transaction through `db.run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from sqlmodel import Session
+
+from knowledge_base.models import KBEntry
+from knowledge_base.retrieval import Matcher, MatchResult
+from workflow import intake, publishing, review
+from workflow.compliance import ComplianceLists, check_reply
+from workflow.intake import DraftPlan, Incoming
+from workflow.models import ChatKind, Draft, Tier, Visibility
+from workflow.redaction import redact, redact_for_log
+from workflow.triage import Router
+from workflow.views import DraftView, load_view
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Runner(Protocol):
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
+
+
+@dataclass
+class DeskConfig:
+    max_open_cards: int = 10
+    deep_link_ttl_hours: float = 72
+    no_answer_text: str = ""
+    candidates: int = 5
+    routed_without_draft: frozenset[str] = field(default_factory=lambda: frozenset({"spam_ad"}))
+
+
+class Desk:
+    """Citizen intake and operator actions; every method is safe to call twice."""
+
+    def __init__(
+        self,
+        db: Runner,
+        matcher: Matcher,
+        router: Router,
+        compliance_lists: ComplianceLists,
+        config: DeskConfig,
+    ) -> None:
+        self.db = db
+        self.matcher = matcher
+        self.router = router
+        self.lists = compliance_lists
+        self.config = config
+
+    # --- intake -------------------------------------------------------------------------------
+
+    async def plan(self, incoming: Incoming) -> DraftPlan:
+        """Route, match and pre-check a message (no database writes)."""
+        text = incoming.text
+        routing = self.router.classify(text)
+        label = routing.label.value if hasattr(routing.label, "value") else str(routing.label)
+        result: MatchResult = await asyncio.to_thread(
+            self.matcher.search, text, self.config.candidates
+        )
+        best = result.best if result.confident else None
+        entry = await self.db.run(_entry_or_none, best.entry_id) if best else None
+        sensitivity = str(entry.sensitivity) if entry else None
+        reply = best.answer if best else self.config.no_answer_text
+        findings = await self.findings(text, reply) if best else []
+        tier = review.tier_for(sensitivity, label)
+        return DraftPlan(
+            text_redacted=redact(text),
+            label=label,
+            label_confidence=float(routing.confidence),
+            evidence=list(routing.evidence)[:5],
+            tier=tier,
+            tier_reason=f"entry:{sensitivity}" if sensitivity else f"label:{label}",
+            visibility=review.visibility_for(incoming.chat_kind is ChatKind.PRIVATE, label),
+            reply_text=reply,
+            matched_entry_id=best.entry_id if best else None,
+            matched_entry_version=entry.version if entry else None,
+            score=result.best.score if result.best else None,
+            probability=result.probability,
+            confident=result.confident,
+            candidates=[
+                {"entry_id": m.entry_id, "question": m.question, "score": round(m.score, 4)}
+                for m in result.matches
+            ],
+            compliance=findings,
+            make_draft=label not in self.config.routed_without_draft,
+        )
+
+    async def receive(self, incoming: Incoming) -> Draft | None:
+        """Store a citizen's message with its draft and queue its card; None if seen before."""
+        plan = await self.plan(incoming)
+        logger.info(
+            "message chat=%s msg=%s label=%s text=%s", incoming.chat_id, incoming.message_id,
+            plan.label, redact_for_log(incoming.text, 40),
+        )
+        return await self.db.run(self._store, incoming, plan)
+
+    def _store(self, session: Session, incoming: Incoming, plan: DraftPlan) -> Draft | None:
+        draft = intake.record_message(session, incoming, plan)
+        if draft is not None:
+            intake.promote_cards(session, self.config.max_open_cards)
+        return draft
+
+    async def findings(self, message: str, reply: str) -> list[dict[str, Any]]:
+        """Pre-publish compliance check of a reply (RULES §3, §4), as JSON-able dicts."""
+        found = await asyncio.to_thread(
+            check_reply, message, reply, self.matcher.similarity, self.lists
+        )
+        return [
+            {"code": str(f.code), "detail": f.detail, "blocking": bool(f.blocking)} for f in found
+        ]
+
+    # --- operator actions ---------------------------------------------------------------------
+
+    async def view(self, draft_id: int) -> DraftView:
+        return await self.db.run(load_view, draft_id)
+
+    async def approve(
+        self, draft_id: int, user_id: int, version: int | None = None,
+        override_reason: str | None = None,
+    ) -> review.Outcome:
+        outcome = await self.db.run(review.approve, draft_id, user_id, version, override_reason)
+        logger.info("draft %s approved by %s (final=%s)", draft_id, user_id, outcome.completed)
+        if outcome.completed:
+            await self.db.run(intake.promote_cards, self.config.max_open_cards)
+        return outcome
+
+    async def edit(self, draft_id: int, user_id: int, text: str) -> review.Outcome:
+        message = await self.db.run(_message_text, draft_id)
+        found = await self.findings(message, text)
+        return await self.db.run(review.edit, draft_id, user_id, text, found)
+
+    async def reject(self, draft_id: int, user_id: int, reason: str) -> review.Outcome:
+        outcome = await self.db.run(review.reject, draft_id, user_id, reason)
+        await self.db.run(intake.promote_cards, self.config.max_open_cards)
+        return outcome
+
+    async def choose(
+        self, draft_id: int, user_id: int, entry_id: str, version: int | None = None
+    ) -> review.Outcome:
+        entry = await self.db.run(_entry_or_none, entry_id)
+        if entry is None or entry.retired:
+            from workflow.errors import NotFound
+
+            raise NotFound("entry", entry_id)
+        message = await self.db.run(_message_text, draft_id)
+        found = await self.findings(message, entry.answer)
+        return await self.db.run(
+            review.choose_candidate, draft_id, user_id, entry_id, entry.answer, entry.version,
+            found, version,
+        )
+
+    async def set_visibility(
+        self, draft_id: int, user_id: int, visibility: Visibility, version: int | None = None
+    ) -> review.Outcome:
+        return await self.db.run(review.set_visibility, draft_id, user_id, visibility, version)
+
+    async def raise_tier(self, draft_id: int, user_id: int, reason: str) -> review.Outcome:
+        return await self.db.run(review.raise_tier, draft_id, user_id, reason)
+
+    async def pull_next(self, user_id: int) -> list[int]:
+        """An operator asks for the next queued card (/next)."""
+        await self.db.run(review.operator_for, user_id)
+        return await self.db.run(intake.promote_cards, self.config.max_open_cards, 1)
+
+    async def redeem(self, token: str, user_id: int) -> Draft:
+        return await self.db.run(publishing.redeem_token, token, user_id)
+
+
+def _entry_or_none(session: Session, entry_id: str) -> KBEntry | None:
+    return session.get(KBEntry, entry_id)
+
+
+def _message_text(session: Session, draft_id: int) -> str:
+    from workflow.models import CitizenMessage
+
+    draft = session.get(Draft, draft_id)
+    if draft is None:
+        from workflow.errors import NotFound
+
+        raise NotFound("draft", draft_id)
+    message = session.get(CitizenMessage, draft.message_id)
+    return message.text if message else ""
+
+
+__all__ = ["Desk", "DeskConfig", "Tier"]

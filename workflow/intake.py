@@ -1,0 +1,214 @@
+"""The inbox: raw updates stored before their offset is confirmed, and citizen messages turned
+into drafts. Re-delivered updates and replays after a crash are idempotent: a message is keyed
+by (chat_id, message_id) and gets exactly one draft.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from workflow import audit, outbox
+from workflow.models import (
+    CardState,
+    ChatKind,
+    CitizenMessage,
+    Draft,
+    DraftState,
+    InboxStatus,
+    InboxUpdate,
+    Tier,
+    Visibility,
+)
+
+MAX_INBOX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A citizen's message as the desk sees it (no Telegram types)."""
+
+    update_id: int | None
+    chat_id: int
+    chat_kind: ChatKind
+    message_id: int
+    user_id: int
+    user_name: str
+    text: str
+    sent_at: datetime
+    photo_file_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class DraftPlan:
+    """What the desk decided for a message before storing it."""
+
+    text_redacted: str
+    label: str
+    label_confidence: float
+    evidence: list[str]
+    tier: Tier
+    tier_reason: str
+    visibility: Visibility
+    reply_text: str
+    matched_entry_id: str | None
+    matched_entry_version: int | None
+    score: float | None
+    probability: float | None
+    confident: bool
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+    compliance: list[dict[str, Any]] = field(default_factory=list)
+    make_draft: bool = True
+
+
+# --- inbox ------------------------------------------------------------------------------------
+
+
+def record_update(session: Session, update_id: int, payload: dict[str, Any]) -> bool:
+    """Store a raw update; False when it was already stored (a re-delivery)."""
+    if session.get(InboxUpdate, update_id) is not None:
+        return False
+    session.add(InboxUpdate(update_id=update_id, payload=payload))
+    return True
+
+
+def finish_update(session: Session, update_id: int, error: str | None = None) -> None:
+    """Mark an update processed, or count a failed attempt (retried on restart, capped)."""
+    row = session.get(InboxUpdate, update_id)
+    if row is None:
+        return
+    row.attempts += 1
+    if error is None:
+        row.status = InboxStatus.DONE
+        row.error = None
+    else:
+        row.error = error[:500]
+        row.status = (
+            InboxStatus.FAILED if row.attempts >= MAX_INBOX_ATTEMPTS else InboxStatus.PENDING
+        )
+    session.add(row)
+
+
+def unfinished_updates(session: Session, received_before: datetime) -> list[dict[str, Any]]:
+    """Payloads of updates stored but never processed (the process died): replay them."""
+    query = (
+        select(InboxUpdate)
+        .where(InboxUpdate.status == InboxStatus.PENDING)
+        .where(col(InboxUpdate.received_at) < received_before)
+        .order_by(col(InboxUpdate.update_id))
+    )
+    return [row.payload for row in session.exec(query)]
+
+
+# --- messages and drafts -----------------------------------------------------------------------
+
+
+def record_message(session: Session, incoming: Incoming, plan: DraftPlan) -> Draft | None:
+    """Store the message and its draft; None when this message was stored before."""
+    exists = session.exec(
+        select(CitizenMessage).where(
+            CitizenMessage.chat_id == incoming.chat_id,
+            CitizenMessage.message_id == incoming.message_id,
+        )
+    ).first()
+    if exists is not None:
+        return None
+    message = CitizenMessage(
+        update_id=incoming.update_id,
+        chat_id=incoming.chat_id,
+        chat_kind=incoming.chat_kind,
+        message_id=incoming.message_id,
+        user_id=incoming.user_id,
+        user_name=incoming.user_name,
+        text=incoming.text,
+        text_redacted=plan.text_redacted,
+        has_photo=bool(incoming.photo_file_ids),
+        photo_file_ids=list(incoming.photo_file_ids),
+        sent_at=incoming.sent_at,
+        label=plan.label,
+        label_confidence=plan.label_confidence,
+        evidence=plan.evidence,
+    )
+    session.add(message)
+    session.flush()
+    audit.record(
+        session, "message_received", "message", message.id, actor_id=None,
+        after={"chat_kind": incoming.chat_kind.value, "label": plan.label,
+               "confidence": round(plan.label_confidence, 3)},
+    )
+    if not plan.make_draft:
+        return None
+    draft = Draft(
+        message_id=message.id or 0,
+        tier=plan.tier,
+        tier_reason=plan.tier_reason,
+        visibility=plan.visibility,
+        matched_entry_id=plan.matched_entry_id,
+        matched_entry_version=plan.matched_entry_version,
+        score=plan.score,
+        probability=plan.probability,
+        confident=plan.confident,
+        candidates=plan.candidates,
+        text=plan.reply_text,
+        compliance=plan.compliance,
+    )
+    session.add(draft)
+    session.flush()
+    audit.record(
+        session, "draft_made", "draft", draft.id, actor_id=None,
+        after={"message_id": message.id, "entry_id": plan.matched_entry_id,
+               "score": plan.score, "probability": plan.probability,
+               "tier": plan.tier.value, "visibility": plan.visibility.value},
+    )
+    return draft
+
+
+def live_card_count(session: Session) -> int:
+    return int(
+        session.exec(
+            select(func.count()).select_from(Draft).where(
+                Draft.state == DraftState.PENDING, Draft.card_state == CardState.LIVE
+            )
+        ).one()
+    )
+
+
+def waiting_count(session: Session) -> int:
+    """Pending drafts that have no card in the group yet."""
+    return int(
+        session.exec(
+            select(func.count()).select_from(Draft).where(
+                Draft.state == DraftState.PENDING, Draft.card_state == CardState.QUEUED
+            )
+        ).one()
+    )
+
+
+def promote_cards(session: Session, max_open: int, extra: int = 0) -> list[int]:
+    """Give queued drafts a card while the group has room (plus `extra` pulled by /next).
+
+    Higher tiers first, then oldest: a busy account must not bury a major incident.
+    """
+    room = max(0, max_open - live_card_count(session)) + extra
+    if room <= 0:
+        return []
+    queued = list(
+        session.exec(
+            select(Draft)
+            .where(Draft.state == DraftState.PENDING, Draft.card_state == CardState.QUEUED)
+            .order_by(col(Draft.id))
+            .with_for_update(skip_locked=True)
+        )
+    )
+    rank = {Tier.MAJOR: 0, Tier.IMPORTANT: 1, Tier.ORDINARY: 2}
+    queued.sort(key=lambda d: (rank[d.tier], d.id or 0))
+    promoted = []
+    for draft in queued[:room]:
+        draft.card_state = CardState.LIVE
+        session.add(draft)
+        outbox.enqueue(session, outbox.Kind.CARD, draft_id=draft.id)
+        promoted.append(draft.id or 0)
+    return promoted

@@ -1,0 +1,162 @@
+"""The outbox: everything GovReply sends to Telegram, recorded before and after it is sent.
+
+Items are claimed with SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL; SQLite serialises
+writers), so two bot processes never send the same item. Items of one draft go out one at a
+time and in order, so a card edit never overtakes the card's first send. An item left in
+`sending` by a crashed process is claimed again after the lease expires.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, or_, select
+
+from knowledge_base.sqltypes import utcnow
+from workflow.models import Draft, OutboxItem, OutboxStatus
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+
+
+class Kind:
+    """Outbox item kinds; the delivery worker renders each at send time."""
+
+    CARD = "card"  # send or edit the draft's card in the operators' group
+    PUBLISH = "publish"  # the signed-off reply to the citizen
+    LINK_NOTE = "link_note"  # public neutral note with a private-reply deep link
+    PRIVATE_REPLY = "private_reply"  # the reply delivered after the citizen opened the link
+    NOTICE = "notice"  # a templated text to a chat (alerts, acknowledgements, forwards)
+    DELETE = "delete"  # delete a message (spam)
+    RESTRICT = "restrict"  # restrict a user in the discussion group (repeated abuse)
+
+
+def enqueue(
+    session: Session,
+    kind: str,
+    *,
+    draft_id: int | None = None,
+    chat_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+) -> OutboxItem | None:
+    """Add an item; with a dedupe_key an item that already exists is not added again."""
+    if dedupe_key is not None:
+        existing = session.exec(select(OutboxItem).where(OutboxItem.dedupe_key == dedupe_key))
+        if existing.first() is not None:
+            return None
+    item = OutboxItem(
+        kind=kind, draft_id=draft_id, chat_id=chat_id, payload=payload or {},
+        dedupe_key=dedupe_key,
+    )
+    session.add(item)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        return None  # another process enqueued the same dedupe_key first
+    return item
+
+
+def enqueue_card(session: Session, draft: Draft) -> None:
+    """Refresh the draft's card, unless a refresh is already waiting (it renders at send)."""
+    waiting = session.exec(
+        select(OutboxItem).where(
+            OutboxItem.kind == Kind.CARD,
+            OutboxItem.draft_id == draft.id,
+            OutboxItem.status == OutboxStatus.PENDING,
+        )
+    ).first()
+    if waiting is None and draft.card_state.value != "queued":
+        enqueue(session, Kind.CARD, draft_id=draft.id)
+
+
+def enqueue_publish(session: Session, draft: Draft) -> None:
+    """The reply itself; the dedupe key makes a second enqueue a no-op (publish once)."""
+    enqueue(session, Kind.PUBLISH, draft_id=draft.id, dedupe_key=f"publish:{draft.id}")
+
+
+def claim(session: Session, worker: str, limit: int = 10) -> list[OutboxItem]:
+    """Claim due items for `worker`, at most one per draft, oldest first."""
+    now = utcnow()
+    busy_drafts = {
+        d
+        for d in session.exec(
+            select(OutboxItem.draft_id).where(
+                OutboxItem.status == OutboxStatus.SENDING,
+                col(OutboxItem.claimed_at) > now - LEASE,
+                col(OutboxItem.draft_id).is_not(None),
+            )
+        )
+    }
+    query = (
+        select(OutboxItem)
+        .where(
+            or_(
+                (OutboxItem.status == OutboxStatus.PENDING) & (col(OutboxItem.next_attempt_at) <= now),
+                (OutboxItem.status == OutboxStatus.SENDING) & (col(OutboxItem.claimed_at) <= now - LEASE),
+            )
+        )
+        .order_by(col(OutboxItem.id))
+        .limit(limit * 4)
+        .with_for_update(skip_locked=True)
+    )
+    claimed: list[OutboxItem] = []
+    for item in session.exec(query):
+        if item.draft_id is not None and item.draft_id in busy_drafts:
+            continue
+        if item.draft_id is not None:
+            busy_drafts.add(item.draft_id)
+        item.status = OutboxStatus.SENDING
+        item.claimed_at = now
+        item.claimed_by = worker
+        item.attempts += 1
+        session.add(item)
+        claimed.append(item)
+        if len(claimed) >= limit:
+            break
+    return claimed
+
+
+def mark_sent(session: Session, item_id: int, message_id: int | None) -> OutboxItem:
+    item = session.exec(select(OutboxItem).where(OutboxItem.id == item_id).with_for_update()).one()
+    item.status = OutboxStatus.SENT
+    item.sent_message_id = message_id
+    item.sent_at = utcnow()
+    item.last_error = None
+    session.add(item)
+    return item
+
+
+def mark_retry(session: Session, item_id: int, delay: float, error: str) -> OutboxItem:
+    """Put the item back with a delay; past MAX_ATTEMPTS it fails (and stays on record)."""
+    item = session.exec(select(OutboxItem).where(OutboxItem.id == item_id).with_for_update()).one()
+    item.last_error = error[:500]
+    if item.attempts >= MAX_ATTEMPTS:
+        item.status = OutboxStatus.FAILED
+    else:
+        item.status = OutboxStatus.PENDING
+        item.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    session.add(item)
+    return item
+
+
+def mark_undeliverable(session: Session, item_id: int, error: str) -> OutboxItem:
+    item = session.exec(select(OutboxItem).where(OutboxItem.id == item_id).with_for_update()).one()
+    item.status = OutboxStatus.UNDELIVERABLE
+    item.last_error = error[:500]
+    session.add(item)
+    return item
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential back-off for 5xx and timeouts: 1, 2, 4, ... capped at 5 minutes."""
+    return float(min(300, 2 ** max(0, attempts - 1)))
+
+
+def pending_count(session: Session) -> int:
+    return len(
+        list(session.exec(select(OutboxItem.id).where(OutboxItem.status == OutboxStatus.PENDING)))
+    )

@@ -1,0 +1,316 @@
+"""Tiered sign-off (先审后发, RULES §1): who may sign next, separation of duties, transitions.
+
+Pure rules come first (`required_roles`, `next_step`, `check_can_sign`); the transition
+functions after them take a Session, lock the draft row, check the rules, write the change,
+its audit record and any outbox work in the caller's one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from knowledge_base.sqltypes import utcnow
+from workflow import audit, outbox
+from workflow.errors import (
+    AlreadyDecided,
+    ComplianceBlocked,
+    InvalidTransition,
+    NotAuthorised,
+    NotFound,
+    SeparationOfDuties,
+)
+from workflow.models import CardState, Draft, DraftState, Operator, Role, Signature, Tier, Visibility
+
+SIGNER_RANK = {Role.REVIEWER: 1, Role.DEPUTY_HEAD: 2, Role.HEAD: 3}
+TIER_RANK = {Tier.ORDINARY: 0, Tier.IMPORTANT: 1, Tier.MAJOR: 2}
+_REQUIRED = {
+    Tier.ORDINARY: (Role.REVIEWER,),
+    Tier.IMPORTANT: (Role.REVIEWER, Role.DEPUTY_HEAD),
+    Tier.MAJOR: (Role.REVIEWER, Role.HEAD),
+}
+
+
+# --- pure rules -------------------------------------------------------------------------------
+
+
+def required_roles(tier: Tier) -> tuple[Role, ...]:
+    """The signatures a tier needs, in order: reviewer, then deputy head or head."""
+    return _REQUIRED[tier]
+
+
+def next_step(tier: Tier, signatures: Sequence[Signature]) -> tuple[int, Role] | None:
+    """(step number, minimum role) of the next signature, or None when fully signed."""
+    valid = [s for s in signatures if not s.void]
+    needed = required_roles(tier)
+    if len(valid) >= len(needed):
+        return None
+    return len(valid) + 1, needed[len(valid)]
+
+
+def can_give(role: Role, needed: Role) -> bool:
+    """A signer can give a signature of their rank or below; admins sign nothing."""
+    return role in SIGNER_RANK and SIGNER_RANK[role] >= SIGNER_RANK[needed]
+
+
+def check_can_sign(draft: Draft, signatures: Sequence[Signature], operator: Operator) -> int:
+    """Return the step `operator` would sign, or raise why they can't."""
+    step = next_step(draft.tier, signatures)
+    if step is None:
+        raise AlreadyDecided(draft.id or 0, "fully signed")
+    number, needed = step
+    if not can_give(operator.role, needed):
+        raise NotAuthorised(operator.telegram_id, needed.value)
+    valid = [s for s in signatures if not s.void]
+    if any(s.operator_id == operator.telegram_id for s in valid):
+        raise SeparationOfDuties("nobody signs the same draft twice")
+    is_final = number == len(required_roles(draft.tier))
+    others = {s.operator_id for s in valid} - set(draft.edited_by)
+    if is_final and operator.telegram_id in draft.edited_by and not others:
+        raise SeparationOfDuties("the operator who edited a draft cannot be its only approver")
+    return number
+
+
+def is_blocking(findings: Sequence[dict[str, Any]]) -> bool:
+    return any(f.get("blocking") for f in findings)
+
+
+def tier_for(sensitivity: str | None, label: str) -> Tier:
+    """Initial tier: the matched entry's sensitivity, raised by the message's category."""
+    by_label = {
+        "complaint": Tier.IMPORTANT,
+        "impersonation_report": Tier.IMPORTANT,
+        "petition": Tier.IMPORTANT,
+        "sensitive_incident": Tier.MAJOR,
+    }
+    tiers = [Tier(sensitivity) if sensitivity in Tier._value2member_map_ else Tier.ORDINARY]
+    tiers.append(by_label.get(label, Tier.ORDINARY))
+    return max(tiers, key=TIER_RANK.__getitem__)
+
+
+def visibility_for(chat_is_private: bool, label: str) -> Visibility:
+    """Private chats get private replies; sensitive topics in public get one too (RULES §2)."""
+    if chat_is_private or label in ("sensitive_incident", "complaint"):
+        return Visibility.PRIVATE
+    return Visibility.PUBLIC
+
+
+# --- transitions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    draft: Draft
+    completed: bool = False
+
+
+def operator_for(session: Session, user_id: int) -> Operator:
+    """The active operator with this Telegram id, or NotAuthorised."""
+    op = session.get(Operator, user_id)
+    if op is None or not op.active:
+        raise NotAuthorised(user_id)
+    return op
+
+
+def signer_for(session: Session, user_id: int) -> Operator:
+    op = operator_for(session, user_id)
+    if op.role not in SIGNER_RANK:
+        raise NotAuthorised(user_id, "reviewer")
+    return op
+
+
+def lock_draft(session: Session, draft_id: int, expected_version: int | None = None) -> Draft:
+    """Load a draft FOR UPDATE; a stale card version means someone changed it meanwhile."""
+    draft = session.exec(select(Draft).where(Draft.id == draft_id).with_for_update()).first()
+    if draft is None:
+        raise NotFound("draft", draft_id)
+    if draft.state is not DraftState.PENDING:
+        raise AlreadyDecided(draft_id, draft.state.value)
+    if expected_version is not None and draft.version != expected_version:
+        raise AlreadyDecided(draft_id, "changed")
+    return draft
+
+
+def signatures_of(session: Session, draft_id: int) -> list[Signature]:
+    query = select(Signature).where(Signature.draft_id == draft_id).order_by(col(Signature.id))
+    return list(session.exec(query))
+
+
+def _touch(session: Session, draft: Draft, notice: str | None = None) -> None:
+    draft.version += 1
+    draft.notice = notice
+    session.add(draft)
+    outbox.enqueue_card(session, draft)
+
+
+def approve(
+    session: Session,
+    draft_id: int,
+    user_id: int,
+    expected_version: int | None = None,
+    override_reason: str | None = None,
+) -> Outcome:
+    """Give the next signature; the last one sends the reply to the outbox."""
+    draft = lock_draft(session, draft_id, expected_version)
+    operator = signer_for(session, user_id)
+    sigs = signatures_of(session, draft_id)
+    step = check_can_sign(draft, sigs, operator)
+    is_final = step == len(required_roles(draft.tier))
+    if is_final and is_blocking(draft.compliance) and not draft.override_reason:
+        # RULES §3: only the top-tier signer may override a failing check, with a reason.
+        if not override_reason:
+            codes = [f["code"] for f in draft.compliance if f.get("blocking")]
+            raise ComplianceBlocked(draft_id, codes)
+        draft.override_reason = override_reason
+        draft.override_by = user_id
+        audit.record(
+            session, "compliance_overridden", "draft", draft_id, actor_id=user_id,
+            after={"reason": override_reason, "findings": draft.compliance},
+        )
+    sig = Signature(
+        draft_id=draft_id, operator_id=user_id, operator_name=operator.name,
+        role=operator.role, step=step,
+    )
+    session.add(sig)
+    audit.record(
+        session, "approved", "draft", draft_id, actor_id=user_id,
+        before={"signatures": len([s for s in sigs if not s.void])},
+        after={"step": step, "role": operator.role.value, "final": is_final},
+    )
+    if is_final:
+        draft.state = DraftState.APPROVED
+        draft.decided_at = utcnow()
+        draft.card_state = CardState.CLOSED
+        outbox.enqueue_publish(session, draft)
+    _touch(session, draft)
+    return Outcome(draft, completed=is_final)
+
+
+def _void_signatures(session: Session, draft: Draft, user_id: int, why: str) -> bool:
+    voided = False
+    for sig in signatures_of(session, draft.id or 0):
+        if not sig.void:
+            sig.void = True
+            session.add(sig)
+            voided = True
+    if voided:
+        audit.record(session, "signatures_voided", "draft", draft.id, actor_id=user_id,
+                     after={"why": why})
+    return voided
+
+
+def edit(
+    session: Session, draft_id: int, user_id: int, text: str, findings: list[dict[str, Any]],
+    expected_version: int | None = None,
+) -> Outcome:
+    """Replace the reply text; signatures given so far are void (RULES §1)."""
+    text = text.strip()
+    if not text:
+        raise InvalidTransition("the new reply text is empty")
+    draft = lock_draft(session, draft_id, expected_version)
+    signer_for(session, user_id)
+    before = draft.text
+    draft.text = text
+    draft.drafter_id = user_id
+    if user_id not in draft.edited_by:
+        draft.edited_by = [*draft.edited_by, user_id]
+    draft.compliance = findings
+    draft.override_reason = None
+    voided = _void_signatures(session, draft, user_id, "edited")
+    audit.record(session, "edited", "draft", draft_id, actor_id=user_id,
+                 before={"text": before}, after={"text": text})
+    _touch(session, draft, "signatures_voided" if voided else "edited")
+    return Outcome(draft)
+
+
+def choose_candidate(
+    session: Session, draft_id: int, user_id: int, entry_id: str, answer: str,
+    entry_version: int, findings: list[dict[str, Any]], expected_version: int | None = None,
+) -> Outcome:
+    """Use another of the top matches as the reply (a hard negative for training)."""
+    draft = lock_draft(session, draft_id, expected_version)
+    signer_for(session, user_id)
+    if entry_id not in {c.get("entry_id") for c in draft.candidates}:
+        raise InvalidTransition(f"entry {entry_id} is not one of this draft's matches")
+    before = draft.matched_entry_id
+    draft.matched_entry_id = entry_id
+    draft.matched_entry_version = entry_version
+    draft.text = answer
+    draft.compliance = findings
+    draft.override_reason = None
+    voided = _void_signatures(session, draft, user_id, "match changed")
+    audit.record(session, "match_chosen", "draft", draft_id, actor_id=user_id,
+                 before={"entry_id": before}, after={"entry_id": entry_id})
+    _touch(session, draft, "signatures_voided" if voided else "match_chosen")
+    return Outcome(draft)
+
+
+def reject(
+    session: Session, draft_id: int, user_id: int, reason: str,
+    expected_version: int | None = None,
+) -> Outcome:
+    """Close the draft without replying; the reason stays on record."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidTransition("a rejection needs a reason")
+    draft = lock_draft(session, draft_id, expected_version)
+    signer_for(session, user_id)
+    draft.state = DraftState.REJECTED
+    draft.reject_reason = reason
+    draft.decided_at = utcnow()
+    draft.card_state = CardState.CLOSED
+    audit.record(session, "rejected", "draft", draft_id, actor_id=user_id,
+                 after={"reason": reason})
+    _touch(session, draft)
+    return Outcome(draft, completed=True)
+
+
+def set_visibility(
+    session: Session, draft_id: int, user_id: int, visibility: Visibility,
+    expected_version: int | None = None,
+) -> Outcome:
+    """Switch between a public reply and a private one; signatures given are void."""
+    draft = lock_draft(session, draft_id, expected_version)
+    signer_for(session, user_id)
+    if draft.visibility is visibility:
+        return Outcome(draft)
+    from workflow.models import ChatKind, CitizenMessage
+
+    message = session.get(CitizenMessage, draft.message_id)
+    if message is not None and message.chat_kind is ChatKind.PRIVATE and (
+        visibility is Visibility.PUBLIC
+    ):
+        raise InvalidTransition("a private message can only be answered privately")
+    before = draft.visibility
+    draft.visibility = visibility
+    voided = _void_signatures(session, draft, user_id, "visibility changed")
+    audit.record(session, "visibility_changed", "draft", draft_id, actor_id=user_id,
+                 before={"visibility": before.value}, after={"visibility": visibility.value})
+    _touch(session, draft, "signatures_voided" if voided else None)
+    return Outcome(draft)
+
+
+def raise_tier(
+    session: Session, draft_id: int, user_id: int, reason: str,
+    expected_version: int | None = None,
+) -> Outcome:
+    """Escalate one tier up (never down); signatures already given stay valid."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidTransition("raising the tier needs a reason")
+    draft = lock_draft(session, draft_id, expected_version)
+    signer_for(session, user_id)
+    order = list(TIER_RANK)
+    index = order.index(draft.tier)
+    if index == len(order) - 1:
+        raise InvalidTransition("the draft is already at the highest tier")
+    before = draft.tier
+    draft.tier = order[index + 1]
+    draft.tier_reason = reason
+    audit.record(session, "tier_raised", "draft", draft_id, actor_id=user_id,
+                 before={"tier": before.value}, after={"tier": draft.tier.value, "reason": reason})
+    _touch(session, draft, "tier_raised")
+    return Outcome(draft)
