@@ -1,0 +1,186 @@
+"""Pre-publish compliance check of a draft reply (RULES §2, §3, §4; issue 6 §5).
+
+This module owns `check_reply`, which lists what is wrong with a draft before anyone signs it:
+personal data still present, links or advertising, first-person opinions or emotional wording,
+words from the banned-content categories, and answers that do not address the question. The
+word lists and patterns are admin-editable data (`workflow/data/compliance_lists.json`), loaded
+with `ComplianceLists.load`. Whether a finding blocks sign-off is decided here; overriding a
+block (top-tier signer, with a reason) is the review workflow's business.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+
+import opencc
+
+from workflow.errors import ImportFailed
+from workflow.redaction import find_pii, mask_span
+
+logger = logging.getLogger(__name__)
+
+LISTS_PATH = Path(__file__).parent / "data" / "compliance_lists.json"
+
+
+class FindingCode(StrEnum):
+    """Kinds of compliance problems a draft reply can have."""
+
+    PII = "pii"
+    LINK_OR_AD = "link_or_ad"
+    PERSONAL_OPINION = "personal_opinion"
+    BANNED_WORD = "banned_word"
+    OFF_TOPIC = "off_topic"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem with a draft; `detail` never repeats personal data unmasked."""
+
+    code: FindingCode
+    detail: str
+    blocking: bool
+
+
+@dataclass(frozen=True)
+class ComplianceLists:
+    """The admin-curated lists behind the check."""
+
+    banned: dict[str, tuple[str, ...]]
+    opinion_patterns: tuple[re.Pattern[str], ...]
+    ad_patterns: tuple[re.Pattern[str], ...]
+    allowed_link_domains: tuple[str, ...] = ("gov.cn",)
+    off_topic_threshold: float = 0.2
+    blocking: dict[FindingCode, bool] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> ComplianceLists:
+        """Read the lists from JSON (default: the built-in workflow/data/compliance_lists.json).
+
+        Raises:
+            ImportFailed: the file is not JSON, or a pattern is not a valid regex.
+        """
+        path = path or LISTS_PATH
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            problem = f"is not JSON ({exc.msg})"
+            raise ImportFailed(str(path), exc.lineno, "(file)", problem) from exc
+
+        def compile_all(key: str) -> tuple[re.Pattern[str], ...]:
+            try:
+                return tuple(re.compile(p) for p in raw.get(key, []))
+            except re.error as exc:
+                raise ImportFailed(str(path), 0, key, f"has an invalid regex ({exc})") from exc
+
+        blocking = {FindingCode(k): bool(v) for k, v in raw.get("blocking", {}).items()}
+        return cls(
+            banned={k: tuple(v) for k, v in raw.get("banned_categories", {}).items()},
+            opinion_patterns=compile_all("opinion_patterns"),
+            ad_patterns=compile_all("ad_patterns"),
+            allowed_link_domains=tuple(raw.get("allowed_link_domains", ["gov.cn"])),
+            off_topic_threshold=float(raw.get("off_topic_threshold", 0.2)),
+            blocking=blocking,
+        )
+
+    def is_blocking(self, code: FindingCode) -> bool:
+        """Whether findings of this code block sign-off (default: yes, issue 6 §5)."""
+        return self.blocking.get(code, True)
+
+
+@cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def _normalise(text: str) -> str:
+    return _t2s().convert(unicodedata.normalize("NFKC", text)).lower()
+
+
+def _is_allowed_link(link: str, allowed: tuple[str, ...]) -> bool:
+    host = re.sub(r"^(https?://)?(www\.)?", "", link).split("/")[0].split("?")[0]
+    return any(host == d or host.endswith("." + d) for d in allowed)
+
+
+def _pii_findings(reply: str, lists: ComplianceLists) -> list[Finding]:
+    findings = []
+    for span in find_pii(reply):
+        masked = mask_span(reply[span.start : span.end], span.type)
+        detail = f"{span.type.value} still present: {masked}"
+        findings.append(Finding(FindingCode.PII, detail, lists.is_blocking(FindingCode.PII)))
+    return findings
+
+
+def _pattern_findings(
+    text: str, patterns: tuple[re.Pattern[str], ...], code: FindingCode, lists: ComplianceLists
+) -> list[Finding]:
+    findings = []
+    seen: set[str] = set()
+    for pattern in patterns:
+        for match in pattern.finditer(text):
+            hit = match.group()
+            if hit in seen:
+                continue
+            if code is FindingCode.LINK_OR_AD and _is_allowed_link(
+                hit, lists.allowed_link_domains
+            ):
+                continue
+            if code is FindingCode.LINK_OR_AD and "@" in text[max(0, match.start() - 1)]:
+                continue  # the domain of an e-mail address; the PII check handles addresses
+            seen.add(hit)
+            findings.append(Finding(code, f"matched '{hit}'", lists.is_blocking(code)))
+    return findings
+
+
+def _banned_findings(text: str, lists: ComplianceLists) -> list[Finding]:
+    return [
+        Finding(
+            FindingCode.BANNED_WORD,
+            f"'{word}' ({category})",
+            lists.is_blocking(FindingCode.BANNED_WORD),
+        )
+        for category, words in lists.banned.items()
+        for word in words
+        if word.lower() in text
+    ]
+
+
+def check_reply(
+    message: str,
+    reply: str,
+    similarity: Callable[[str, str], float] | None,
+    lists: ComplianceLists,
+) -> list[Finding]:
+    """Check a draft reply to `message` before sign-off; an empty list means it passes.
+
+    Args:
+        message: the citizen's message the reply answers.
+        reply: the draft text as it would be published.
+        similarity: question-answer relevance in [0, 1] (the matcher provides it); None skips
+            the off-topic check.
+        lists: the admin-curated lists (`ComplianceLists.load()`).
+    """
+    text = _normalise(reply)
+    findings = _pii_findings(reply, lists)
+    findings += _pattern_findings(text, lists.ad_patterns, FindingCode.LINK_OR_AD, lists)
+    findings += _pattern_findings(
+        text, lists.opinion_patterns, FindingCode.PERSONAL_OPINION, lists
+    )
+    findings += _banned_findings(text, lists)
+    if similarity is not None and message.strip() and reply.strip():
+        score = similarity(message, reply)
+        if score < lists.off_topic_threshold:
+            # RULES §2: 杜绝答非所问 — the reply must address the question asked.
+            detail = f"similarity {score:.2f} below {lists.off_topic_threshold:.2f}"
+            blocking = lists.is_blocking(FindingCode.OFF_TOPIC)
+            findings.append(Finding(FindingCode.OFF_TOPIC, detail, blocking))
+    if findings:
+        logger.info("compliance check: %d finding(s)", len(findings))
+    return findings
