@@ -9,12 +9,18 @@ from dataclasses import dataclass
 from .params import ApiError
 from .world import SimChat
 
-# What nginx in front of api.telegram.org answers when the backend is down.
-BAD_GATEWAY_HTML = (
-    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
-    "</body>\r\n</html>\r\n"
-)
+_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+            504: "Gateway Time-out"}  # fmt: skip
+
+
+def nginx_page(status: int) -> str:
+    """The HTML page nginx in front of api.telegram.org answers when its backend fails."""
+    title = f"{status} {_REASONS.get(status, 'Error')}"
+    return (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    )
 
 
 @dataclass
@@ -43,7 +49,7 @@ class Fault:
 
     def api_error(self) -> ApiError | None:
         """The Bot API JSON error to answer with, or None for an HTML/transport fault."""
-        if self.status is None or self.status in (500, 502, 503, 504) and not self.description:
+        if self.status is None or (self.status in _REASONS and not self.description):
             return None
         if self.status == 429:
             after = self.retry_after if self.retry_after is not None else 1

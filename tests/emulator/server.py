@@ -3,28 +3,26 @@
 The aiohttp app serves `/bot{token}/{method}` and `/file/bot{token}/{path}` on 127.0.0.1.
 Anything it can't serve faithfully (unknown method, missing parameter, wrong token) is
 answered in Bot API form *and* recorded in `errors`, which fails the test on exit.
+This module is the public face: lifecycle, the simulated world, driving and observing.
 """
 
 from __future__ import annotations
 
-import copy
-import logging
 import time
-import traceback
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from telegram.ext import ApplicationBuilder
+from telegram.request import HTTPXRequest
 
-from . import chats, driving, messaging, updates
-from .faults import BAD_GATEWAY_HTML, SENDING_METHODS, Fault, FaultBook, RateLimiter
-from .params import ApiError, Method, Params, read_params
+from . import driving, updates
+from .dispatch import Dispatcher
+from .faults import Fault, FaultBook, RateLimiter
 from .state import World
 from .world import Call, CallbackQuery, SimChat, SimMessage, SimUser
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_TOKEN = "123456789:EMULATOR-test-token"  # noqa: S105 -- a fake token for tests
 
@@ -73,11 +71,7 @@ class BotApiEmulator:
         self.faults = FaultBook()
         self.limiter = RateLimiter()
         self.fail_on_error = fail_on_error
-        self._methods: dict[str, Method] = {
-            **messaging.METHODS,
-            **chats.METHODS,
-            **updates.METHODS,
-        }
+        self._dispatcher = Dispatcher(self.world, self.faults, self.limiter)
         self._webhook = updates.WebhookSender(self.world)
         self._server: TestServer | None = None
 
@@ -85,8 +79,8 @@ class BotApiEmulator:
 
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_route("*", "/bot{token}/{method}", self._on_request)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._on_file)
+        app.router.add_route("*", "/bot{token}/{method}", self._dispatcher.on_request)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._dispatcher.on_file)
         self._server = TestServer(app, host="127.0.0.1")
         await self._server.start_server()
         self._webhook.start()
@@ -134,6 +128,17 @@ class BotApiEmulator:
     @property
     def base_file_url(self) -> str:
         return f"{self.url}/file/bot"
+
+    def application_builder(self, *, read_timeout: float = 5) -> ApplicationBuilder:  # type: ignore[type-arg]
+        """A PTB ApplicationBuilder with token, base_url and base_file_url set to this emulator."""
+        return (
+            ApplicationBuilder()
+            .token(self.token)
+            .base_url(self.base_url)
+            .base_file_url(self.base_file_url)
+            .request(HTTPXRequest(read_timeout=read_timeout, connect_timeout=5))
+            .get_updates_request(HTTPXRequest(read_timeout=5, connect_timeout=5))
+        )
 
     @property
     def token(self) -> str:
@@ -336,110 +341,3 @@ class BotApiEmulator:
             raise ValueError(msg)
         fault = Fault(status, retry_after, drop, delay, description, perform, times)
         self.faults.add(method, fault)
-
-    # -- HTTP -------------------------------------------------------------------------------
-
-    async def _on_request(self, request: web.Request) -> web.StreamResponse:
-        method_name = request.match_info["method"]
-        if request.match_info["token"] != self.world.token:
-            self.world.record_error(f"{method_name}: request with a wrong bot token")
-            return self._json(ApiError(401, "Unauthorized").to_json(), 401)
-        try:
-            params = await read_params(request)
-        except ApiError as error:
-            self.world.record_error(f"{method_name}: unreadable request: {error.description}")
-            return self._json(error.to_json(), error.code)
-        call = Call(method_name, params.values, self.world.clock())
-        self.world.calls.append(call)
-        method = self._methods.get(method_name.lower())
-        if method is None:
-            problem = f"{method_name}: method not implemented by the emulator"
-            return self._refuse(call, ApiError(404, "Not Found"), problem)
-        missing = [
-            name
-            for name in method.required
-            if params.get(name) in (None, "") and name not in params.uploads
-        ]
-        if missing:
-            error = ApiError(400, f"Bad Request: {missing[0]} is empty")
-            if missing[0] == "text":
-                error = ApiError(400, "Bad Request: message text is empty")
-            return self._refuse(call, error, f"{method_name}: missing required {missing}")
-        fault = self.faults.take(method_name)
-        if fault is not None:
-            return await self._apply_fault(request, call, method, params, fault)
-        return await self._perform(call, method, params)
-
-    def _refuse(self, call: Call, error: ApiError, problem: str) -> web.Response:
-        call.status, call.error = error.code, error.description
-        self.world.record_error(problem)
-        return self._json(error.to_json(), error.code)
-
-    async def _perform(self, call: Call, method: Method, params: Params) -> web.Response:
-        try:
-            if method.name.lower() in SENDING_METHODS:
-                self.limiter.check(method.name, self.world.chats.get(_int_or_none(params)))
-            result = await method.handler(self.world, params)
-        except ApiError as error:
-            call.status, call.error = error.code, error.description
-            self.world.notify()
-            return self._json(error.to_json(), error.code)
-        except Exception:  # noqa: BLE001 -- an emulator bug must fail the test, not hang it
-            problem = f"{method.name}: emulator crashed:\n{traceback.format_exc()}"
-            return self._refuse(call, ApiError(500, "Internal Server Error"), problem)
-        call.status, call.result = 200, copy.deepcopy(result)
-        self.world.notify()
-        return self._json({"ok": True, "result": result}, 200)
-
-    async def _apply_fault(
-        self, request: web.Request, call: Call, method: Method, params: Params, fault: Fault
-    ) -> web.Response:
-        call.fault = fault.label
-        logger.debug("emulator fault %s on %s", fault.label, method.name)
-        if fault.drop:
-            self.world.notify()
-            if request.transport is not None:
-                request.transport.close()
-            return web.Response(status=499)  # never reaches the client
-        if fault.delay is not None:
-            response = await self._perform(call, method, params) if fault.perform else None
-            call.fault = fault.label
-            self.world.notify()
-            await self.world.poll_until(lambda: None, fault.delay)  # returns early on stop()
-            if response is not None:
-                return response
-            call.status = 504
-            return web.Response(status=504, text="<html>504 Gateway Time-out</html>",
-                                content_type="text/html")  # fmt: skip
-        error = fault.api_error()
-        if error is None:
-            call.status, call.error = fault.status, f"{fault.status} (nginx HTML page)"
-            self.world.notify()
-            return web.Response(
-                status=fault.status or 502, text=BAD_GATEWAY_HTML, content_type="text/html"
-            )  # noqa: E501
-        call.status, call.error = error.code, error.description
-        self.world.notify()
-        return self._json(error.to_json(), error.code)
-
-    async def _on_file(self, request: web.Request) -> web.StreamResponse:
-        if request.match_info["token"] != self.world.token:
-            self.world.record_error("file download with a wrong bot token")
-            return web.Response(status=401)
-        path = request.match_info["path"]
-        for sim_file in self.world.files.values():
-            if sim_file.file_path == path:
-                return web.Response(body=sim_file.content, content_type="application/octet-stream")
-        self.world.record_error(f"file download of unknown path {path!r}")
-        return web.Response(status=404)
-
-    @staticmethod
-    def _json(body: dict[str, Any], status: int) -> web.Response:
-        return web.json_response(body, status=status)
-
-
-def _int_or_none(params: Params) -> int | None:
-    try:
-        return int(params.get("chat_id"))
-    except (TypeError, ValueError):
-        return None

@@ -113,9 +113,18 @@ class World:
         found = await self.poll_until(check, timeout)
         if found is None:
             state = "the emulator stopped" if self.closing else f"{timeout}s passed"
-            msg = f"waiting for {what}: {state} without a match"
+            msg = f"waiting for {what}: {state} without a match\n{self.diagnosis()}"
             raise AssertionError(msg)
         return found
+
+    def diagnosis(self) -> str:
+        """The last calls and any recorded problems, to say why a wait came up empty."""
+        lines = [f"pending updates: {len(self.pending_updates)}", "last calls:"]
+        for call in self.calls[-8:]:
+            outcome = call.fault or call.error or call.status
+            lines.append(f"  {call.method} chat_id={call.params.get('chat_id')} -> {outcome}")
+        lines.extend(f"emulator error: {problem}" for problem in self.errors)
+        return "\n".join(lines)
 
     def record_error(self, problem: str) -> None:
         self.errors.append(problem)

@@ -18,16 +18,15 @@ from telegram.error import (
 )
 from telegram.ext import (
     Application,
-    ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from tests.emulator import BotApiEmulator, SimMessage
+from tests.emulator.conftest import AppFactory
 
 Context = ContextTypes.DEFAULT_TYPE
 SECRET = "s3cret-token"  # noqa: S105 -- the webhook secret of a test bot
@@ -56,35 +55,9 @@ async def on_like(update: Update, context: Context) -> None:  # noqa: ARG001
     await query.edit_message_text(f"liked by {query.from_user.first_name}")
 
 
-def build_app(emu: BotApiEmulator, *, read_timeout: float = 5) -> Application:  # type: ignore[type-arg]
-    request = HTTPXRequest(read_timeout=read_timeout, connect_timeout=5)
-    return (
-        ApplicationBuilder()
-        .token(emu.token)
-        .base_url(emu.base_url)
-        .base_file_url(emu.base_file_url)
-        .request(request)
-        .get_updates_request(HTTPXRequest(read_timeout=5))
-        .build()
-    )
-
-
-@pytest.fixture(autouse=True)
-def _retry_after_as_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    # PTB 22.2+ warns on every RetryAfter unless PTB_TIMEDELTA opts in; filterwarnings=error
-    # would turn a 429 into a PTBDeprecationWarning instead of RetryAfter.
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
-
-
 @pytest.fixture
-async def emu() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(bot_username="govreply_bot") as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def app(emu: BotApiEmulator) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    application = build_app(emu)
+async def app(make_app: AppFactory) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    application = make_app()
     application.add_handler(CommandHandler("start", on_start))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
     application.add_handler(CallbackQueryHandler(on_like, pattern=r"^like:"))
@@ -162,10 +135,12 @@ async def test_button_press_is_answered_and_edits_the_message(
     assert emu.messages(chat)[-1].text == "liked by Dave"
 
 
-async def test_edit_with_same_content_is_not_modified(emu: BotApiEmulator) -> None:
+async def test_edit_with_same_content_is_not_modified(
+    emu: BotApiEmulator, make_app: AppFactory
+) -> None:
     erin = emu.user(1005, "Erin")
     chat = emu.private_chat(erin)
-    async with build_app(emu) as application:
+    async with make_app() as application:
         bot = application.bot
         sent = await bot.send_message(
             chat.id, "<b>draft</b>", parse_mode="HTML", reply_markup=LIKE
@@ -182,18 +157,22 @@ async def test_edit_with_same_content_is_not_modified(emu: BotApiEmulator) -> No
     assert emu.messages(chat)[0].reply_markup is None
 
 
-async def test_broken_html_is_rejected_like_telegram(emu: BotApiEmulator) -> None:
+async def test_broken_html_is_rejected_like_telegram(
+    emu: BotApiEmulator, make_app: AppFactory
+) -> None:
     chat = emu.private_chat(emu.user(1006, "Frank"))
-    async with build_app(emu) as application:
+    async with make_app() as application:
         with pytest.raises(BadRequest, match="Can't parse entities"):
             await application.bot.send_message(chat.id, "a <script> b", parse_mode="HTML")
     assert emu.count_sent(chat) == 0
 
 
-async def test_429_surfaces_as_retry_after_and_does_not_send(emu: BotApiEmulator) -> None:
+async def test_429_surfaces_as_retry_after_and_does_not_send(
+    emu: BotApiEmulator, make_app: AppFactory
+) -> None:
     chat = emu.private_chat(emu.user(1007, "Grace"))
     emu.fail_next("sendMessage", status=429, retry_after=3)
-    async with build_app(emu) as application:
+    async with make_app() as application:
         with pytest.raises(RetryAfter) as caught:
             await application.bot.send_message(chat.id, "hi")
         assert caught.value.retry_after.total_seconds() == 3
@@ -203,10 +182,12 @@ async def test_429_surfaces_as_retry_after_and_does_not_send(emu: BotApiEmulator
     assert [c.fault for c in emu.calls_to("sendMessage")] == ["429", None]
 
 
-async def test_502_html_surfaces_as_network_error(emu: BotApiEmulator) -> None:
+async def test_502_html_surfaces_as_network_error(
+    emu: BotApiEmulator, make_app: AppFactory
+) -> None:
     chat = emu.private_chat(emu.user(1008, "Heidi"))
     emu.fail_next("sendMessage", status=502, times=2)
-    async with build_app(emu) as application:
+    async with make_app() as application:
         for _ in range(2):
             with pytest.raises(NetworkError, match="Bad Gateway"):
                 await application.bot.send_message(chat.id, "hi")
@@ -214,10 +195,12 @@ async def test_502_html_surfaces_as_network_error(emu: BotApiEmulator) -> None:
     assert emu.faults.pending() == {}
 
 
-async def test_dropped_connection_surfaces_as_network_error(emu: BotApiEmulator) -> None:
+async def test_dropped_connection_surfaces_as_network_error(
+    emu: BotApiEmulator, make_app: AppFactory
+) -> None:
     chat = emu.private_chat(emu.user(1009, "Ivan"))
     emu.fail_next("sendMessage", drop=True)
-    async with build_app(emu) as application:
+    async with make_app() as application:
         with pytest.raises(NetworkError) as caught:
             await application.bot.send_message(chat.id, "hi")
         assert not isinstance(caught.value, TimedOut)
@@ -225,10 +208,12 @@ async def test_dropped_connection_surfaces_as_network_error(emu: BotApiEmulator)
     assert [m.text for m in emu.messages(chat)] == ["retry"]
 
 
-async def test_slow_answer_times_out_but_can_still_deliver(emu: BotApiEmulator) -> None:
+async def test_slow_answer_times_out_but_can_still_deliver(
+    emu: BotApiEmulator, make_app: AppFactory
+) -> None:
     chat = emu.private_chat(emu.user(1010, "Judy"))
     emu.fail_next("sendMessage", delay=3, perform=True)
-    async with build_app(emu, read_timeout=0.2) as application:
+    async with make_app(read_timeout=0.2) as application:
         with pytest.raises(TimedOut):
             await application.bot.send_message(chat.id, "maybe delivered")
     # The duplicate-send trap: the client timed out, yet Telegram delivered the message.
@@ -237,7 +222,7 @@ async def test_slow_answer_times_out_but_can_still_deliver(emu: BotApiEmulator) 
 
 async def test_unknown_method_and_missing_parameter_are_recorded() -> None:
     emulator = BotApiEmulator(fail_on_error=False)
-    async with emulator, build_app(emulator) as application:
+    async with emulator, emulator.application_builder().build() as application:
         with pytest.raises(EndPointNotFound):
             await application.bot.do_api_request("sendTeleportation", api_kwargs={"x": 1})
         async with aiohttp.ClientSession() as session:
@@ -260,16 +245,18 @@ async def test_unknown_method_and_missing_parameter_are_recorded() -> None:
 async def test_exit_fails_the_test_when_errors_were_recorded() -> None:
     emulator = BotApiEmulator()
     await emulator.__aenter__()
-    async with build_app(emulator) as application:
+    async with emulator.application_builder().build() as application:
         with pytest.raises(EndPointNotFound):
             await application.bot.do_api_request("sendTeleportation")
     with pytest.raises(AssertionError, match="method not implemented"):
         await emulator.__aexit__(None, None, None)
 
 
-async def test_unknown_chat_and_unstarted_user_are_refused(emu: BotApiEmulator) -> None:
+async def test_unknown_chat_and_unstarted_user_are_refused(
+    emu: BotApiEmulator, make_app: AppFactory
+) -> None:
     stranger = emu.user(1011, "Mallory")
-    async with build_app(emu) as application:
+    async with make_app() as application:
         with pytest.raises(BadRequest, match="Chat not found"):
             await application.bot.send_message(424242, "hi")
         with pytest.raises(Forbidden, match="can't initiate conversation"):
@@ -295,11 +282,11 @@ async def test_comment_under_channel_post_gets_threaded_reply(
     assert reply.thread_id == post.discussion.message_id
 
 
-async def test_document_upload_and_member_admin(emu: BotApiEmulator) -> None:
+async def test_document_upload_and_member_admin(emu: BotApiEmulator, make_app: AppFactory) -> None:
     group = emu.group(-1003000, "operators")
     leo = emu.user(1013, "Leo")
     await emu.send_message(leo, group, "hi")  # makes Leo a member; nobody polls here
-    async with build_app(emu) as application:
+    async with make_app() as application:
         bot = application.bot
         doc = await bot.send_document(
             group.id, b"a,b\n1,2\n", filename="cases.csv", caption="导出"
@@ -330,8 +317,10 @@ def _free_port() -> int:
         return port
 
 
-async def test_webhook_mode_posts_updates_with_secret(emu: BotApiEmulator) -> None:
-    application = build_app(emu)
+async def test_webhook_mode_posts_updates_with_secret(
+    emu: BotApiEmulator, make_app: AppFactory
+) -> None:
+    application = make_app()
     application.add_handler(MessageHandler(filters.TEXT, on_text))
     async with application:
         await application.start()
@@ -354,10 +343,11 @@ async def test_webhook_mode_posts_updates_with_secret(emu: BotApiEmulator) -> No
 
 async def test_rate_limit_gives_429_for_second_private_message_in_a_second(
     emu: BotApiEmulator,
+    make_app: AppFactory,
 ) -> None:
     chat = emu.private_chat(emu.user(1015, "Olga"))
     emu.rate_limits = True
-    async with build_app(emu) as application:
+    async with make_app() as application:
         await application.bot.send_message(chat.id, "one")
         with pytest.raises(RetryAfter):
             await application.bot.send_message(chat.id, "two")
