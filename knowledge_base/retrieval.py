@@ -1,0 +1,247 @@
+"""Hybrid matching of citizen messages against the Q&A base, with calibrated abstention.
+
+:class:`Matcher` keeps three indexes over the same rows (each entry's question and
+variants): BM25 over jieba words, BM25 over character uni+bigrams and a dense faiss index.
+Candidates from all three are scored with fitted fusion weights, collapsed to entries, and
+an abstention model gives P(top match answers the message). The indexes persist in
+``index_dir`` with a manifest naming the model; a different model triggers a rebuild.
+
+All methods are synchronous and CPU-bound; async callers wrap them in
+``asyncio.to_thread``. A lock makes concurrent search and update safe.
+
+Raises:
+    ModelNotFound: (from :meth:`Matcher.open`) the model folder is missing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from knowledge_base.documents import KBDoc
+from knowledge_base.embedding import embedding_dimension, encode, fingerprint, load_model
+from knowledge_base.scoring import FUSION_FEATURES, MatcherParams, abstain_features
+from knowledge_base.index_state import IndexState
+from knowledge_base.text import char_ngrams, normalize
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+__all__ = ["Match", "MatchResult", "Matcher"]
+
+logger = logging.getLogger(__name__)
+
+CANDIDATE_ROWS = 48  # rows taken from each signal before fusion
+
+
+@dataclass(frozen=True)
+class Match:
+    """One candidate entry for a message."""
+
+    entry_id: str
+    question: str
+    answer: str
+    score: float  # fused score (higher = better)
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """Top-k entries for a message and whether the best one can be trusted."""
+
+    matches: list[Match]  # top-k, best first, collapsed to entry
+    probability: float  # calibrated P(top match answers the message), 0..1
+    confident: bool  # probability >= threshold for the target precision
+
+    @property
+    def best(self) -> Match | None:
+        """The top match, or None when nothing matched."""
+        return self.matches[0] if self.matches else None
+
+
+class Matcher:
+    """Hybrid retriever over KBDocs; see the module docstring."""
+
+    def __init__(
+        self,
+        model: SentenceTransformer,
+        model_path: str | Path,
+        index_dir: Path | None = None,
+        target_precision: float = 0.95,
+        params: MatcherParams | None = None,
+    ) -> None:
+        self.model = model
+        self.model_path = Path(model_path).expanduser().resolve()
+        self.params = params or MatcherParams.for_model(self.model_path)
+        self.target_precision = target_precision
+        self.threshold = self.params.threshold(target_precision)
+        self.index_dir = index_dir
+        self._lock = threading.RLock()
+        dim = embedding_dimension(model)
+        self._fingerprint = fingerprint(self.model_path)
+        self.state = IndexState.open(index_dir, dim, str(self.model_path), self._fingerprint)
+        if self.state.needs_reembed:
+            logger.info("model changed; re-embedding %d entries", len(self.state.docs))
+            self.state.reembed(self._encode)
+            self.state.save()
+
+    @classmethod
+    def open(
+        cls,
+        model_path: str | Path,
+        index_dir: Path | None = None,
+        target_precision: float = 0.95,
+    ) -> Matcher:
+        """Load the model (plain ST folder or MODEL_DIR) and the persisted index, if any.
+
+        Raises:
+            ModelNotFound: ``model_path`` is not a sentence-transformers folder.
+        """
+        model = load_model(model_path)
+        return cls(model, model_path, index_dir, target_precision)
+
+    # -- index lifecycle -----------------------------------------------------------------
+    def _encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        return encode(self.model, texts, progress=progress)
+
+    def rebuild(self, docs: Iterable[KBDoc], progress: bool = False) -> None:
+        """Make the index hold exactly ``docs``; unchanged rows keep their vectors."""
+        docs = list(docs)
+        with self._lock:
+            wanted = {d.id for d in docs}
+            self.state.remove([i for i in self.state.docs if i not in wanted])
+            self.state.upsert(docs, self._encode, progress=progress)
+            self.state.save()
+
+    def upsert(self, docs: Iterable[KBDoc]) -> None:
+        """Add or update entries; only new or changed texts are embedded."""
+        with self._lock:
+            self.state.upsert(list(docs), self._encode)
+            self.state.save()
+
+    def remove(self, entry_ids: Iterable[str]) -> None:
+        """Retire entries from the index; unknown ids are ignored."""
+        with self._lock:
+            self.state.remove(list(entry_ids))
+            self.state.save()
+
+    def __len__(self) -> int:
+        return len(self.state.docs)
+
+    # -- search --------------------------------------------------------------------------
+    def candidates(
+        self, text: str, today: datetime.date | None = None
+    ) -> tuple[list[str], np.ndarray, int]:
+        """Candidate entry ids with their fusion features (unsorted) and the message length."""
+        query = normalize(text)
+        if not query or not self.state.docs:
+            return [], np.zeros((0, len(FUSION_FEATURES))), len(query)
+        today = today or datetime.datetime.now().astimezone().date()
+        state = self.state
+        vector = self._encode([query])[0]
+        word = state.words.query(query)
+        char = state.chars.query(query)
+        live = state.live_rows(today)
+        pos: set[int] = set()
+        for scores in (word.scores, char.scores):
+            masked = np.where(live, scores, -1.0)
+            n = min(CANDIDATE_ROWS, masked.size)
+            top = np.argpartition(-masked, n - 1)[:n]
+            pos.update(int(p) for p in top if masked[p] > 0)
+        _, dense_rows = state.dense.search(vector, CANDIDATE_ROWS + 16)
+        pos.update(state.position_of(int(r)) for r in dense_rows)
+        pos = {p for p in pos if live[p]}
+        if not pos:
+            return [], np.zeros((0, len(FUSION_FEATURES))), len(query)
+        # Collapse to entries, then score every live row of those entries.
+        entries = sorted({state.row_entry[p] for p in pos})
+        rows = np.asarray(
+            [p for e in entries for p in state.entry_positions(e)], dtype=np.int64
+        )
+        owner = np.asarray([state.row_entry[p] for p in rows])
+        w_qcov, w_rcov = state.words.overlap(word, rows)
+        c_qcov, c_rcov = state.chars.overlap(char, rows)
+        dense = state.dense.scores_for(vector, state.row_ids[rows])
+        qlen = max(len(query), 1)
+        len_gap = np.abs(np.log(np.maximum(state.row_len[rows], 1) / qlen))
+        per_row = np.column_stack(
+            [word.scores[rows], char.scores[rows], dense, w_qcov, c_qcov, w_rcov, c_rcov]
+        )
+        index = {e: i for i, e in enumerate(entries)}
+        slot = np.asarray([index[e] for e in owner])
+        agg = np.full((len(entries), per_row.shape[1]), -np.inf)
+        np.maximum.at(agg, slot, per_row)
+        gap = np.full(len(entries), np.inf)
+        # Length gap of the row that matches best on characters.
+        best_char = np.full(len(entries), -np.inf)
+        for i, s in enumerate(slot):
+            if per_row[i, 1] > best_char[s]:
+                best_char[s] = per_row[i, 1]
+                gap[s] = len_gap[i]
+        ranks = []
+        for col in range(3):
+            order = np.argsort(-agg[:, col], kind="stable")
+            rank = np.empty(len(entries))
+            rank[order] = np.arange(len(entries))
+            ranks.append(1.0 / (1.0 + rank))
+        features = np.column_stack([agg, *ranks, gap])
+        return entries, features, qlen
+
+    def search(self, text: str, k: int = 5, today: datetime.date | None = None) -> MatchResult:
+        """Top-``k`` live entries for a message, with the calibrated probability of the best."""
+        with self._lock:
+            entries, features, qlen = self.candidates(text, today)
+            if not entries:
+                return MatchResult(matches=[], probability=0.0, confident=False)
+            fused = self.params.fusion.decision(features)
+            order = np.argsort(-fused, kind="stable")
+            fused, features = fused[order], features[order]
+            x = abstain_features(fused, features, qlen)
+            probability = float(self.params.abstention.probability(x[None, :])[0])
+            matches = []
+            for rank, i in enumerate(order[:k]):
+                doc = self.state.docs[entries[i]]
+                matches.append(Match(doc.id, doc.question, doc.answer, float(fused[rank])))
+        return MatchResult(
+            matches=matches,
+            probability=probability,
+            confident=probability >= self.threshold,
+        )
+
+    def similarity(self, a: str, b: str) -> float:
+        """How much two texts say the same thing, 0..1 (dense cosine blended with char Dice)."""
+        na, nb = normalize(a), normalize(b)
+        if not na or not nb:
+            return 0.0
+        ga, gb = set(char_ngrams(na)), set(char_ngrams(nb))
+        dice = 2 * len(ga & gb) / (len(ga) + len(gb))
+        va, vb = self._encode([na, nb])
+        cosine = float(np.clip(va @ vb, 0.0, 1.0))
+        weight = self._dense_weight()
+        return float(np.clip(weight * cosine + (1 - weight) * dice, 0.0, 1.0))
+
+    def _dense_weight(self) -> float:
+        """Share of the dense signal in :meth:`similarity`, from the fitted fusion weights."""
+        fusion = self.params.fusion
+        names = list(fusion.features)
+        coef = np.abs(np.asarray(fusion.coef) / np.asarray(fusion.scale))
+        dense = coef[names.index("dense")]
+        lexical = coef[names.index("char")] + coef[names.index("word")]
+        return float(np.clip(dense / max(dense + lexical, 1e-9), 0.1, 0.7))
+
+    def describe(self) -> dict[str, object]:
+        """Facts about the index for logs and the CLI."""
+        return {
+            "model_path": str(self.model_path),
+            "entries": len(self.state.docs),
+            "rows": len(self.state.row_ids),
+            "dense_index": self.state.dense.kind,
+            "threshold": self.threshold,
+            "target_precision": self.target_precision,
+        }
