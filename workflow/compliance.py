@@ -101,7 +101,7 @@ def _t2s() -> opencc.OpenCC:
 
 
 def _normalise(text: str) -> str:
-    return _t2s().convert(unicodedata.normalize("NFKC", text)).lower()
+    return str(_t2s().convert(unicodedata.normalize("NFKC", text))).lower()
 
 
 def _is_allowed_link(link: str, allowed: tuple[str, ...]) -> bool:

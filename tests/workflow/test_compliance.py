@@ -1,0 +1,97 @@
+"""Pre-publish compliance check: each kind of problem is reported; a clean reply passes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from workflow.compliance import ComplianceLists, FindingCode, check_reply
+from workflow.errors import ImportFailed
+
+QUESTION = "居住证到期了怎么续签"
+
+
+@pytest.fixture(scope="module")
+def lists() -> ComplianceLists:
+    return ComplianceLists.load()
+
+
+def always(score: float):  # type: ignore[no-untyped-def]
+    def similarity(_message: str, _reply: str) -> float:
+        return score
+
+    return similarity
+
+
+def codes(findings: list) -> set[FindingCode]:  # type: ignore[type-arg]
+    return {f.code for f in findings}
+
+
+def test_clean_reply_with_hotline_and_gov_link_passes(lists: ComplianceLists) -> None:
+    reply = (
+        "您好，居住证到期前可在示例办App或社区服务中心办理续签，"
+        "详见 https://zwfw.shili.gov.cn/jzz ，如有疑问请拨打12345。"
+    )
+    assert check_reply(QUESTION, reply, always(0.8), lists) == []
+
+
+def test_personal_data_in_reply_is_blocking_and_masked_in_detail(
+    lists: ComplianceLists,
+) -> None:
+    findings = check_reply(QUESTION, "已回电13807316629，请留意。", always(0.8), lists)
+    assert codes(findings) == {FindingCode.PII}
+    assert findings[0].blocking
+    assert "138****6629" in findings[0].detail
+    assert "13807316629" not in findings[0].detail
+
+
+def test_links_and_advertising_are_reported(lists: ComplianceLists) -> None:
+    reply = "续签请访问 www.fast-banzheng.com 或加微信咨询，限时特惠"
+    findings = check_reply(QUESTION, reply, always(0.8), lists)
+    assert codes(findings) == {FindingCode.LINK_OR_AD}
+    assert any("fast-banzheng.com" in f.detail for f in findings)
+
+
+def test_first_person_opinion_and_emotion_are_reported(lists: ComplianceLists) -> None:
+    reply = "说实话我觉得这个规定挺离谱的！！"
+    details = [f.detail for f in check_reply(QUESTION, reply, always(0.8), lists)]
+    assert any("我觉得" in d for d in details)
+    assert any("说实话" in d for d in details)
+
+
+def test_institutional_we_is_not_a_personal_opinion(lists: ComplianceLists) -> None:
+    reply = "您好，我们认为您的情况符合续签条件，请携带身份证到社区办理。"
+    assert check_reply(QUESTION, reply, always(0.8), lists) == []
+
+
+def test_banned_words_name_their_category(lists: ComplianceLists) -> None:
+    findings = check_reply(QUESTION, "据内部消息，下周可网赌返现", always(0.8), lists)
+    banned = [f for f in findings if f.code is FindingCode.BANNED_WORD]
+    assert {f.detail.split("'")[1] for f in banned} == {"内部消息", "网赌"}
+
+
+def test_low_similarity_is_off_topic_and_none_skips_the_check(lists: ComplianceLists) -> None:
+    reply = "您好，本周六政务中心正常开放。"
+    findings = check_reply(QUESTION, reply, always(0.05), lists)
+    assert codes(findings) == {FindingCode.OFF_TOPIC}
+    assert check_reply(QUESTION, reply, None, lists) == []
+
+
+def test_admin_lists_decide_blocking(tmp_path: Path) -> None:
+    path = tmp_path / "lists.json"
+    path.write_text(
+        json.dumps({"opinion_patterns": ["小编觉得"], "blocking": {"personal_opinion": False}}),
+        encoding="utf-8",
+    )
+    lists = ComplianceLists.load(path)
+    findings = check_reply(QUESTION, "小编觉得可以", None, lists)
+    assert [(f.code, f.blocking) for f in findings] == [(FindingCode.PERSONAL_OPINION, False)]
+
+
+def test_broken_lists_file_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "lists.json"
+    path.write_text('{"ad_patterns": ["(unclosed"]}', encoding="utf-8")
+    with pytest.raises(ImportFailed, match="ad_patterns"):
+        ComplianceLists.load(path)

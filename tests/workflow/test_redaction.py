@@ -1,0 +1,120 @@
+"""De-identification: what is found, what is masked, and what is never touched."""
+
+from __future__ import annotations
+
+import pytest
+
+from workflow.redaction import (
+    PiiType,
+    find_pii,
+    is_luhn_valid,
+    is_valid_id18,
+    redact,
+    redact_for_log,
+)
+
+# Invented numbers: region prefix 4399 does not exist; check digits and Luhn sums are valid.
+ID_VALID = "439901199207181537"
+ID_BAD_CHECK = "439901199207181536"
+CARD_VALID = "6217995260181596"
+
+
+def spans(text: str) -> list[tuple[str, str]]:
+    return [(text[s.start : s.end], s.type.value) for s in find_pii(text)]
+
+
+def test_id_check_digit_and_luhn_are_validated() -> None:
+    assert is_valid_id18(ID_VALID)
+    assert not is_valid_id18(ID_BAD_CHECK)
+    assert is_valid_id18("43990219850312204x")
+    assert is_luhn_valid(CARD_VALID)
+    assert not is_luhn_valid("6217995260181597")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"我的身份证是{ID_VALID}，帮我查下", [(ID_VALID, "id_card")]),
+        ("证件号 4399 0119 9207 1815 37 谢谢", [("4399 0119 9207 1815 37", "id_card")]),
+        ("电话15873021946有事找我", [("15873021946", "mobile")]),
+        ("换号了 +86 139-0731-2468 别打旧的", [("+86 139-0731-2468", "mobile")]),
+        ("座机0731-85123467 白天有人", [("0731-85123467", "landline")]),
+        ("请打(0739)5283716转人工", [("(0739)5283716", "landline")]),
+        (f"工资卡 {CARD_VALID} 没收到钱", [(CARD_VALID, "bank_card")]),
+        ("卡号：6236 6874 6507 5296", [("6236 6874 6507 5296", "bank_card")]),
+        ("邮箱 liu.xiaofang_77@qq.com 收材料", [("liu.xiaofang_77@qq.com", "email")]),
+        ("车牌湘B·7K2M9的车堵门口了", [("湘B·7K2M9", "plate")]),
+        ("新能源车粤AD12345充不了电", [("粤AD12345", "plate")]),
+    ],
+)
+def test_numbers_and_contacts_are_found_with_their_surface_form(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert spans(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"业务流水号{ID_BAD_CHECK}，状态已受理",
+        "订单号202403151102938475，支付失败",
+        "有事打12345或者12333，医保问12393",
+        "发票号码04400211001 金额3580.00元 日期2024-03-02",
+        "统一社会信用代码91430100MA4L7Q2X3K",
+        "银行卡尾号8832被扣了两次",
+        "会员卡号10293847561能打折吗",
+        "政务中心地址是滨江大道188号政务服务中心",
+        "孩子2016年9月1日出生 学费1200元",
+        "王老师和刘女士都说周一来办",
+    ],
+)
+def test_tricky_negatives_are_not_personal_data(text: str) -> None:
+    assert find_pii(text) == []
+
+
+def test_names_after_trigger_words_are_found() -> None:
+    assert spans("您好，我叫陈晓燕，想问问低保") == [("陈晓燕", "name")]
+    assert spans("户名周敏") == [("周敏", "name")]
+    assert spans("联系人：欧阳明远 电话后面再说") == [("欧阳明远", "name")]
+    assert spans("我爸叫刘德福，今年八十了") == [("刘德福", "name")]
+
+
+def test_relation_words_do_not_swallow_the_next_phrase_as_a_name() -> None:
+    assert spans("帮儿子带孩子 高血压要经常开药") == []
+
+
+def test_traditional_text_is_detected_on_the_original_offsets() -> None:
+    text = f"我叫陳美玲，身份證{ID_VALID}"
+    assert spans(text) == [("陳美玲", "name"), (ID_VALID, "id_card")]
+
+
+def test_private_address_is_found_but_not_a_public_office() -> None:
+    text = "我住示例市东城区和平路18号3栋2单元502室，楼下吵"
+    assert spans(text) == [("示例市东城区和平路18号3栋2单元502室", "address")]
+
+
+def test_redact_keeps_a_hint_of_shape() -> None:
+    text = f"我叫张建华 电话13807316629 身份证{ID_VALID} 卡{CARD_VALID}"
+    assert redact(text) == "我叫张** 电话138****6629 身份证4399**********1537 卡6217********1596"
+
+
+def test_redact_masks_address_email_and_plate() -> None:
+    text = "住示例市南湖区梅林路27号附3号 邮箱ab.cd@163.com 车牌湘A·D3K57"
+    assert redact(text) == "住[地址] 邮箱a***@163.com 车牌湘A·****7"
+
+
+def test_redact_never_touches_government_hotlines() -> None:
+    text = "打12345没人接，12366也占线，我手机13807316629"
+    assert redact(text) == "打12345没人接，12366也占线，我手机138****6629"
+
+
+def test_redact_for_log_uses_type_tags_and_stars_long_numbers() -> None:
+    text = "我叫林小雨 手机15907416638 工单号2024061800123"
+    assert redact_for_log(text) == "我叫[姓名] 手机[手机号] 工单号*************"
+
+
+def test_spans_are_sorted_and_do_not_overlap() -> None:
+    text = f"姓名：郑雅文 身份证：{ID_VALID} 手机：18973025561"
+    found = find_pii(text)
+    assert [s.type for s in found] == [PiiType.NAME, PiiType.ID_CARD, PiiType.MOBILE]
+    assert all(a.end <= b.start for a, b in zip(found, found[1:], strict=False))

@@ -1,0 +1,106 @@
+"""Routing: labels from admin-curated examples and keyword rules, with evidence and fallback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from workflow.errors import ImportFailed
+from workflow.triage import FALLBACK_EVIDENCE, Label, Router
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    return Router.load()
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("请问新生儿落户需要带什么材料 要父母都到场吗", Label.CONSULTATION),
+        ("窗口工作人员态度太差了 问一句就吼人 我要投诉", Label.COMPLAINT),
+        ("抖音上有个号冒充你们 在收钱帮人办证 是你们的吗", Label.IMPERSONATION_REPORT),
+        ("建议地铁站多设几个无障碍电梯 推婴儿车太难了", Label.SUGGESTION),
+        ("我家的房子被强拆八年了 补偿一直没到位 求市领导做主", Label.PETITION),
+        ("谢谢社保窗口的同志 半小时就帮我办好了 点赞👍", Label.PRAISE),
+        ("低息贷款 无抵押 当天放款 加微 loan8888", Label.SPAM_AD),
+        ("你们这群废物 垃圾部门", Label.ABUSE),
+        ("小区对面的仓库着火了 浓烟很大 有人被困", Label.SENSITIVE_INCIDENT),
+    ],
+)
+def test_each_label_is_recognised(router: Router, text: str, label: Label) -> None:
+    assert router.classify(text).label is label
+
+
+def test_traditional_characters_are_routed_like_simplified(router: Router) -> None:
+    routing = router.classify("有人冒充你們的公眾號 發假的補貼鏈接 是官方的嗎")
+    assert routing.label is Label.IMPERSONATION_REPORT
+
+
+def test_evidence_names_keywords_and_nearest_examples(router: Router) -> None:
+    routing = router.classify("工厂爆炸了 好多人受伤 快来人")
+    assert routing.label is Label.SENSITIVE_INCIDENT
+    assert any(e.startswith("keyword:") for e in routing.evidence)
+    assert any(e.startswith("example:") for e in routing.evidence)
+    assert 0.0 < routing.confidence <= 1.0
+
+
+def test_empty_or_meaningless_text_falls_back_to_consultation(router: Router) -> None:
+    for text in ("", "   ", "。。。"):
+        routing = router.classify(text)
+        assert routing.label is Label.CONSULTATION
+        assert routing.evidence == [FALLBACK_EVIDENCE]
+
+
+def test_labels_are_lowercase_strings() -> None:
+    assert [label.value for label in Label] == [
+        "consultation",
+        "complaint",
+        "impersonation_report",
+        "suggestion",
+        "petition",
+        "praise",
+        "spam_ad",
+        "abuse",
+        "sensitive_incident",
+    ]
+
+
+def test_admin_data_dir_is_merged_on_top_of_builtin(tmp_path: Path, router: Router) -> None:
+    text = "小区里的流浪猫越来越多 晚上叫个不停"
+    extra = [
+        {"text": "流浪猫太多了 晚上叫得睡不着 找谁都不管", "label": "complaint"},
+        {"text": "小区流浪猫成群 夜里吵得没法睡 物业推给社区", "label": "complaint"},
+    ]
+    (tmp_path / "routing_examples.jsonl").write_text(
+        "\n".join(json.dumps(row, ensure_ascii=False) for row in extra), encoding="utf-8"
+    )
+    rules = {"labels": {"complaint": [{"pattern": "流浪猫", "weight": 1.5}]}}
+    (tmp_path / "routing_keywords.json").write_text(json.dumps(rules), encoding="utf-8")
+    merged = Router.load(tmp_path)
+    assert len(merged.examples) == len(router.examples) + 2
+    routing = merged.classify(text)
+    assert routing.label is Label.COMPLAINT
+    assert "keyword:流浪猫" in routing.evidence
+
+
+def test_unknown_label_in_admin_file_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "routing_examples.jsonl"
+    path.write_text(
+        '{"text": "你好", "label": "consultation"}\n{"text": "哈哈", "label": "joke"}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportFailed) as caught:
+        Router.load(tmp_path)
+    assert caught.value.line == 2
+    assert caught.value.field == "label"
+    assert "joke" in str(caught.value)
+
+
+def test_invalid_regex_in_keywords_is_reported(tmp_path: Path) -> None:
+    rules = {"labels": {"complaint": [{"pattern": "投诉(", "weight": 1}]}}
+    (tmp_path / "routing_keywords.json").write_text(json.dumps(rules), encoding="utf-8")
+    with pytest.raises(ImportFailed, match="pattern"):
+        Router.load(tmp_path)
