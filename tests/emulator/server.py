@@ -300,6 +300,15 @@ class BotApiEmulator:
         """The next answered call of `method` matching `predicate` that no wait returned yet."""
         return await self.world.wait_for_call(method, predicate, timeout)
 
+    async def wait_until(
+        self,
+        check: Callable[[], Any],
+        timeout: float = 10,  # noqa: ASYNC109
+        what: str = "a condition",
+    ) -> Any:
+        """Return check()'s first truthy value, re-checked after every emulator change."""
+        return await self.world.wait_until(lambda: check() or None, timeout, what)
+
     async def wait_for_updates_consumed(self, timeout: float = 10) -> None:  # noqa: ASYNC109
         """Wait until the bot has fetched and confirmed every queued update."""
         await self.world.wait_until(
