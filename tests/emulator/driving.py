@@ -18,10 +18,15 @@ FAKE_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x
 
 
 def open_private_chat(world: World, user: SimUser, *, started: bool = True) -> SimChat:
+    """The user's private chat; created (and started, unless told otherwise) on first use.
+
+    Asking again never changes whether the user started the bot, so a test can look at the
+    chat of a user who never wrote without opening the conversation for them.
+    """
     chat = world.chats.get(user.id)
     if chat is None:
         chat = world.add_chat(SimChat(user.id, "private", user=user))
-    user.started = user.started or started
+        user.started = user.started or started
     return chat
 
 
@@ -81,6 +86,9 @@ def send_user_message(
         msg = "users can't write into a channel; use channel_post()"
         raise AssertionError(msg)
     if chat.is_private:
+        if chat.user is not user:
+            msg = f"chat {chat.id} is the private chat of another user, not of {user.id}"
+            raise AssertionError(msg)
         user.started = True  # writing to the bot opens the conversation
     else:
         chat.member_status.setdefault(user.id, "member")

@@ -167,3 +167,17 @@ async def test_wrong_token_is_recorded() -> None:
         with pytest.raises(InvalidToken):
             await application.initialize()
     assert emulator.errors == ["getMe: request with a wrong bot token"]
+
+
+async def test_looking_at_a_private_chat_does_not_start_it(
+    emu: BotApiEmulator, make_app: AppFactory
+) -> None:
+    quiet = emu.user(2010, "Quinn")
+    chat = emu.private_chat(quiet, started=False)
+    assert emu.private_chat(quiet) is chat
+    async with make_app() as application:
+        with pytest.raises(Forbidden, match="can't initiate conversation"):
+            await application.bot.send_message(chat.id, "hi")
+        await emu.send_message(quiet, None, "/start")
+        await application.bot.send_message(chat.id, "hi")
+    assert [m.text for m in emu.messages(chat)] == ["/start", "hi"]
