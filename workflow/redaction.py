@@ -244,6 +244,10 @@ def _addresses(text: str) -> list[PiiSpan]:
     return spans
 
 
+def _is_cjk(ch: str) -> bool:
+    return bool(ch) and "\u4e00" <= ch <= "\u9fff"
+
+
 def _name_at(text: str, pos: int) -> int:
     """Length of a personal name starting at `pos`, or 0 when there is none."""
     lex = _lexicon()
@@ -261,7 +265,7 @@ def _name_at(text: str, pos: int) -> int:
         return 0
     given = 0
     for ch in rest[:2]:
-        if not ("\u4e00" <= ch <= "\u9fff") or ch in lex.name_stop_chars:
+        if not _is_cjk(ch) or ch in lex.name_stop_chars:
             break
         given += 1
     if given == 0:
@@ -277,18 +281,22 @@ def _names(text: str) -> list[PiiSpan]:
     pos = 0
     while pos < len(text):
         trigger = next((t for t in lex.name_triggers if text.startswith(t, pos)), None)
-        # 我叫/姓名： may be followed by spaces; 我爸/老婆 only by 叫/是 (我爸 高血压 is no name).
-        skip = " ：:是叫为"
+        relation = False
         if trigger is None:
             trigger = next((t for t in lex.relation_triggers if text.startswith(t, pos)), None)
-            skip = "是叫"
+            relation = True
         if trigger is None:
             pos += 1
             continue
         cur = pos + len(trigger)
-        while cur < len(text) and text[cur] in skip:
+        while cur < len(text) and text[cur] in " ：:是叫为做":
             cur += 1
         length = _name_at(text, cur)
+        spaced = " " in text[pos + len(trigger) : cur]
+        if relation and spaced and _is_cjk(text[cur + length : cur + length + 1]):
+            # 我老婆 王秀兰 is a name; 带孩子 高血压要… is not: after a relation word and a
+            # space, the name must end at a space, punctuation or digit.
+            length = 0
         if length:
             spans.append(PiiSpan(cur, cur + length, PiiType.NAME))
             pos = cur + length

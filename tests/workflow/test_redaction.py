@@ -81,6 +81,7 @@ def test_names_after_trigger_words_are_found() -> None:
 
 def test_relation_words_do_not_swallow_the_next_phrase_as_a_name() -> None:
     assert spans("帮儿子带孩子 高血压要经常开药") == []
+    assert spans("麻烦联系我老婆 王秀兰 有事") == [("王秀兰", "name")]
 
 
 def test_traditional_text_is_detected_on_the_original_offsets() -> None:
