@@ -68,10 +68,9 @@ class Dispatcher:
             if params.get(name) in (None, "") and name not in params.uploads
         ]
         if missing:
-            error = ApiError(400, f"Bad Request: {missing[0]} is empty")
-            if missing[0] == "text":
-                error = ApiError(400, "Bad Request: message text is empty")
-            return self._refuse(call, error, f"{method_name}: missing required {missing}")
+            detail = "message text" if missing[0] == "text" else missing[0]
+            refusal = ApiError(400, f"Bad Request: {detail} is empty")
+            return self._refuse(call, refusal, f"{method_name}: missing required {missing}")
         fault = self.faults.take(method_name)
         if fault is not None:
             return await self._apply_fault(request, call, method, params, fault)
@@ -85,7 +84,9 @@ class Dispatcher:
     async def _perform(self, call: Call, method: Method, params: Params) -> web.Response:
         try:
             if method.name.lower() in SENDING_METHODS:
-                self.limiter.check(method.name, self.world.chats.get(_int_or_none(params)))
+                chat_id = _int_or_none(params)
+                chat = None if chat_id is None else self.world.chats.get(chat_id)
+                self.limiter.check(method.name, chat)
             result = await method.handler(self.world, params)
         except ApiError as error:
             call.status, call.error = error.code, error.description

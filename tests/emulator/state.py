@@ -156,17 +156,18 @@ class World:
                     return chat
             raise bad_request("chat not found")
         try:
-            chat = self.chats.get(int(chat_id))
+            numeric = int(chat_id)
         except (TypeError, ValueError):
-            chat = None
-        if chat is None:
-            # A known user without an opened private chat: Telegram knows the chat but the
-            # bot may not write first.
-            user = self.users.get(int(chat_id)) if str(chat_id).lstrip("-").isdigit() else None
-            if user is not None and not user.is_bot:
-                raise forbidden("bot can't initiate conversation with a user")
-            raise bad_request("chat not found")
-        return chat
+            raise bad_request("chat not found") from None
+        found = self.chats.get(numeric)
+        if found is not None:
+            return found
+        # A known user without an opened private chat: Telegram knows the chat, but the bot
+        # may not write first.
+        user = self.users.get(numeric)
+        if user is not None and not user.is_bot:
+            raise forbidden("bot can't initiate conversation with a user")
+        raise bad_request("chat not found")
 
     def writable_chat(self, chat_id: Any) -> SimChat:
         """The chat for a send or edit, checking the bot may write there.
