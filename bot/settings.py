@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     triage_data_dir: Path | None = Field(
         default=None, description="Extra admin-curated routing examples/keywords folder."
     )
+    off_topic_blocks: bool = Field(
+        default=False,
+        description="Block approval when the reply seems not to address the message (needs a "
+        "good Chinese embedding model); otherwise the card only warns.",
+    )
     log_level: str = Field(default="INFO", description="Logging level.")
 
     @model_validator(mode="after")

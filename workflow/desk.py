@@ -24,7 +24,7 @@ from workflow.intake import DraftPlan, Incoming
 from workflow.models import ChatKind, Draft, Tier, Visibility
 from workflow.redaction import redact, redact_for_log
 from workflow.triage import Router
-from workflow.views import DraftView, load_view
+from workflow.views import DraftView, draft_for_card, load_view
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ class DeskConfig:
     deep_link_ttl_hours: float = 72
     no_answer_text: str = ""
     candidates: int = 5
+    off_topic_blocks: bool = False
     routed_without_draft: frozenset[str] = field(default_factory=lambda: frozenset({"spam_ad"}))
 
 
@@ -119,8 +120,16 @@ class Desk:
         found = await asyncio.to_thread(
             check_reply, message, reply, self.matcher.similarity, self.lists
         )
+        # The off-topic signal is only as good as the embedding model; by default it warns
+        # on the card instead of blocking (a setting turns blocking on with a Chinese model).
         return [
-            {"code": str(f.code), "detail": f.detail, "blocking": bool(f.blocking)} for f in found
+            {
+                "code": str(f.code),
+                "detail": f.detail,
+                "blocking": bool(f.blocking)
+                and (str(f.code) != "off_topic" or self.config.off_topic_blocks),
+            }
+            for f in found
         ]
 
     # --- operator actions ---------------------------------------------------------------------
@@ -170,6 +179,24 @@ class Desk:
 
     async def raise_tier(self, draft_id: int, user_id: int, reason: str) -> review.Outcome:
         return await self.db.run(review.raise_tier, draft_id, user_id, reason)
+
+    async def check_operator(self, user_id: int) -> None:
+        """Raise NotAuthorised unless the user is an active signer."""
+        await self.db.run(review.signer_for, user_id)
+
+    async def choose_index(
+        self, draft_id: int, user_id: int, index: int, version: int | None = None
+    ) -> review.Outcome:
+        """Choose the draft's candidate number `index` (as shown on the card)."""
+        view = await self.view(draft_id)
+        if not 0 <= index < len(view.candidates):
+            from workflow.errors import InvalidTransition
+
+            raise InvalidTransition(f"draft {draft_id} has no candidate {index + 1}")
+        return await self.choose(draft_id, user_id, view.candidates[index]["entry_id"], version)
+
+    async def draft_for_card(self, chat_id: int, message_id: int) -> int | None:
+        return await self.db.run(draft_for_card, chat_id, message_id)
 
     async def pull_next(self, user_id: int) -> list[int]:
         """An operator asks for the next queued card (/next)."""

@@ -1,0 +1,320 @@
+"""The `govreply` command: parse arguments, call one domain function, print the result.
+
+User mistakes print one line to stderr and exit 1, without a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+
+from bot.settings import Settings
+from knowledge_base.errors import GovReplyError
+
+# PTB 22: durations as timedelta (RetryAfter.retry_after), without a deprecation warning.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+app = typer.Typer(help="GovReply: reply desk for government social-media accounts.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+kb_# PTB 22: durations as timedelta (RetryAfter.retry_after), without a deprecation warning.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+app = typer.Typer(help="The consultation Q&A base (咨询答问库).", no_args_is_help=True)
+users_# PTB 22: durations as timedelta (RetryAfter.retry_after), without a deprecation warning.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+app = typer.Typer(help="Operators and their roles.", no_args_is_help=True)
+db_# PTB 22: durations as timedelta (RetryAfter.retry_after), without a deprecation warning.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+app = typer.Typer(help="Database schema.", no_args_is_help=True)
+audit_# PTB 22: durations as timedelta (RetryAfter.retry_after), without a deprecation warning.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+eval_# PTB 22: durations as timedelta (RetryAfter.retry_after), without a deprecation warning.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+app = typer.Typer(help="Quality measurements on labelled data.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+app.add_typer(users_app, name="users")
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(eval_app, name="eval")
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        fail(f"invalid settings ({problems})")
+
+
+def open_db(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.db import Database, upgrade
+
+    upgrade(settings.database_url)
+    return Database(settings.database_url)
+
+
+# --- run ----------------------------------------------------------------------------------------
+
+
+@app.command()
+def run() -> None:
+    """Run the bot (polling or webhook). Without a token, start the sandbox instead."""
+    settings = load_settings()
+    from bot.logging import setup_logging
+
+    setup_logging(settings.log_level)
+    if settings.token is None:
+        typer.echo("GOVREPLY_TOKEN is not set: starting the sandbox (no Telegram needed).",
+                   err=True)
+        from bot.sandbox import serve_sandbox
+
+        asyncio.run(serve_sandbox(settings))
+        return
+    from bot.serve import serve
+
+    try:
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def sandbox(
+    port: Annotated[int, typer.Option(help="Port of the sandbox page.")] = 8080,
+) -> None:
+    """Try GovReply in a browser: a citizen chat and the operators' group, no Telegram."""
+    settings = load_settings()
+    from bot.logging import setup_logging
+    from bot.sandbox import serve_sandbox
+
+    setup_logging(settings.log_level)
+    asyncio.run(serve_sandbox(settings, port=port))
+
+
+# --- db ---------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest version."""
+    settings = load_settings()
+    from bot.db import upgrade
+
+    upgrade(settings.database_url)
+    typer.echo("database is up to date")
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@users_app.command("add")
+def users_add(
+    telegram_id: Annotated[int, typer.Option(help="The operator's Telegram user id.")],
+    role: Annotated[str, typer.Option(help="reviewer, deputy_head, head or admin.")],
+    name: Annotated[str, typer.Option(help="Name shown in stamps (审核人/审签人).")],
+) -> None:
+    """Register an operator (or change their role)."""
+    from workflow.models import Role
+    from workflow.operators import add_operator
+
+    try:
+        role_value = Role(role)
+    except ValueError:
+        fail(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}")
+    db = open_db(load_settings())
+    op = db.call(add_operator, telegram_id, role_value, name)
+    typer.echo(f"operator {op.telegram_id} {op.name} is {op.role.value}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List operators."""
+    from workflow.operators import list_operators
+
+    db = open_db(load_settings())
+    for op in db.call(list_operators):
+        typer.echo(f"{op.telegram_id}\t{op.role.value}\t{op.name}\t{'active' if op.active else 'off'}")
+
+
+@users_app.command("remove")
+def users_remove(telegram_id: Annotated[int, typer.Option()]) -> None:
+    """Deactivate an operator (their past signatures stay on record)."""
+    from workflow.operators import deactivate_operator
+
+    db = open_db(load_settings())
+    try:
+        db.call(deactivate_operator, telegram_id)
+    except GovReplyError as exc:
+        fail(str(exc))
+    typer.echo(f"operator {telegram_id} deactivated")
+
+
+# --- kb ---------------------------------------------------------------------------------------
+
+
+@kb_app.command("import")
+def kb_import(
+    file: Annotated[Path, typer.Argument(help="JSONL, CSV or XLSX file.")],
+    dry_run: Annotated[bool, typer.Option(help="Validate and preview only.")] = False,
+) -> None:
+    """Import Q&A entries (all or nothing) and update the search index."""
+    from knowledge_base import io as kb_io
+    from knowledge_base import store
+
+    if not file.exists():
+        fail(f"{file}: no such file")
+    data = file.read_bytes()
+    if dry_run:
+        problems = kb_io.validation_report(data, str(file))
+        for p in problems:
+            typer.echo(f"{file} line {p.line}: field '{p.field}' {p.problem}")
+        if problems:
+            raise typer.Exit(1)
+        typer.echo(f"{file}: {len(kb_io.parse(data, str(file)))} entries OK (dry run)")
+        return
+    try:
+        records = kb_io.parse(data, str(file))
+    except GovReplyError as exc:
+        fail(str(exc))
+    settings = load_settings()
+    db = open_db(settings)
+    summary = db.call(store.import_records, records)
+    from bot.services import build_matcher, sync_index
+
+    sync_index(db, build_matcher(settings))
+    typer.echo(
+        f"imported {file}: {len(summary.created)} new, {len(summary.updated)} updated, "
+        f"{len(summary.unchanged)} unchanged; index updated"
+    )
+
+
+@kb_app.command("export")
+def kb_export(
+    file: Annotated[Path, typer.Argument(help="Output .jsonl, .csv or .xlsx file.")],
+    include_retired: Annotated[bool, typer.Option(help="Also export retired entries.")] = False,
+) -> None:
+    """Export the Q&A base."""
+    from knowledge_base import io as kb_io
+    from knowledge_base import store
+
+    fmt = file.suffix.lstrip(".").lower()
+    if fmt not in ("jsonl", "csv", "xlsx"):
+        fail(f"{file}: unknown format {fmt!r}; use .jsonl, .csv or .xlsx")
+    db = open_db(load_settings())
+    rows = db.call(lambda s: store.export_dicts(store.list_entries(s, include_retired=include_retired)))
+    file.write_bytes(kb_io.export_rows(rows, fmt))
+    typer.echo(f"exported {len(rows)} entries to {file}")
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain: any edited or deleted record is reported."""
+    from workflow import audit
+
+    db = open_db(load_settings())
+    result = db.call(audit.verify)
+    if result.ok:
+        typer.echo(f"audit chain intact: {result.checked} records")
+        return
+    where = f" (record {result.record_id})" if result.record_id is not None else ""
+    fail(f"audit chain broken after {result.checked} good records{where}: {result.problem}")
+
+
+def _parse_day(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        fail(f"--{name} {value!r} is not a date (YYYY-MM-DD)")
+
+
+@audit_app.command("export")
+def audit_export(
+    out: Annotated[Path, typer.Argument(help="Output .csv or .xlsx file.")],
+    from_: Annotated[str | None, typer.Option("--from", help="From date (inclusive).")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="To date (exclusive).")] = None,
+) -> None:
+    """Export audit records in a date range as CSV or XLSX."""
+    from workflow import audit
+
+    fmt = out.suffix.lstrip(".").lower()
+    if fmt not in ("csv", "xlsx"):
+        fail(f"{out}: use a .csv or .xlsx file name")
+    since, until = _parse_day(from_, "from"), _parse_day(to, "to")
+    db = open_db(load_settings())
+    header = ["id", "at", "actor_id", "action", "subject_type", "subject_id", "before", "after",
+              "prev_hash", "hash"]
+
+    def rows(session):  # type: ignore[no-untyped-def]
+        return [
+            [r.id, r.at.isoformat(), r.actor_id, r.action, r.subject_type, r.subject_id,
+             json.dumps(r.before, ensure_ascii=False), json.dumps(r.after, ensure_ascii=False),
+             r.prev_hash, r.hash]
+            for r in audit.iter_records(session, since, until)
+        ]
+
+    data = db.call(rows)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(header)
+        writer.writerows(data)
+        out.write_text(buf.getvalue(), encoding="utf-8-sig")
+    else:
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.append(header)
+        for row in data:
+            sheet.append(["" if v is None else v for v in row])
+        workbook.save(out)
+    typer.echo(f"exported {len(data)} audit records to {out}")
+
+
+def _register_optional() -> None:
+    """Sub-commands that live in their own modules (model training, evaluations)."""
+    from bot.commands import eval_retrieval, eval_triage, model
+
+    app.add_typer(model.app, name="model")
+    eval_app.command("retrieval")(eval_retrieval.retrieval)
+    eval_app.command("routing")(eval_triage.routing)
+    eval_app.command("pii")(eval_triage.pii)
+
+
+try:
+    _register_optional()
+except ImportError as exc:  # a helper module not written yet must not break the CLI
+    print(f"warning: {exc}", file=sys.stderr)  # noqa: T201

@@ -1,0 +1,195 @@
+"""The outbox worker: claims items, renders them from current state, sends them through PTB.
+
+Telegram errors are handled where we can act: RetryAfter waits what Telegram asked;
+TimedOut / NetworkError / 5xx back off exponentially (capped attempts); Forbidden and
+"chat not found" mark the item undeliverable (audited); "message is not modified" counts as
+sent. A crash between a send and its record leaves the item `sending`; its lease expires and it
+is sent again: at-least-once is the best Telegram allows, and the window is one HTTP call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from datetime import datetime, timedelta
+
+from telegram import Bot, ChatPermissions, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.db import Database
+from bot.settings import Settings
+from handlers.cards import render_card, render_reply
+from handlers.texts import t
+from workflow import outbox, publishing
+from workflow.models import ChatKind, OutboxItem, Visibility
+from workflow.views import load_view
+
+logger = logging.getLogger(__name__)
+
+
+class Undeliverable(Exception):
+    """The recipient can never get this item (blocked the bot, chat gone)."""
+
+
+class DeliveryWorker:
+    """One per process; several processes may run one each against the same database."""
+
+    def __init__(self, bot: Bot, db: Database, settings: Settings) -> None:
+        self.bot = bot
+        self.db = db
+        self.settings = settings
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._wake = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self.bot_username: str | None = None
+
+    def wake(self) -> None:
+        """New work was queued: don't wait for the next poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+
+    async def run(self, poll_seconds: float = 1.0) -> None:
+        while not self._stopped.is_set():
+            items = await self.db.run(outbox.claim, self.worker_id)
+            for item in items:
+                await self.deliver(item)
+            if items:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+            except TimeoutError:
+                pass
+
+    async def deliver(self, item: OutboxItem) -> None:
+        assert item.id is not None
+        try:
+            message_id = await self._send(item)
+        except RetryAfter as exc:
+            delay = _seconds(exc.retry_after)
+            logger.warning("outbox %s: Telegram asked to wait %.1fs", item.id, delay)
+            await self.db.run(outbox.mark_retry, item.id, delay, str(exc))
+        except (Forbidden, Undeliverable) as exc:
+            logger.warning("outbox %s undeliverable: %s", item.id, exc)
+            await self.db.run(outbox.mark_undeliverable, item.id, str(exc))
+            if item.draft_id is not None and item.kind in (
+                outbox.Kind.PUBLISH, outbox.Kind.PRIVATE_REPLY
+            ):
+                await self.db.run(publishing.record_undeliverable, item.draft_id, str(exc))
+        except BadRequest as exc:
+            text = str(exc).lower()
+            if "not modified" in text:
+                await self.db.run(outbox.mark_sent, item.id, None)
+            elif "chat not found" in text or "user not found" in text:
+                await self.db.run(outbox.mark_undeliverable, item.id, str(exc))
+            else:
+                logger.error("outbox %s rejected by Telegram: %s", item.id, exc)
+                await self.db.run(outbox.mark_undeliverable, item.id, str(exc))
+        except (NetworkError, TelegramError) as exc:  # TimedOut, 5xx, dropped connections
+            delay = outbox.backoff_seconds(item.attempts)
+            logger.warning("outbox %s failed (%s); retry in %.0fs", item.id, exc, delay)
+            await self.db.run(outbox.mark_retry, item.id, delay, str(exc))
+            self._schedule_wake(delay)
+        else:
+            await self.db.run(self._record, item, message_id)
+
+    def _schedule_wake(self, delay: float) -> None:
+        asyncio.get_running_loop().call_later(delay, self._wake.set)
+
+    def _record(self, session: object, item: OutboxItem, message_id: int | None) -> None:
+        from sqlmodel import Session
+
+        assert isinstance(session, Session) and item.id is not None
+        outbox.mark_sent(session, item.id, message_id)
+        if item.kind == outbox.Kind.CARD and message_id is not None and item.draft_id:
+            assert self.settings.operators_chat_id is not None
+            publishing.record_card_sent(
+                session, item.draft_id, self.settings.operators_chat_id, message_id
+            )
+        elif item.kind in (outbox.Kind.PUBLISH, outbox.Kind.PRIVATE_REPLY) and item.draft_id:
+            if item.payload.get("link_note"):
+                return
+            publishing.record_published(session, item.draft_id, message_id)
+
+    async def _send(self, item: OutboxItem) -> int | None:
+        kind = item.kind
+        if kind == outbox.Kind.CARD:
+            return await self._send_card(item)
+        if kind == outbox.Kind.PUBLISH:
+            return await self._send_publish(item)
+        if kind == outbox.Kind.PRIVATE_REPLY:
+            view = await self.db.run(load_view, item.draft_id)
+            msg = await self.bot.send_message(
+                chat_id=view.user_id, text=t("token_ok") + "\n\n" + render_reply(view)
+            )
+            return msg.message_id
+        if kind == outbox.Kind.NOTICE:
+            payload = item.payload
+            reply = payload.get("reply_to")
+            msg = await self.bot.send_message(
+                chat_id=item.chat_id or self.settings.operators_chat_id,
+                text=t(payload["template"], **payload.get("params", {})),
+                reply_parameters=ReplyParameters(reply, allow_sending_without_reply=True)
+                if reply else None,
+            )
+            return msg.message_id
+        if kind == outbox.Kind.DELETE:
+            await self.bot.delete_message(item.chat_id, item.payload["message_id"])
+            return None
+        if kind == outbox.Kind.RESTRICT:
+            until = datetime.now().astimezone() + timedelta(hours=item.payload.get("hours", 24))
+            await self.bot.restrict_chat_member(
+                item.chat_id, item.payload["user_id"],
+                ChatPermissions(can_send_messages=False), until_date=until,
+            )
+            return None
+        raise Undeliverable(f"unknown outbox kind {kind!r}")
+
+    async def _send_card(self, item: OutboxItem) -> int:
+        chat_id = self.settings.operators_chat_id
+        if chat_id is None:
+            raise Undeliverable("GOVREPLY_OPERATORS_CHAT_ID is not set")
+        view = await self.db.run(load_view, item.draft_id)
+        text, markup = render_card(view)
+        if view.card_message_id is not None:
+            await self.bot.edit_message_text(
+                text, chat_id=view.card_chat_id, message_id=view.card_message_id,
+                parse_mode=ParseMode.HTML, reply_markup=markup,
+            )
+            return view.card_message_id
+        msg = await self.bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+        return msg.message_id
+
+    async def _send_publish(self, item: OutboxItem) -> int:
+        view = await self.db.run(load_view, item.draft_id)
+        reply_to = ReplyParameters(view.message_id, allow_sending_without_reply=True)
+        if view.visibility is Visibility.PRIVATE and view.chat_kind is ChatKind.DISCUSSION:
+            # RULES §2: sensitive topics by private message. A bot can't open a private chat,
+            # so the public reply is a neutral note with a single-use deep link.
+            token = await self.db.run(
+                publishing.issue_deep_link, view.id, self.settings.deep_link_ttl_hours
+            )
+            if self.bot_username is None:
+                self.bot_username = (await self.bot.get_me()).username
+            link = f"https://t.me/{self.bot_username}?start={token}"
+            msg = await self.bot.send_message(
+                view.chat_id, t("private_note", link=link), reply_parameters=reply_to
+            )
+            item.payload = {**item.payload, "link_note": True}
+            return msg.message_id
+        msg = await self.bot.send_message(
+            view.chat_id, render_reply(view), reply_parameters=reply_to
+        )
+        return msg.message_id
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -1,0 +1,86 @@
+"""Fetching updates durably: each update is stored in the inbox before its offset is confirmed.
+
+PTB's own Updater confirms an offset on its next getUpdates call, before handlers finish, so a
+crash would lose updates. This loop stores every update first, then hands it to the
+Application, and only then asks for the next batch (which confirms the offset).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot.db import Database
+from knowledge_base.sqltypes import utcnow
+from workflow import intake
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "channel_post"]
+
+
+async def store_and_enqueue(app: Application[Any, Any, Any, Any, Any, Any], db: Database,
+                            payload: dict[str, Any]) -> bool:
+    """Store one raw update (idempotent) and queue it for the handlers; False if seen before."""
+    update_id = int(payload["update_id"])
+    stored = await db.run(intake.record_update, update_id, payload)
+    if stored:
+        await app.update_queue.put(Update.de_json(payload, app.bot))
+    return stored
+
+
+async def replay_unfinished(app: Application[Any, Any, Any, Any, Any, Any], db: Database) -> int:
+    """Queue updates stored by an earlier process that never finished them."""
+    payloads = await db.run(intake.unfinished_updates, utcnow())
+    for payload in payloads:
+        await app.update_queue.put(Update.de_json(payload, app.bot))
+    if payloads:
+        logger.info("replaying %d unfinished updates", len(payloads))
+    return len(payloads)
+
+
+class InboxPoller:
+    """getUpdates loop with store-before-confirm semantics."""
+
+    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any], db: Database,
+                 timeout: int = 10) -> None:
+        self.app = app
+        self.db = db
+        self.timeout = timeout
+        self._stopped = False
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    async def run(self) -> None:
+        offset: int | None = None
+        failures = 0
+        while not self._stopped:
+            try:
+                updates = await self.app.bot.get_updates(
+                    offset=offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES,
+                    read_timeout=self.timeout + 5,
+                )
+                failures = 0
+            except RetryAfter as exc:
+                wait = exc.retry_after
+                await asyncio.sleep(
+                    wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+                )
+                continue
+            except (NetworkError, TelegramError) as exc:
+                failures += 1
+                delay = min(30.0, 0.5 * 2**failures)
+                logger.warning("getUpdates failed (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            for update in updates:
+                payload = update.to_dict()
+                await store_and_enqueue(self.app, self.db, payload)
+                offset = update.update_id + 1

@@ -1,0 +1,68 @@
+"""Running GovReply: the Application, the update source (polling or webhook), the outbox
+worker and the periodic jobs, started and stopped together.
+
+`running()` is what `govreply run`, the sandbox and the end-to-end tests use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.delivery import DeliveryWorker
+from bot.polling import InboxPoller, replay_unfinished
+from bot.services import Services
+from bot.settings import Mode
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    app: Application[Any, Any, Any, Any, Any, Any]
+    services: Services
+    delivery: DeliveryWorker
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def running(services: Services, *, poll: bool = True) -> AsyncIterator[Runtime]:
+    """Start everything; on exit stop it in reverse order. Pending work stays in the DB."""
+    settings = services.settings
+    app = build_application(services)
+    delivery = DeliveryWorker(app.bot, services.db, settings)
+    app.bot_data["wake"] = delivery.wake
+    runtime = Runtime(app, services, delivery)
+    async with app:
+        await app.start()
+        runtime.tasks.append(asyncio.create_task(delivery.run(), name="delivery"))
+        await replay_unfinished(app, services.db)
+        poller = None
+        if poll and settings.mode is Mode.POLLING:
+            await app.bot.delete_webhook()
+            poller = InboxPoller(app, services.db, timeout=settings_poll_timeout(settings))
+            runtime.tasks.append(asyncio.create_task(poller.run(), name="poller"))
+        try:
+            yield runtime
+        finally:
+            if poller is not None:
+                poller.stop()
+            delivery.stop()
+            for task in runtime.tasks:
+                task.cancel()
+            for task in runtime.tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await app.stop()
+
+
+def settings_poll_timeout(_settings: object) -> int:
+    return 10

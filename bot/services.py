@@ -1,0 +1,85 @@
+"""Services: everything a running GovReply needs, built once by `open_services(settings)`.
+
+`govreply run`, the sandbox and the test fixtures all build it the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sentence_transformers import SentenceTransformer
+
+from bot.db import Database, upgrade
+from bot.settings import Settings
+from handlers.texts import t
+from knowledge_base import store
+from knowledge_base.embedding import default_model_path, load_model
+from knowledge_base.retrieval import Matcher
+from workflow.compliance import ComplianceLists
+from workflow.desk import Desk, DeskConfig
+from workflow.triage import Router
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    matcher: Matcher
+    router: Router
+    desk: Desk
+
+
+def model_path(settings: Settings) -> Path:
+    return Path(settings.model) if settings.model else default_model_path()
+
+
+def build_matcher(settings: Settings, model: SentenceTransformer | None = None) -> Matcher:
+    """The matcher with its index persisted under data_dir (rebuilt if the model changed)."""
+    path = model_path(settings)
+    index_dir = settings.data_dir / "index"
+    index_dir.mkdir(parents=True, exist_ok=True)
+    model = model if model is not None else load_model(path)
+    return Matcher(model, path, index_dir, settings.target_precision)
+
+
+def sync_index(db: Database, matcher: Matcher) -> int:
+    """Make the index hold exactly the live entries (only changed texts are embedded)."""
+    with db.session() as session:
+        docs = store.live_docs(session)
+    matcher.rebuild(docs)
+    return len(docs)
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings, *, model: SentenceTransformer | None = None, migrate: bool = True
+) -> AsyncIterator[Services]:
+    """Open the database (migrated), the matcher (index synced) and the desk."""
+    if migrate:
+        await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        matcher = await asyncio.to_thread(build_matcher, settings, model)
+        count = await asyncio.to_thread(sync_index, db, matcher)
+        logger.info("index holds %d live entries", count)
+        router = await asyncio.to_thread(Router.load, settings.triage_data_dir)
+        lists = await asyncio.to_thread(ComplianceLists.load)
+        desk = Desk(
+            db, matcher, router, lists,
+            DeskConfig(
+                max_open_cards=settings.max_open_cards,
+                deep_link_ttl_hours=settings.deep_link_ttl_hours,
+                no_answer_text=t("no_answer_draft"),
+                off_topic_blocks=settings.off_topic_blocks,
+            ),
+        )
+        yield Services(settings=settings, db=db, matcher=matcher, router=router, desk=desk)
+    finally:
+        db.dispose()

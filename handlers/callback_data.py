@@ -1,0 +1,54 @@
+"""Typed button payloads: "rv1:<action>:<draft_id>:<version>[:<arg>]", at most 64 bytes.
+
+The draft version is part of the payload, so a press on a card that changed meanwhile is
+refused instead of approving text the operator has not seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+PREFIX = "rv1"
+MAX_BYTES = 64
+
+
+class Action(StrEnum):
+    APPROVE = "ap"
+    EDIT = "ed"
+    REJECT = "rj"
+    CHOOSE = "ch"
+    VISIBILITY = "vi"
+    RAISE = "up"
+    NEXT = "nx"
+
+
+@dataclass(frozen=True)
+class ReviewButton:
+    action: Action
+    draft_id: int
+    version: int
+    arg: str = ""
+
+    def pack(self) -> str:
+        parts = [PREFIX, self.action.value, str(self.draft_id), str(self.version)]
+        if self.arg:
+            parts.append(self.arg)
+        data = ":".join(parts)
+        if len(data.encode()) > MAX_BYTES:
+            msg = f"callback data {data!r} is longer than {MAX_BYTES} bytes"
+            raise ValueError(msg)
+        return data
+
+
+def unpack(data: str) -> ReviewButton | None:
+    """Parse a payload; None for anything that is not ours or is malformed."""
+    parts = data.split(":")
+    if len(parts) < 4 or parts[0] != PREFIX:
+        return None
+    try:
+        return ReviewButton(
+            Action(parts[1]), int(parts[2]), int(parts[3]), ":".join(parts[4:])
+        )
+    except ValueError:
+        return None

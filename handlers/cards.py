@@ -1,0 +1,134 @@
+"""Pure rendering: a DraftView becomes (HTML text, inline keyboard). No I/O here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from handlers import texts
+from handlers.callback_data import Action, ReviewButton
+from handlers.texts import t
+from workflow.models import DraftState, Visibility
+from workflow.views import DraftView
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+MAX_MESSAGE = 4000  # Telegram allows 4096 characters per message
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M") if value else ""
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The operators' card: message, match, reply, checks, signatures, and the buttons."""
+    lines = [
+        t(
+            "card_title", id=view.id, kind=texts.CHAT_KIND[view.chat_kind.value],
+            label=texts.LABEL.get(view.label, view.label), tier=texts.TIER[view.tier.value],
+            visibility=texts.VISIBILITY[view.visibility.value],
+        ),
+        t("card_message", text=escape(view.message_redacted)),
+    ]
+    if view.confident and view.matched_entry_id:
+        lines.append(
+            t("card_match", entry=escape(view.matched_entry_id), score=_pct(view.score),
+              prob=_pct(view.probability), question=escape(view.matched_question or ""))
+        )
+    else:
+        lines.append(t("card_no_match", prob=_pct(view.probability)))
+    lines.append(t("card_reply", text=escape(view.reply_text)))
+    others = [c for c in view.candidates if c.get("entry_id") != view.matched_entry_id][:3]
+    if others and view.is_open:
+        items = "；".join(
+            f"{i + 1}. {escape(str(c.get('question', '')))}" for i, c in enumerate(others)
+        )
+        lines.append(t("card_candidates", items=items))
+    if view.compliance:
+        items = "；".join(
+            f"{texts.COMPLIANCE.get(f['code'], f['code'])}（{escape(str(f.get('detail', '')))}）"
+            for f in view.compliance
+        )
+        lines.append(t("card_compliance", items=items))
+    else:
+        lines.append(t("card_compliance_ok"))
+    if view.override_reason:
+        lines.append(t("card_override", name="", reason=escape(view.override_reason)))
+    if view.notice == "signatures_voided":
+        lines.append(t("card_voided"))
+    elif view.notice == "tier_raised":
+        lines.append(t("card_tier_raised"))
+    valid = [s for s in view.signatures if not s.void]
+    if valid:
+        items = "；".join(
+            f"{escape(s.name)}（{texts.ROLE[s.role.value]}，{_when(s.at)}）" for s in valid
+        )
+        lines.append(t("card_signatures", items=items))
+    if view.needed:
+        lines.append(t("card_needed", items="、".join(texts.ROLE[r.value] for r in view.needed)))
+    if view.state is DraftState.PUBLISHED:
+        s = view.stamp
+        lines.append(t("card_published", when=_when(view.published_at), drafter=escape(s.drafter),
+                       reviewer=escape(s.reviewer), signer=escape(s.signer)))
+    elif view.state is DraftState.REJECTED:
+        lines.append(t("card_rejected", reason=escape(view.reject_reason or "")))
+    elif not view.is_open:
+        lines.append(texts.STATE[view.state.value] + " " + _when(view.decided_at))
+    if view.is_open and view.waiting:
+        lines.append(t("card_waiting", n=view.waiting))
+    text = "\n\n".join(lines)
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE - 1] + "…"
+    return text, (keyboard(view) if view.is_open else None)
+
+
+def keyboard(view: DraftView) -> InlineKeyboardMarkup:
+    def button(label: str, action: Action, arg: str = "") -> InlineKeyboardButton:
+        data = ReviewButton(action, view.id, view.version, arg).pack()
+        return InlineKeyboardButton(label, callback_data=data)
+
+    if view.needed and len(view.needed) < 2 and view.signatures and any(
+        not s.void for s in view.signatures
+    ):
+        approve_label = t("btn_sign", role=texts.ROLE[view.needed[0].value])
+    else:
+        approve_label = t("btn_approve")
+    rows = [
+        [
+            button(approve_label, Action.APPROVE),
+            button(t("btn_edit"), Action.EDIT),
+            button(t("btn_reject"), Action.REJECT),
+        ]
+    ]
+    others = [
+        (index, c) for index, c in enumerate(view.candidates)
+        if c.get("entry_id") != view.matched_entry_id
+    ][:3]
+    if others:
+        # The payload carries the candidate's index, not its id: ids may exceed 64 bytes.
+        rows.append(
+            [
+                button(t("btn_candidate", n=n + 1), Action.CHOOSE, str(index))
+                for n, (index, _c) in enumerate(others)
+            ]
+        )
+    toggle = (
+        t("btn_public") if view.visibility is Visibility.PRIVATE else t("btn_private")
+    )
+    second = [button(t("btn_raise"), Action.RAISE)]
+    if view.chat_kind.value == "discussion":
+        second.insert(0, button(toggle, Action.VISIBILITY))
+    rows.append(second)
+    return InlineKeyboardMarkup(rows)
+
+
+def render_reply(view: DraftView) -> str:
+    """The citizen's reply: the signed-off text and its stamp (plain text, no HTML)."""
+    s = view.stamp
+    return view.reply_text + t("stamp", drafter=s.drafter, reviewer=s.reviewer, signer=s.signer)

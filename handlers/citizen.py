@@ -1,0 +1,93 @@
+"""Citizens: private messages, comments in the linked discussion group, /start deep links."""
+
+from __future__ import annotations
+
+from telegram import Message, Update
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
+
+from handlers.context import GovContext
+from handlers.errors import describe
+from handlers.texts import t
+from workflow.errors import TokenInvalid
+from workflow.intake import Incoming
+from workflow.models import ChatKind
+
+
+def incoming_from(update: Update, message: Message, kind: ChatKind) -> Incoming:
+    user = message.from_user
+    assert user is not None
+    photos = tuple(p.file_id for p in message.photo[-1:]) if message.photo else ()
+    return Incoming(
+        update_id=update.update_id,
+        chat_id=message.chat_id,
+        chat_kind=kind,
+        message_id=message.message_id,
+        user_id=user.id,
+        user_name=user.full_name,
+        text=message.text or message.caption or "",
+        sent_at=message.date,
+        photo_file_ids=photos,
+    )
+
+
+async def on_private_message(update: Update, context: GovContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    await context.services.desk.receive(incoming_from(update, message, ChatKind.PRIVATE))
+    context.delivery_wake()
+
+
+async def on_discussion_comment(update: Update, context: GovContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    if message.is_automatic_forward or message.sender_chat is not None:
+        return  # the channel's own post mirrored into the group, or a channel speaking
+    if not (message.text or message.caption):
+        return
+    await context.services.desk.receive(incoming_from(update, message, ChatKind.DISCUSSION))
+    context.delivery_wake()
+
+
+async def on_start(update: Update, context: GovContext) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    if not context.args:
+        await message.reply_text(t("welcome"))
+        return
+    try:
+        await context.services.desk.redeem(context.args[0], user.id)
+    except TokenInvalid as exc:
+        await message.reply_text(describe(exc))
+        return
+    context.delivery_wake()
+
+
+async def on_private_unknown_command(update: Update, context: GovContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(t("citizen_unknown_command"))
+
+
+def register_fallback(app: Application) -> None:  # type: ignore[type-arg]
+    """Registered last, so every real command gets its chance first."""
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, on_private_unknown_command)
+    )
+
+
+def register(app: Application, discussion_chat_ids: list[int]) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("start", on_start, filters=private))
+    app.add_handler(
+        MessageHandler(private & (filters.TEXT | filters.PHOTO) & ~filters.COMMAND,
+                       on_private_message)
+    )
+    if discussion_chat_ids:
+        app.add_handler(
+            MessageHandler(
+                filters.Chat(discussion_chat_ids) & (filters.TEXT | filters.CAPTION)
+                & ~filters.COMMAND,
+                on_discussion_comment,
+            )
+        )

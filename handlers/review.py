@@ -1,0 +1,145 @@
+"""Operators in their group: card buttons, replies to cards and prompts, /next.
+
+Roles are checked server-side by the desk on every press; a press from anyone else gets an
+alert and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, ForceReply, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers.callback_data import Action, ReviewButton, unpack
+from handlers.context import GovContext
+from handlers.errors import describe
+from handlers.texts import t
+from workflow import prompts
+from workflow.errors import ComplianceBlocked, GovReplyError
+from workflow.models import Visibility
+
+logger = logging.getLogger(__name__)
+
+PROMPT_TEXT = {
+    "edit": "prompt_edit", "reject": "prompt_reject", "raise": "prompt_raise",
+    "override": "prompt_override",
+}
+
+
+async def _prompt(query: CallbackQuery, context: GovContext, button: ReviewButton,
+                  action: str, **params: str) -> None:
+    """Ask the operator for text (new reply, reason) by a ForceReply message."""
+    services = context.services
+    await services.desk.check_operator(query.from_user.id)
+    message = query.message
+    assert message is not None
+    sent = await context.bot.send_message(
+        message.chat.id, t(PROMPT_TEXT[action], id=button.draft_id, **params),
+        reply_markup=ForceReply(selective=True),
+        reply_parameters=None,
+    )
+    await services.db.run(
+        prompts.record, message.chat.id, sent.message_id, button.draft_id, action,
+        query.from_user.id,
+    )
+    await query.answer(t("alert_prompted"))
+
+
+async def on_review_button(update: Update, context: GovContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    button = unpack(query.data or "")
+    if button is None:
+        await query.answer()
+        return
+    desk = context.services.desk
+    user_id = query.from_user.id
+    try:
+        if button.action is Action.APPROVE:
+            outcome = await desk.approve(button.draft_id, user_id, button.version)
+            await query.answer(t("alert_done") if outcome.completed else t("alert_signed"))
+        elif button.action is Action.EDIT:
+            await _prompt(query, context, button, "edit")
+        elif button.action is Action.REJECT:
+            await _prompt(query, context, button, "reject")
+        elif button.action is Action.RAISE:
+            await _prompt(query, context, button, "raise")
+        elif button.action is Action.CHOOSE:
+            await desk.choose_index(button.draft_id, user_id, int(button.arg), button.version)
+            await query.answer(t("alert_done"))
+        elif button.action is Action.VISIBILITY:
+            view = await desk.view(button.draft_id)
+            target = (Visibility.PUBLIC if view.visibility is Visibility.PRIVATE
+                      else Visibility.PRIVATE)
+            await desk.set_visibility(button.draft_id, user_id, target, button.version)
+            await query.answer(t("alert_done"))
+    except ComplianceBlocked as exc:
+        from handlers.texts import COMPLIANCE
+
+        items = "、".join(COMPLIANCE.get(c, c) for c in exc.codes)
+        await _prompt(query, context, button, "override", items=items)
+    except GovReplyError as exc:
+        logger.info("press refused: draft=%s user=%s %s", button.draft_id, user_id, type(exc))
+        await query.answer(describe(exc), show_alert=True)
+    context.delivery_wake()
+
+
+async def on_group_reply(update: Update, context: GovContext) -> None:
+    """A reply to a prompt (edit text, reasons) or directly to a card (new reply text)."""
+    message = update.effective_message
+    assert message is not None and message.reply_to_message is not None
+    user = message.from_user
+    assert user is not None
+    services = context.services
+    target = message.reply_to_message
+    text = message.text or ""
+    prompt = await services.db.run(prompts.find, message.chat.id, target.message_id)
+    try:
+        if prompt is not None:
+            draft_id, action = prompt
+            if action == "edit":
+                await services.desk.edit(draft_id, user.id, text)
+                reply = t("ack_edit", id=draft_id)
+            elif action == "reject":
+                await services.desk.reject(draft_id, user.id, text)
+                reply = t("ack_reject", id=draft_id)
+            elif action == "raise":
+                await services.desk.raise_tier(draft_id, user.id, text)
+                reply = t("ack_raise", id=draft_id)
+            else:  # override: approve with the reason on record
+                outcome = await services.desk.approve(draft_id, user.id, None, text)
+                reply = t("alert_done") if outcome.completed else t("alert_signed")
+        else:
+            draft_id = await services.desk.draft_for_card(message.chat.id, target.message_id)
+            if draft_id is None:
+                return
+            await services.desk.edit(draft_id, user.id, text)
+            reply = t("ack_edit", id=draft_id)
+    except GovReplyError as exc:
+        reply = describe(exc)
+    await message.reply_text(reply)
+    context.delivery_wake()
+
+
+async def on_next(update: Update, context: GovContext) -> None:
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    try:
+        promoted = await context.services.desk.pull_next(user.id)
+    except GovReplyError as exc:
+        await message.reply_text(describe(exc))
+        return
+    await message.reply_text(t("next_done", n=len(promoted)) if promoted else t("next_none"))
+    context.delivery_wake()
+
+
+def register(app: Application, operators_chat_id: int | None) -> None:  # type: ignore[type-arg]
+    app.add_handler(CallbackQueryHandler(on_review_button, pattern=r"^rv1:"))
+    if operators_chat_id is None:
+        return
+    group = filters.Chat(operators_chat_id)
+    app.add_handler(CommandHandler("next", on_next, filters=group))
+    app.add_handler(MessageHandler(group & filters.REPLY & filters.TEXT & ~filters.COMMAND,
+                                   on_group_reply))
