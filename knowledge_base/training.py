@@ -29,7 +29,14 @@ if TYPE_CHECKING:
 
     from knowledge_base.retrieval import Matcher
 
-__all__ = ["Dataset", "collect_samples", "fit_default_params", "load_dataset"]
+__all__ = [
+    "Dataset",
+    "TrainReport",
+    "collect_samples",
+    "fit_default_params",
+    "load_dataset",
+    "train",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -97,10 +104,295 @@ def _placeholder_params() -> MatcherParams:
     return MatcherParams(flat(FUSION_FEATURES), flat(ABSTAIN_FEATURES))
 
 
-def _entries_split(docs: Iterable[KBDoc], share: float, seed: int) -> set[str]:
-    ids = sorted(d.id for d in docs)
-    random.Random(seed).shuffle(ids)
-    return set(ids[: int(round(len(ids) * share))])
+def _split_entries(ids: Iterable[str], share: float, seed: int) -> set[str]:
+    """A deterministic ``share`` of entry ids (sorted, then shuffled with ``seed``)."""
+    ordered = sorted(set(ids))
+    random.Random(seed).shuffle(ordered)
+    return set(ordered[: int(round(len(ordered) * share))])
 
 
-_ = (np, _entries_split)
+@dataclass
+class TrainReport:
+    """What a training run did (written to MODEL_DIR/train_report.json)."""
+
+    datasets: list[str]
+    pairs: int
+    hard_negatives: int
+    added_tokens: int
+    epochs: int
+    fusion_holdout_entries: int
+    fusion_samples: int
+    seconds: float
+
+
+def _common_chars(limit: int) -> list[str]:
+    """The ``limit`` most frequent CJK characters of jieba's dictionary (offline, bundled)."""
+    import jieba
+
+    counts: dict[str, float] = {}
+    dictionary = Path(jieba.__file__).parent / "dict.txt"
+    with dictionary.open(encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.split(" ")
+            if len(parts) < 2:
+                continue
+            freq = float(parts[1])
+            for ch in parts[0]:
+                if "\u4e00" <= ch <= "\u9fff":
+                    counts[ch] = counts.get(ch, 0.0) + freq
+    return sorted(counts, key=counts.__getitem__, reverse=True)[:limit]
+
+
+def extend_vocabulary(model: SentenceTransformer, texts: Iterable[str]) -> int:
+    """Add missing Chinese characters to a BERT WordPiece vocabulary; returns how many.
+
+    New embedding rows start as the mean of the rows of the character's pinyin word pieces,
+    so homophones start close together, which is how typos in citizen messages look.
+    """
+    from pypinyin import lazy_pinyin
+    from transformers import BertTokenizerFast
+
+    tokenizer = model.tokenizer
+    vocab = tokenizer.get_vocab()
+    wanted: dict[str, None] = dict.fromkeys(_common_chars(6000))
+    for text in texts:
+        for ch in text:
+            if "\u4e00" <= ch <= "\u9fff":
+                wanted[ch] = None
+    missing = [ch for ch in wanted if ch not in vocab]
+    if not missing:
+        return 0
+    ordered = sorted(vocab, key=vocab.__getitem__)
+    extended = {token: i for i, token in enumerate([*ordered, *missing])}
+    new_tokenizer = BertTokenizerFast(
+        vocab=extended, do_lower_case=True, tokenize_chinese_chars=True
+    )
+    transformer = model[0]
+    bert = transformer.auto_model
+    old = bert.get_input_embeddings().weight.detach().clone()
+    bert.resize_token_embeddings(len(ordered) + len(missing), mean_resizing=False)
+    weight = bert.get_input_embeddings().weight
+    import torch
+
+    with torch.no_grad():
+        for i, ch in enumerate(missing):
+            pieces = tokenizer(lazy_pinyin(ch)[0], add_special_tokens=False)["input_ids"]
+            rows = old[pieces] if pieces else old[vocab["[UNK]"]][None, :]
+            weight[len(ordered) + i] = rows.mean(dim=0)
+    transformer.processor = new_tokenizer
+    return len(missing)
+
+
+@dataclass(frozen=True)
+class Triplet:
+    """(message, positive question, hard negative question) with their entry keys."""
+
+    anchor: str
+    positive: str
+    negative: str
+    positive_key: str
+    negative_key: str
+
+
+def _mine_triplets(
+    docs: Sequence[KBDoc],
+    pairs: Sequence[tuple[str, str]],
+    negatives: dict[str, list[str]],
+    seed: int,
+) -> list[Triplet]:
+    """Attach to each (message, entry) pair the best-scoring wrong entry by char BM25."""
+    from knowledge_base.lexical import BM25Index
+    from knowledge_base.text import char_ngrams, normalize
+
+    by_id = {d.id: d for d in docs}
+    index = BM25Index(char_ngrams)
+    index.add(range(len(docs)), [normalize(d.question) for d in docs])
+    rng = random.Random(seed)
+    out = []
+    for message, entry_id in pairs:
+        doc = by_id[entry_id]
+        forced = [n for n in negatives.get(message, []) if n in by_id and n != entry_id]
+        if forced:
+            neg_id = forced[0]
+        else:
+            scores = index.query(normalize(message)).scores
+            top = np.argsort(-scores)[:6]
+            options = [docs[int(t)].id for t in top if docs[int(t)].id != entry_id]
+            neg_id = options[rng.randrange(min(3, len(options)))] if options else entry_id
+        positive = rng.choice([doc.question, *doc.variants])
+        out.append(Triplet(message, positive, by_id[neg_id].question, entry_id, neg_id))
+    return out
+
+
+def fine_tune(
+    model: SentenceTransformer,
+    triplets: list[Triplet],
+    epochs: int,
+    batch_size: int = 64,
+    lr: float = 5e-5,
+    progress: bool = True,
+    seed: int = 13,
+) -> None:
+    """MultipleNegativesRankingLoss with one hard negative per pair (in-batch + hard).
+
+    Columns that belong to the anchor's own entry (duplicates in the batch) are masked, so
+    another paraphrase of the same entry is never treated as a negative.
+    """
+    import torch
+
+    from knowledge_base.text import normalize
+
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    steps = epochs * ((len(triplets) + batch_size - 1) // batch_size)
+    warmup = max(1, steps // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup + 1)))
+    )
+    bar = tqdm(total=steps, desc="fine-tune", disable=not progress, unit="batch")
+
+    def embed(texts: list[str]) -> torch.Tensor:
+        features = model.preprocess([normalize(t) for t in texts])
+        out = model(features)["sentence_embedding"]
+        return torch.nn.functional.normalize(out, dim=-1)
+
+    for _ in range(epochs):
+        order = list(range(len(triplets)))
+        rng.shuffle(order)
+        for start in range(0, len(order), batch_size):
+            batch = [triplets[i] for i in order[start : start + batch_size]]
+            a = embed([t.anchor for t in batch])
+            c = embed([t.positive for t in batch] + [t.negative for t in batch])
+            scores = a @ c.T * 20.0
+            keys = [t.positive_key for t in batch] + [t.negative_key for t in batch]
+            mask = torch.tensor(
+                [[keys[j] == t.positive_key and j != i for j in range(len(keys))]
+                 for i, t in enumerate(batch)]
+            )
+            scores = scores.masked_fill(mask, -1e4)
+            loss = torch.nn.functional.cross_entropy(scores, torch.arange(len(batch)))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    bar.close()
+    model.eval()
+
+
+def train(
+    data_dirs: Sequence[Path],
+    out_dir: Path,
+    extra_pairs: Iterable[tuple[str, str]] = (),
+    hard_negatives: Iterable[tuple[str, str]] = (),
+    epochs: int = 1,
+    progress: bool = True,
+    base_model: Path | None = None,
+    fusion_share: float = 0.2,
+    max_pairs: int | None = None,
+    batch_size: int = 64,
+    seed: int = 13,
+) -> TrainReport:
+    """Train a MODEL_DIR from labelled folders (and operator history).
+
+    Args:
+        data_dirs: folders with ``kb.jsonl`` + ``queries.jsonl``. Entry ids must be unique
+            across folders (the shared sets prefix them with the set name).
+        out_dir: the MODEL_DIR to write (a sentence-transformers folder + matcher params).
+        extra_pairs: (citizen message, entry id) from approved drafts.
+        hard_negatives: (citizen message, entry id) where an operator picked another match.
+        epochs: fine-tuning epochs over all pairs.
+        base_model: model to start from (default: the bundled all-MiniLM-L6-v2).
+        fusion_share: share of each set's answered entries held out from fine-tuning and
+            used to fit fusion and abstention, so the dense signal is judged on unseen entries.
+        max_pairs: cap on fine-tuning pairs (tests and quick runs).
+
+    Raises:
+        DatasetError: a data file is malformed.
+        ValueError: no training pairs, or an extra pair names an unknown entry.
+    """
+    import json
+    import time
+
+    from knowledge_base.embedding import default_model_path, load_model
+    from knowledge_base.retrieval import Matcher
+
+    started = time.perf_counter()
+    sets = [load_dataset(Path(d)) for d in data_dirs]
+    all_docs = [d for s in sets for d in s.docs]
+    known = {d.id: s.name for s in sets for d in s.docs}
+    extra = list(extra_pairs)
+    for message, entry_id in extra:
+        if entry_id not in known:
+            msg = f"extra pair for entry {entry_id!r}: no such entry in {list(map(str, data_dirs))}"
+            raise ValueError(msg)
+    negatives: dict[str, list[str]] = {}
+    for message, entry_id in hard_negatives:
+        negatives.setdefault(message, []).append(entry_id)
+
+    held_out: set[str] = set()
+    for s in sets:
+        answered = {q.gold for q in s.queries if q.gold is not None}
+        held_out |= _split_entries(answered, fusion_share, seed) if len(answered) >= 10 else set()
+    pairs_by_set: dict[str, list[tuple[str, str]]] = {}
+    for s in sets:
+        pairs = [(q.text, q.gold) for q in s.queries if q.gold and q.gold not in held_out]
+        pairs += [(v, d.id) for d in s.docs if d.id not in held_out for v in d.variants]
+        pairs_by_set[s.name] = pairs
+    for message, entry_id in extra:
+        pairs_by_set.setdefault(known[entry_id], []).append((message, entry_id))
+    n_pairs = sum(len(p) for p in pairs_by_set.values())
+    if n_pairs == 0:
+        msg = "no (message, entry) pairs to train on: queries.jsonl files have no gold ids"
+        raise ValueError(msg)
+
+    model = load_model(base_model or default_model_path())
+    model.max_seq_length = 64
+    texts = [d.question for d in all_docs] + [q.text for s in sets for q in s.queries]
+    added = extend_vocabulary(model, texts)
+
+    triplets: list[Triplet] = []
+    for s in sets:
+        triplets += _mine_triplets(s.docs, pairs_by_set.get(s.name, []), negatives, seed)
+    if max_pairs is not None and len(triplets) > max_pairs:
+        triplets = random.Random(seed).sample(triplets, max_pairs)
+    fine_tune(model, triplets, epochs, batch_size=batch_size, progress=progress, seed=seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save(str(out_dir))
+
+    # Fusion and abstention: judged on held-out entries (plus their share of null probes)
+    # with the full KB of each set as distractors.
+    samples: list[FusionSample] = []
+    for s in sets:
+        nulls = [q for q in s.queries if q.gold is None]
+        null_keep = _split_entries([q.text for q in nulls], fusion_share, seed + 1)
+        chosen = [q for q in s.queries if q.gold in held_out or q.text in null_keep]
+        if len(held_out) == 0 or len(s.docs) < 10:
+            chosen = list(s.queries)  # tiny sets: use everything (params are regularised)
+        if not chosen:
+            continue
+        matcher = Matcher(model, out_dir, params=_placeholder_params())
+        matcher.rebuild(s.docs, progress=progress)
+        samples += collect_samples(matcher, chosen, progress=progress, desc=f"features {s.name}")
+    params = fit_params(samples, trained_on=",".join(s.name for s in sets))
+    params.save(out_dir)
+    report = TrainReport(
+        datasets=[str(d) for d in data_dirs],
+        pairs=len(triplets),
+        hard_negatives=sum(len(v) for v in negatives.values()),
+        added_tokens=added,
+        epochs=epochs,
+        fusion_holdout_entries=len(held_out),
+        fusion_samples=len(samples),
+        seconds=round(time.perf_counter() - started, 1),
+    )
+    from dataclasses import asdict
+
+    (out_dir / "train_report.json").write_text(json.dumps(asdict(report), indent=2), "utf-8")
+    logger.info("trained %s in %.0f s", out_dir, report.seconds)
+    return report

@@ -1,0 +1,81 @@
+"""Honest quality figures: train on half of each shared set's entries, test on the rest.
+
+Splits every set in ../shared/datasets by KB entry (seed 13): queries whose gold entry is in
+the train half (and half of the abstain probes) go to training; the other queries are the
+test set, searched against the full KB. Trains a MODEL_DIR outside the repository, then
+evaluates the bundled default and the trained model on the test halves.
+
+    python bench/retrieval_split.py --data ../shared/datasets --work /tmp/govreply-split
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from knowledge_base.embedding import default_model_path
+from knowledge_base.evaluation import evaluate, load_kb, load_queries
+from knowledge_base.retrieval import Matcher
+from knowledge_base.training import train
+
+
+def split(src: Path, dst: Path, seed: int = 13) -> None:
+    """Write train/ and test/ copies of one set, split by entry."""
+    queries = load_queries(src / "queries.jsonl")
+    golds = sorted({q.gold for q in queries if q.gold})
+    random.Random(seed).shuffle(golds)
+    train_ids = set(golds[: len(golds) // 2])
+    nulls = sorted(q.text for q in queries if q.gold is None)
+    random.Random(seed).shuffle(nulls)
+    train_nulls = set(nulls[: len(nulls) // 2])
+    for part in ("train", "test"):
+        out = dst / part / src.name
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src / "kb.jsonl", out / "kb.jsonl")
+        with (src / "queries.jsonl").open(encoding="utf-8") as fin, (out / "queries.jsonl").open(
+            "w", encoding="utf-8"
+        ) as fout:
+            for line in fin:
+                record = json.loads(line)
+                in_train = (
+                    record["gold"] in train_ids if record["gold"] else record["text"] in train_nulls
+                )
+                if in_train == (part == "train"):
+                    fout.write(line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/govreply-split"))
+    parser.add_argument("--epochs", type=int, default=1)
+    args = parser.parse_args()
+    sets = sorted(p for p in args.data.iterdir() if (p / "kb.jsonl").exists())
+    for s in sets:
+        split(s, args.work)
+    model_dir = args.work / "model"
+    start = time.perf_counter()
+    report = train([args.work / "train" / s.name for s in sets], model_dir, epochs=args.epochs)
+    results: dict[str, object] = {"train_report": report.__dict__}
+    results["train_seconds"] = round(time.perf_counter() - start, 1)
+    for label, model in (("default", default_model_path()), ("trained", model_dir)):
+        matcher = Matcher.open(model)
+        for s in sets:
+            test = args.work / "test" / s.name
+            t0 = time.perf_counter()
+            matcher.rebuild(load_kb(test / "kb.jsonl"))
+            build = time.perf_counter() - t0
+            metrics = evaluate(matcher, load_queries(test / "queries.jsonl"), progress=False)
+            metrics["index_build_seconds"] = round(build, 1)
+            results[f"{label}/{s.name}"] = metrics
+            sys.stderr.write(f"{label}/{s.name}: {json.dumps(metrics)}\n")
+    sys.stdout.write(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

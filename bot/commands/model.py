@@ -1,0 +1,96 @@
+"""`govreply model ...`: train the matcher's MODEL_DIR.
+
+``govreply model train --data DIR [--data DIR ...] --out MODEL_DIR`` reads folders in the
+shared ``kb.jsonl`` + ``queries.jsonl`` format and, optionally, operator history, and writes
+a sentence-transformers folder plus the fitted fusion and abstention parameters. Point the
+matcher's ``model`` setting at the result.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["app"]
+
+app = typer.Typer(help="The matcher's model: train it on labelled Q&A data.", no_args_is_help=True)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _read_history(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(approved pairs, hard negatives) from JSONL lines {text, entry_id, kind}."""
+    pairs, negatives = [], []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                item = (str(record["text"]), str(record["entry_id"]))
+                kind = record.get("kind", "approved")
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                _fail(f"{path} line {number}: expected {{text, entry_id, kind}} ({exc})")
+            if kind == "approved":
+                pairs.append(item)
+            elif kind == "rejected":
+                negatives.append(item)
+            else:
+                _fail(f"{path} line {number}: kind {kind!r} is not 'approved' or 'rejected'")
+    return pairs, negatives
+
+
+@app.command("train")
+def train_command(
+    data: Annotated[
+        list[Path],
+        typer.Option(
+            "--data", help="Folder with kb.jsonl + queries.jsonl (repeatable).", exists=True,
+            file_okay=False,
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="MODEL_DIR to write.")],
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history", help="Operator history JSONL: {text, entry_id, kind: approved|rejected}.",
+            exists=True, dir_okay=False,
+        ),
+    ] = None,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Fine-tuning epochs.")] = 1,
+    base_model: Annotated[
+        Path | None,
+        typer.Option("--base-model", help="Model to start from (default: bundled MiniLM)."),
+    ] = None,
+    max_pairs: Annotated[
+        int | None, typer.Option("--max-pairs", help="Cap on training pairs (quick runs).")
+    ] = None,
+) -> None:
+    """Fine-tune the embedding model and fit fusion weights and the abstention model."""
+    from knowledge_base.embedding import ModelNotFound
+    from knowledge_base.evaluation import DatasetError
+    from knowledge_base.training import train
+
+    for folder in data:
+        for name in ("kb.jsonl", "queries.jsonl"):
+            if not (folder / name).exists():
+                _fail(f"{folder}: {name} is missing; --data expects the shared dataset format")
+    pairs, negatives = _read_history(history) if history else ([], [])
+    try:
+        report = train(
+            data, out, extra_pairs=pairs, hard_negatives=negatives, epochs=epochs,
+            progress=True, base_model=base_model, max_pairs=max_pairs,
+        )
+    except (DatasetError, ModelNotFound, ValueError) as exc:
+        _fail(str(exc))
+        return
+    typer.echo(
+        f"trained {out}: {report.pairs} pairs, {report.added_tokens} characters added, "
+        f"fusion fitted on {report.fusion_samples} held-out messages, {report.seconds:.0f} s"
+    )
