@@ -19,11 +19,13 @@ from telegram import Bot, ChatPermissions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot import case_delivery
 from bot.db import Database
 from bot.settings import Settings
-from handlers.cards import render_card, render_reply
+from handlers.cards import render_card, render_reply, render_status
+from handlers import texts
 from handlers.texts import t
-from workflow import outbox, publishing
+from workflow import intake, outbox, publishing
 from workflow.models import ChatKind, OutboxItem, Visibility
 from workflow.views import load_view
 
@@ -107,6 +109,8 @@ class DeliveryWorker:
 
         assert isinstance(session, Session) and item.id is not None
         outbox.mark_sent(session, item.id, message_id)
+        if item.kind in case_delivery.KINDS:
+            case_delivery.record(session, item, message_id, self.settings.operators_chat_id)
         if item.kind == outbox.Kind.CARD and message_id is not None and item.draft_id:
             assert self.settings.operators_chat_id is not None
             publishing.record_card_sent(
@@ -134,11 +138,13 @@ class DeliveryWorker:
             reply = payload.get("reply_to")
             msg = await self.bot.send_message(
                 chat_id=item.chat_id or self.settings.operators_chat_id,
-                text=t(payload["template"], **payload.get("params", {})),
+                text=t(payload["template"], **localize(payload.get("params", {}))),
                 reply_parameters=ReplyParameters(reply, allow_sending_without_reply=True)
                 if reply else None,
             )
             return msg.message_id
+        if kind == outbox.Kind.STATUS:
+            return await self._send_status()
         if kind == outbox.Kind.DELETE:
             await self.bot.delete_message(item.chat_id, item.payload["message_id"])
             return None
@@ -149,6 +155,8 @@ class DeliveryWorker:
                 ChatPermissions(can_send_messages=False), until_date=until,
             )
             return None
+        if kind in case_delivery.KINDS:
+            return await case_delivery.send(self, item)
         raise Undeliverable(f"unknown outbox kind {kind!r}")
 
     async def _send_card(self, item: OutboxItem) -> int:
@@ -166,6 +174,20 @@ class DeliveryWorker:
         msg = await self.bot.send_message(
             chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
         )
+        return msg.message_id
+
+    async def _send_status(self) -> int | None:
+        chat_id = self.settings.operators_chat_id
+        if chat_id is None:
+            raise Undeliverable("GOVREPLY_OPERATORS_CHAT_ID is not set")
+        status, message_id = await self.db.run(intake.queue_status)
+        text, markup = render_status(status.live, status.waiting)
+        if message_id is not None:
+            await self.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+            return message_id
+        msg = await self.bot.send_message(chat_id, text, reply_markup=markup)
         return msg.message_id
 
     async def _send_publish(self, item: OutboxItem) -> int:
@@ -189,6 +211,12 @@ class DeliveryWorker:
             view.chat_id, render_reply(view), reply_parameters=reply_to
         )
         return msg.message_id
+
+
+def localize(params: dict[str, object]) -> dict[str, object]:
+    """Enum values in notice parameters become their Chinese labels."""
+    labels = {"tier": texts.TIER, "role": texts.ROLE, "label": texts.LABEL, "state": texts.STATE}
+    return {k: labels[k].get(str(v), v) if k in labels else v for k, v in params.items()}
 
 
 def _seconds(value: int | timedelta) -> float:

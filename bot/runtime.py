@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from telegram.ext import Application
@@ -21,6 +22,8 @@ from bot.delivery import DeliveryWorker
 from bot.polling import InboxPoller, replay_unfinished
 from bot.services import Services
 from bot.settings import Mode
+from knowledge_base.sqltypes import utcnow
+from workflow import cases
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ async def running(services: Services, *, poll: bool = True) -> AsyncIterator[Run
     async with app:
         await app.start()
         runtime.tasks.append(asyncio.create_task(delivery.run(), name="delivery"))
+        runtime.tasks.append(asyncio.create_task(periodic(runtime), name="periodic"))
         await replay_unfinished(app, services.db)
         poller = None
         if poll and settings.mode is Mode.POLLING:
@@ -66,3 +70,35 @@ async def running(services: Services, *, poll: bool = True) -> AsyncIterator[Run
 
 def settings_poll_timeout(_settings: object) -> int:
     return 10
+
+
+async def run_periodic_once(runtime: Runtime) -> None:
+    """One round of the periodic jobs (SLA deadlines); also called by tests."""
+    warned, escalated = await runtime.services.desk.sweep_sla()
+    await remind_cases(runtime)
+    if warned or escalated:
+        logger.info("SLA: %d cards re-announced, %d escalated", len(warned), len(escalated))
+        runtime.delivery.wake()
+
+
+async def remind_cases(runtime: Runtime) -> None:
+    """RULES §6: remind the group of impersonation cases until all four steps are ticked."""
+    settings = runtime.services.settings
+    reminded = await runtime.services.db.run(
+        cases.remind_open_impersonation, utcnow(),
+        timedelta(hours=settings.case_reminder_hours), settings.operators_chat_id,
+    )
+    if reminded:
+        logger.info("reminded %d impersonation case(s)", len(reminded))
+        runtime.delivery.wake()
+
+
+async def periodic(runtime: Runtime) -> None:
+    """Deadlines and reminders, every `periodic_seconds`. One failing round doesn't stop it."""
+    interval = runtime.services.settings.periodic_seconds
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_periodic_once(runtime)
+        except Exception:  # process boundary: log and keep the loop alive
+            logger.exception("periodic jobs failed; retrying next round")

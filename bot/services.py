@@ -15,13 +15,18 @@ from pathlib import Path
 from sentence_transformers import SentenceTransformer
 
 from bot.db import Database, upgrade
-from bot.settings import Settings
-from handlers.texts import t
+from bot.settings import Settings, SpamAction
+from handlers.texts import TEXTS, t
 from knowledge_base import store
 from knowledge_base.embedding import default_model_path, load_model
 from knowledge_base.retrieval import Matcher
 from workflow.compliance import ComplianceLists
+from workflow.calendar import WorkCalendar
+from workflow.departments import DepartmentDirectory
 from workflow.desk import Desk, DeskConfig
+from workflow.models import Tier
+from workflow.sla import SlaPolicy
+from workflow.routing_actions import RoutingConfig
 from workflow.triage import Router
 
 logger = logging.getLogger(__name__)
@@ -57,6 +62,21 @@ def sync_index(db: Database, matcher: Matcher) -> int:
     return len(docs)
 
 
+def routing_config(settings: Settings) -> RoutingConfig:
+    """What the label actions need: wording, pre-approved templates, departments, limits."""
+    keys = ("case_ack_complaint", "case_ack_impersonation_report",
+            "case_ack_sensitive_incident", "suggestion_thanks", "petition_redirect")
+    return RoutingConfig(
+        operators_chat_id=settings.operators_chat_id,
+        templates={key: TEXTS[key] for key in keys},
+        preapproved=frozenset(settings.preapproved_templates),
+        departments=DepartmentDirectory.load(settings.departments_file),
+        spam_delete=settings.spam_action is SpamAction.DELETE,
+        abuse_restrict_after=settings.abuse_restrict_after,
+        abuse_restrict_hours=settings.abuse_restrict_hours,
+    )
+
+
 @asynccontextmanager
 async def open_services(
     settings: Settings, *, model: SentenceTransformer | None = None, migrate: bool = True
@@ -78,6 +98,12 @@ async def open_services(
                 deep_link_ttl_hours=settings.deep_link_ttl_hours,
                 no_answer_text=t("no_answer_draft"),
                 off_topic_blocks=settings.off_topic_blocks,
+                routing=routing_config(settings),
+                sla=SlaPolicy(
+                    WorkCalendar.load(settings.calendar_overrides),
+                    {tier: settings.sla_hours(tier.value) for tier in Tier},
+                    settings.sla_warn_fraction,
+                ),
             ),
         )
         yield Services(settings=settings, db=db, matcher=matcher, router=router, desk=desk)

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     sla_warn_fraction: float = Field(
         default=0.75, description="Re-announce a card when this share of its deadline has passed."
     )
+    periodic_seconds: float = Field(
+        default=60, description="Seconds between checks of SLA deadlines and reminders."
+    )
     calendar_overrides: Path | None = Field(
         default=None, description="JSON file of local holiday / make-up working day overrides."
     )
@@ -95,6 +98,43 @@ class Settings(BaseSettings):
     abuse_restrict_after: int = Field(
         default=3, description="Abusive comments from one user before they are restricted."
     )
+    # --- triage actions: cases, suggestions, spam and abuse (issue 6 §2-§4) ---
+    preapproved_templates: list[str] = Field(
+        default_factory=list,
+        description="Reply templates the admin pre-approved, sent at once instead of under "
+        'sign-off (JSON list of "case_ack", "suggestion_thanks"). Never applies to sensitive '
+        "incidents.",
+    )
+    departments_file: Path | None = Field(
+        default=None,
+        description="Department directory JSON for forwarding suggestions (default: the "
+        "built-in workflow/data/departments.json).",
+    )
+    abuse_restrict_hours: float = Field(
+        default=24, description="Hours a user stays restricted after repeated abuse."
+    )
+    case_reminder_hours: float = Field(
+        default=24,
+        description="Hours between reminders for impersonation cases with unticked steps.",
+    )
+    unit_name: str = Field(
+        default="", description="The account owner's name, printed on generated documents."
+    )
+    official_account: str = Field(
+        default="", description="The official account's name, printed on generated documents."
+    )
+    supervising_office: str = Field(
+        default="", description="The supervising office (主管单位) the filing record goes to."
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server for e-mailing suggestions to departments; unset: e-mail "
+        "forwards are recorded as undeliverable.",
+    )
+    smtp_port: int = Field(default=587, description="SMTP port (STARTTLS unless 25).")
+    smtp_sender: str = Field(default="", description="From address of forwarded e-mails.")
+    smtp_user: str | None = Field(default=None, description="SMTP login, if the server needs one.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
     triage_data_dir: Path | None = Field(
         default=None, description="Extra admin-curated routing examples/keywords folder."
     )
@@ -102,6 +142,18 @@ class Settings(BaseSettings):
         default=False,
         description="Block approval when the reply seems not to address the message (needs a "
         "good Chinese embedding model); otherwise the card only warns.",
+    )
+    console_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="Public base URL of the web console (login links point here, + /console).",
+    )
+    console_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs console session cookies and CSRF tokens. Unset: a random "
+        "key is generated once and kept in <data_dir>/console_secret.",
+    )
+    console_session_hours: float = Field(
+        default=8, description="Hours a console session lasts after its login link is opened."
     )
     log_level: str = Field(default="INFO", description="Logging level.")
 

@@ -128,6 +128,15 @@ def keyboard(view: DraftView) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
+def render_status(live: int, waiting: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The group's queue status: how many cards are shown and how many drafts wait."""
+    text = t("status", live=live, waiting=waiting)
+    if not waiting:
+        return text, None
+    data = ReviewButton(Action.NEXT, 0, 0).pack()
+    return text, InlineKeyboardMarkup([[InlineKeyboardButton(t("btn_next"), callback_data=data)]])
+
+
 def render_reply(view: DraftView) -> str:
     """The citizen's reply: the signed-off text and its stamp (plain text, no HTML)."""
     s = view.stamp

@@ -68,6 +68,9 @@ async def on_review_button(update: Update, context: GovContext) -> None:
         elif button.action is Action.CHOOSE:
             await desk.choose_index(button.draft_id, user_id, int(button.arg), button.version)
             await query.answer(t("alert_done"))
+        elif button.action is Action.NEXT:
+            promoted = await desk.pull_next(user_id)
+            await query.answer(t("next_done", n=len(promoted)) if promoted else t("next_none"))
         elif button.action is Action.VISIBILITY:
             view = await desk.view(button.draft_id)
             target = (Visibility.PUBLIC if view.visibility is Visibility.PRIVATE

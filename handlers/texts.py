@@ -86,6 +86,7 @@ TEXTS: dict[str, str] = {
     "btn_public": "📢 改为公开",
     "btn_raise": "⬆️ 升级",
     "btn_next": "下一条",
+    "status": "📋 待审草稿：卡片 {live} 条，排队 {waiting} 条。发送 /next 或点击下方按钮查看下一条。",
     # operator-facing: prompts and alerts
     "prompt_edit": "✏️ 草稿 #{id}：请回复本消息，发送新的答复文本。",
     "prompt_reject": "❌ 草稿 #{id}：请回复本消息，说明驳回理由。",
@@ -116,7 +117,91 @@ TEXTS: dict[str, str] = {
     "error_generic": "处理出错，已记录。请稍后重试。",
     "sla_warning": "⏰ 草稿 #{id}（{tier}）将于 {due} 到期，请尽快审签。",
     "sla_breach": "🚨 草稿 #{id}（{tier}）已超过审签时限，请{role}关注。",
+    # web console login (bot/console)
+    "console_link": "🔐 管理后台登录链接（10 分钟内有效，仅可使用一次，请勿转发）：\n{link}",
+    "console_private_only": "请在与本账号的私聊中发送 /console 获取登录链接。",
 }
+
+
+# --- cases, suggestions, petitions, spam and abuse (issue 6 §2-§4) -----------------------------
+CASE_KIND = {"complaint": "投诉", "impersonation_report": "仿冒账号举报",
+             "sensitive_incident": "敏感事件"}
+CASE_STATUS = {"open": "待处理", "in_progress": "处理中", "waiting": "等待中", "closed": "已办结"}
+CHECKLIST_STEP = {
+    "verified": "已排查核实",
+    "reported_to_authorities": "已报网信、公安部门",
+    "platform_letter_sent": "已致函平台关停",
+    "filed_with_supervisor": "已报主管单位备案",
+}
+CASE_EVENT = {
+    "opened": "立案", "assigned": "指派", "commented": "备注", "status_changed": "状态变更",
+    "closed": "办结", "step_ticked": "完成步骤", "documents_generated": "生成函件",
+}
+CASE_TEXTS: dict[str, str] = {
+    # citizen-facing templates (the draft's reply, or sent at once if pre-approved)
+    "case_ack_complaint": (
+        "您好，您反映的问题已登记，受理编号 {ticket}。我们将转交相关部门核实处理，"
+        "并及时向您反馈。如需补充材料，请直接回复本账号并注明受理编号。"
+    ),
+    "case_ack_impersonation_report": (
+        "您好，感谢您的举报，已登记，受理编号 {ticket}。我们将立即核实该账号，"
+        "并依法依规处置。请勿向该账号转账或提供个人信息。"
+    ),
+    "case_ack_sensitive_incident": (
+        "您好，您反映的情况已收到并登记，受理编号 {ticket}，已报告相关负责同志。"
+        "如遇紧急情况请拨打 110 / 119 / 120。"
+    ),
+    "suggestion_thanks": "您好，感谢您的意见建议，我们已转送相关部门研究办理。",
+    "petition_redirect": (
+        "您好，您反映的事项属于信访事项。根据《信访工作条例》，请通过当地信访部门、"
+        "国家信访局网上信访平台或拨打 12345 政务服务便民热线反映，我们无法通过本账号受理信访。"
+    ),
+    # operators' group and departments
+    "case_card_title": "🗂 案件 {ticket}｜{kind}｜{status}",
+    "case_card_assignee": "承办人：{name}",
+    "case_card_unassigned": "承办人：未指派",
+    "case_card_message": "市民留言：\n{text}",
+    "case_card_account": "被举报账号：{name}｜账号/ID：{handle}｜平台：{platform}｜链接：{link}",
+    "case_card_screenshots": "截图：{n} 张",
+    "case_card_checklist": "处置步骤（《办法》第二十九条）：\n{items}",
+    "case_card_history": "处理记录：\n{items}",
+    "case_card_outcome": "办结结果：{outcome}",
+    "case_list_title": "未办结案件（{n} 件）：",
+    "case_list_item": "{ticket}｜{kind}｜{status}｜{assignee}",
+    "case_list_empty": "没有符合条件的案件。",
+    "case_usage": "用法：/case GR-2026-000123",
+    "cases_usage": "用法：/cases open（未办结）、/cases in_progress、/cases waiting、/cases closed",
+    "btn_case_assign": "🙋 我来承办",
+    "btn_case_progress": "▶️ 处理中",
+    "btn_case_waiting": "⏸ 等待中",
+    "btn_case_comment": "💬 备注",
+    "btn_case_close": "✅ 办结",
+    "btn_case_docs": "📄 生成函件",
+    "btn_case_step": "☐ {step}",
+    "prompt_case_close": "✅ 案件 {ticket}：请回复本消息，填写办结结果。",
+    "prompt_case_comment": "💬 案件 {ticket}：请回复本消息，填写备注。",
+    "ack_case_closed": "案件 {ticket} 已办结。",
+    "ack_case_comment": "案件 {ticket} 已添加备注。",
+    "case_reminder": "⏰ 仿冒账号案件 {ticket} 尚有 {n} 个处置步骤未完成，请尽快办理并在案件卡片上勾选。",
+    "incident_alert": (
+        "🚨 敏感事件 {ticket}（草稿 #{draft}）：请主要负责人 {heads} 立即关注。"
+        "未经主要负责人审签，不得公开答复。\n{text}"
+    ),
+    "suggestion_forward": (
+        "📮 转送市民建议（{department}，编号 M{ref}）：\n{text}\n\n"
+        "——政务新媒体账号转送，市民联系方式已隐去，如需联系请经本账号办理。"
+    ),
+    "suggestion_unrouted": "📮 市民建议（未匹配到部门，请人工转送，编号 M{ref}）：\n{text}",
+    "suggestion_email_subject": "转送市民建议（编号 M{ref}）",
+    "spam_deleted_notice": "🧹 已删除评论区垃圾广告（编号 M{ref}）：{text}",
+    "spam_hidden_notice": "🧹 评论区疑似垃圾广告（编号 M{ref}），按设置未删除，已记录：{text}",
+    "abuse_notice": "⚠️ 评论/留言含辱骂内容（{user}，第 {count} 次，满 {limit} 次将限制发言）：{text}",
+    "abuse_restricted_notice": (
+        "⛔ {user} 已第 {count} 次发布辱骂内容，已在评论区限制其发言 {hours} 小时"
+        "（评论功能保持开放）：{text}"
+    ),
+}
+TEXTS.update(CASE_TEXTS)
 
 
 def t(key: str, **params: Any) -> str:

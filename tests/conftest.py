@@ -67,3 +67,13 @@ async def desk(db_url: str, tmp_path: Path, st_model: SentenceTransformer
 
     async with open_desk(db_url, tmp_path, st_model) as world:
         yield world
+
+
+@pytest.fixture
+async def desk_small_group(sqlite_url: str, tmp_path: Path, st_model: SentenceTransformer
+                           ) -> AsyncIterator[object]:
+    """Like `desk`, but the group shows one card at a time (the rest queue)."""
+    from tests.support.journey import open_desk
+
+    async with open_desk(sqlite_url, tmp_path, st_model, max_open_cards=1) as world:
+        yield world

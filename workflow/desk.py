@@ -12,17 +12,22 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlmodel import Session
 
+from knowledge_base.sqltypes import utcnow
+
 from knowledge_base.models import KBEntry
 from knowledge_base.retrieval import Matcher, MatchResult
-from workflow import intake, publishing, review
+from workflow import intake, publishing, review, routing_actions, sla
+from workflow.sla import SlaPolicy
 from workflow.compliance import ComplianceLists, check_reply
 from workflow.intake import DraftPlan, Incoming
 from workflow.models import ChatKind, Draft, Tier, Visibility
 from workflow.redaction import redact, redact_for_log
+from workflow.routing_actions import RoutingConfig
 from workflow.triage import Router
 from workflow.views import DraftView, draft_for_card, load_view
 
@@ -42,7 +47,12 @@ class DeskConfig:
     no_answer_text: str = ""
     candidates: int = 5
     off_topic_blocks: bool = False
-    routed_without_draft: frozenset[str] = field(default_factory=lambda: frozenset({"spam_ad"}))
+    sla: SlaPolicy | None = None
+    # Spam and abuse get no reply at all (issue 6 §4): routing_actions deletes / logs them.
+    routed_without_draft: frozenset[str] = field(
+        default_factory=lambda: frozenset({"spam_ad", "abuse"})
+    )
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
 
 
 class Desk:
@@ -111,9 +121,19 @@ class Desk:
 
     def _store(self, session: Session, incoming: Incoming, plan: DraftPlan) -> Draft | None:
         draft = intake.record_message(session, incoming, plan)
+        routing_actions.apply(session, incoming, draft, plan, self.config.routing, self.lists)
         if draft is not None:
+            if self.config.sla is not None:
+                draft.sla_due_at = self.config.sla.due(draft.created_at, draft.tier)
+                session.add(draft)
             intake.promote_cards(session, self.config.max_open_cards)
         return draft
+
+    async def sweep_sla(self, now: datetime | None = None) -> tuple[list[int], list[int]]:
+        """Re-announce cards near their deadline and alert the next tier after it."""
+        if self.config.sla is None:
+            return [], []
+        return await self.db.run(sla.sweep, self.config.sla, now or utcnow())
 
     async def findings(self, message: str, reply: str) -> list[dict[str, Any]]:
         """Pre-publish compliance check of a reply (RULES §3, §4), as JSON-able dicts."""

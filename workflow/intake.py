@@ -187,6 +187,20 @@ def waiting_count(session: Session) -> int:
     )
 
 
+@dataclass(frozen=True)
+class QueueStatus:
+    live: int
+    waiting: int
+
+
+def queue_status(session: Session) -> tuple[QueueStatus, int | None]:
+    """Counts for the group's status message, and that message's id if it exists."""
+    return (
+        QueueStatus(live_card_count(session), waiting_count(session)),
+        outbox.status_message_id(session),
+    )
+
+
 def promote_cards(session: Session, max_open: int, extra: int = 0) -> list[int]:
     """Give queued drafts a card while the group has room (plus `extra` pulled by /next).
 
@@ -194,6 +208,7 @@ def promote_cards(session: Session, max_open: int, extra: int = 0) -> list[int]:
     """
     room = max(0, max_open - live_card_count(session)) + extra
     if room <= 0:
+        outbox.enqueue_status(session)  # the group sees the queue grow
         return []
     queued = list(
         session.exec(
@@ -211,4 +226,6 @@ def promote_cards(session: Session, max_open: int, extra: int = 0) -> list[int]:
         session.add(draft)
         outbox.enqueue(session, outbox.Kind.CARD, draft_id=draft.id)
         promoted.append(draft.id or 0)
+    if len(queued) > len(promoted) or outbox.status_message_id(session) is not None:
+        outbox.enqueue_status(session)
     return promoted

@@ -31,6 +31,11 @@ class Kind:
     NOTICE = "notice"  # a templated text to a chat (alerts, acknowledgements, forwards)
     DELETE = "delete"  # delete a message (spam)
     RESTRICT = "restrict"  # restrict a user in the discussion group (repeated abuse)
+    CASE_CARD = "case_card"  # send or edit a case's card in the operators' group
+    DOCUMENT = "document"  # a generated .docx (impersonation letter, filing record)
+    EMAIL = "email"  # a suggestion forwarded to a department by e-mail
+    ALERT = "alert"  # a templated alert that mentions operators by name (sensitive incidents)
+    STATUS = "status"  # the group's queue status message (how many drafts wait), edited
 
 
 def enqueue(
@@ -76,6 +81,28 @@ def enqueue_card(session: Session, draft: Draft) -> None:
 def enqueue_publish(session: Session, draft: Draft) -> None:
     """The reply itself; the dedupe key makes a second enqueue a no-op (publish once)."""
     enqueue(session, Kind.PUBLISH, draft_id=draft.id, dedupe_key=f"publish:{draft.id}")
+
+
+def enqueue_status(session: Session) -> None:
+    """Refresh the group's queue status message, unless a refresh is already waiting."""
+    waiting = session.exec(
+        select(OutboxItem).where(
+            OutboxItem.kind == Kind.STATUS, OutboxItem.status == OutboxStatus.PENDING
+        )
+    ).first()
+    if waiting is None:
+        enqueue(session, Kind.STATUS)
+
+
+def status_message_id(session: Session) -> int | None:
+    """The group's status message: the one the last successful STATUS send created."""
+    row = session.exec(
+        select(OutboxItem)
+        .where(OutboxItem.kind == Kind.STATUS, OutboxItem.status == OutboxStatus.SENT,
+               col(OutboxItem.sent_message_id).is_not(None))
+        .order_by(col(OutboxItem.id).desc())
+    ).first()
+    return row.sent_message_id if row else None
 
 
 def claim(session: Session, worker: str, limit: int = 10) -> list[OutboxItem]:

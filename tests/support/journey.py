@@ -69,10 +69,13 @@ class World:
         return await self.emu.wait_for_message(self.ops, is_card, timeout=timeout)
 
     async def press(self, user: SimUser, card: SimMessage, action: str,
-                    arg: str | None = None) -> tuple[str | None, bool]:
-        """Press the card's button for `action` (rv1:<action>:...) and return the answer."""
+                    arg: str | None = None, *, stale: bool = False) -> tuple[str | None, bool]:
+        """Press the card's button for `action` (rv1:<action>:...) and return the answer.
+
+        `stale=True` presses a button of an older version of the card, as a client that has
+        not redrawn the message yet would."""
         data = button_data(card, action, arg)
-        handle = await self.emu.press(user, card, data)
+        handle = await self.emu.press(user, card, data, force=stale)
         return await handle.answer(timeout=20)
 
     async def reply_to(self, user: SimUser, message: SimMessage, text: str) -> SimMessage:

@@ -1,0 +1,177 @@
+"""Tiered sign-off, separation of duties, operator actions, private replies, queue, SLA."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from knowledge_base.sqltypes import utcnow
+from tests.support.journey import World
+from workflow.models import AuditRecord, DeepLinkToken, Draft, DraftState, Tier
+
+
+def _draft(world: World):  # type: ignore[no-untyped-def]
+    return world.db().run(lambda s: s.exec(select(Draft).order_by(Draft.id.desc())).first())
+
+
+async def test_important_entry_needs_reviewer_then_deputy_head(desk: World) -> None:
+    await desk.citizen_says("请问公租房怎么申请？")
+    card = await desk.card()
+    assert "重要" in card.text and "尚需：审核人、分管负责人" in card.text
+    # A deputy head may give the first signature too, but a reviewer can't give the second.
+    text, alert = await desk.press(desk.reviewer, card, "ap")
+    assert not alert and "等待下一位" in (text or "")
+    card = await desk.card_edit(card, lambda m: "尚需：分管负责人" in (m.text or ""))
+    text, alert = await desk.press(desk.reviewer2, card, "ap")
+    assert alert and "分管负责人" in (text or "")
+    await desk.press(desk.deputy, card, "ap")
+    reply = await desk.citizen_reply()
+    assert "审核人：王审核" in reply.text and "审签人：陈分管" in reply.text
+
+
+async def test_major_entry_needs_the_head_and_not_the_deputy(desk: World) -> None:
+    await desk.citizen_says("台风来了明天要不要上班")
+    card = await desk.card()
+    assert "重大敏感" in card.text
+    await desk.press(desk.reviewer, card, "ap")
+    card = await desk.card_edit(card, lambda m: "尚需：主要负责人" in (m.text or ""))
+    text, alert = await desk.press(desk.deputy, card, "ap")
+    assert alert and "主要负责人" in (text or "")
+    await desk.press(desk.head, card, "ap")
+    reply = await desk.citizen_reply()
+    assert "审签人：刘主任" in reply.text
+
+
+async def test_nobody_signs_twice(desk: World) -> None:
+    await desk.citizen_says("请问公租房怎么申请？")
+    card = await desk.card()
+    await desk.press(desk.deputy, card, "ap")
+    card = await desk.card_edit(card, lambda m: "尚需：分管负责人" in (m.text or ""))
+    text, alert = await desk.press(desk.deputy, card, "ap")
+    assert alert and "不能重复签批" in (text or "")
+
+
+async def test_edit_after_signature_voids_it_and_card_says_so(desk: World) -> None:
+    await desk.citizen_says("请问公租房怎么申请？")
+    card = await desk.card()
+    await desk.press(desk.reviewer, card, "ap")
+    card = await desk.card_edit(card, lambda m: "尚需：分管负责人" in (m.text or ""))
+    await desk.reply_to(desk.reviewer2, card, "您好，公租房申请请到街道办事处提交材料。")
+    card = await desk.card_edit(card, lambda m: "此前签批作废" in (m.text or ""))
+    assert "尚需：审核人、分管负责人" in card.text
+
+    def voided(session):  # type: ignore[no-untyped-def]
+        return [r.action for r in session.exec(select(AuditRecord))]
+
+    assert "signatures_voided" in await desk.db().run(voided)
+
+
+async def test_stale_card_press_is_refused(desk: World) -> None:
+    await desk.citizen_says("请问公租房怎么申请？")
+    old = (await desk.card()).snapshot()
+    await desk.reply_to(desk.reviewer, old, "您好，请到街道办事处申请公租房。")
+    await desk.card_edit(old, lambda m: "街道办事处申请公租房" in (m.text or ""))
+    text, alert = await desk.press(desk.reviewer2, old, "ap", stale=True)
+    assert alert and "卡片内容已更新" in (text or "")
+
+
+async def test_raise_tier_with_reason_needs_head(desk: World) -> None:
+    await desk.citizen_says("请问社保卡丢了怎么补办")
+    card = await desk.card()
+    assert "一般" in card.text
+    await desk.press(desk.reviewer, card, "up")
+    prompt = await desk.emu.wait_for_message(desk.ops, lambda m: "升级理由" in (m.text or ""))
+    await desk.reply_to(desk.reviewer, prompt, "涉及群体性反映")
+    card = await desk.card_edit(card, lambda m: "重要" in (m.text or "") and "已升级" in (m.text or ""))
+    draft = await _draft(desk)
+    assert draft.tier is Tier.IMPORTANT and draft.tier_reason == "涉及群体性反映"
+
+
+async def test_choose_another_match_replaces_the_reply(desk: World) -> None:
+    await desk.citizen_says("请问社保卡丢了怎么补办")
+    card = await desk.card()
+    draft = await _draft(desk)
+    other = next(c for c in draft.candidates if c["entry_id"] != draft.matched_entry_id)
+    index = draft.candidates.index(other)
+    await desk.press(desk.reviewer, card, "ch", str(index))
+    await desk.card_edit(card, lambda m: "换用" in str(m.buttons) and m.version >= 1)
+    draft = await _draft(desk)
+    assert draft.matched_entry_id == other["entry_id"]
+
+
+async def test_private_reply_to_a_comment_goes_through_a_single_use_deep_link(desk: World) -> None:
+    comment = await desk.comment("请问社保卡丢了怎么补办？")
+    card = await desk.card()
+    if "私信回复" not in card.text:
+        await desk.press(desk.reviewer, card, "vi")
+        card = await desk.card_edit(card, lambda m: "私信回复" in (m.text or ""))
+    await desk.press(desk.reviewer, card, "ap")
+    note = await desk.emu.wait_for_message(desk.discussion, timeout=20)
+    assert note.data["reply_to_message"]["message_id"] == comment.message_id
+    assert "t.me/govreply_bot?start=" in note.text
+    assert "社保卡" not in note.text  # nothing of the answer in public
+    token = note.text.split("start=")[1].split()[0]
+
+    await desk.citizen_says(f"/start {token}")
+    reply = await desk.citizen_reply()
+    assert "12333" in reply.text and "审签人：王审核" in reply.text
+    await desk.card_edit(card, lambda m: "已发布" in (m.text or ""))
+
+    await desk.citizen_says(f"/start {token}")
+    again = await desk.citizen_reply()
+    assert "链接已使用" in again.text
+    rows = await desk.db().run(lambda s: s.exec(select(DeepLinkToken)).all())
+    assert len(rows) == 1 and rows[0].used_at is not None
+
+
+async def test_deep_link_of_someone_else_is_refused(desk: World) -> None:
+    await desk.comment("请问社保卡丢了怎么补办？")
+    card = await desk.card()
+    if "私信回复" not in card.text:
+        await desk.press(desk.reviewer, card, "vi")
+        card = await desk.card_edit(card, lambda m: "私信回复" in (m.text or ""))
+    await desk.press(desk.reviewer, card, "ap")
+    note = await desk.emu.wait_for_message(desk.discussion, timeout=20)
+    token = note.text.split("start=")[1].split()[0]
+    other = desk.emu.user(5002, "张")
+    desk.emu.private_chat(other)
+    await desk.citizen_says(f"/start {token}", user=other)
+    reply = await desk.citizen_reply(other)
+    assert "链接不属于您" in reply.text
+
+
+async def test_queue_shows_waiting_count_and_next_pulls_one(desk_small_group: World) -> None:
+    world = desk_small_group
+    await world.citizen_says("请问社保卡丢了怎么补办")
+    first = await world.card()
+    await world.citizen_says("请问驾驶证到期了怎么换证")
+    await world.citizen_says("请问异地就医怎么备案")
+    status = await world.emu.wait_for_message(world.ops, lambda m: "排队" in (m.text or ""))
+    await world.emu.wait_for_updates_consumed()
+    assert first.text
+    await world.emu.send_message(world.reviewer, world.ops, "/next")
+    second = await world.card()
+    assert second.message_id != first.message_id
+    assert status.message_id
+
+
+async def test_sla_warns_then_alerts_the_next_tier(desk: World) -> None:
+    await desk.citizen_says("请问社保卡丢了怎么补办")
+    card = await desk.card()
+    draft = await _draft(desk)
+    assert draft.sla_due_at is not None
+    warned, escalated = await desk.services.desk.sweep_sla(draft.sla_due_at - timedelta(minutes=1))
+    assert warned == [draft.id] and escalated == []
+    desk.runtime.delivery.wake()
+    warning = await desk.emu.wait_for_message(desk.ops, lambda m: "到期" in (m.text or ""))
+    assert warning.data["reply_to_message"]["message_id"] == card.message_id
+    warned, escalated = await desk.services.desk.sweep_sla(draft.sla_due_at + timedelta(minutes=1))
+    assert escalated == [draft.id]
+    desk.runtime.delivery.wake()
+    alert = await desk.emu.wait_for_message(desk.ops, lambda m: "超过审签时限" in (m.text or ""))
+    assert "分管负责人" in alert.text
+    # a second sweep changes nothing
+    assert await desk.services.desk.sweep_sla(utcnow() + timedelta(days=30)) == ([], [])
+    draft = await _draft(desk)
+    assert draft.state is DraftState.PENDING
