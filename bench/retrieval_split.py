@@ -28,10 +28,10 @@ def split(src: Path, dst: Path, seed: int = 13) -> None:
     """Write train/ and test/ copies of one set, split by entry."""
     queries = load_queries(src / "queries.jsonl")
     golds = sorted({q.gold for q in queries if q.gold})
-    random.Random(seed).shuffle(golds)
+    random.Random(seed)  # noqa: S311 - reproducible sampling.shuffle(golds)
     train_ids = set(golds[: len(golds) // 2])
     nulls = sorted(q.text for q in queries if q.gold is None)
-    random.Random(seed).shuffle(nulls)
+    random.Random(seed)  # noqa: S311 - reproducible sampling.shuffle(nulls)
     train_nulls = set(nulls[: len(nulls) // 2])
     for part in ("train", "test"):
         out = dst / part / src.name
@@ -42,9 +42,8 @@ def split(src: Path, dst: Path, seed: int = 13) -> None:
         ) as fout:
             for line in fin:
                 record = json.loads(line)
-                in_train = (
-                    record["gold"] in train_ids if record["gold"] else record["text"] in train_nulls
-                )
+                gold = record["gold"]
+                in_train = gold in train_ids if gold else record["text"] in train_nulls
                 if in_train == (part == "train"):
                     fout.write(line)
 
@@ -52,7 +51,7 @@ def split(src: Path, dst: Path, seed: int = 13) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
-    parser.add_argument("--work", type=Path, default=Path("/tmp/govreply-split"))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/govreply-split"))  # noqa: S108
     parser.add_argument("--epochs", type=int, default=1)
     args = parser.parse_args()
     sets = sorted(p for p in args.data.iterdir() if (p / "kb.jsonl").exists())

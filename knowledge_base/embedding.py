@@ -17,7 +17,14 @@ import numpy as np
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-__all__ = ["ModelNotFound", "default_model_path", "encode", "fingerprint", "load_model", "embedding_dimension"]
+__all__ = [
+    "ModelNotFound",
+    "default_model_path",
+    "embedding_dimension",
+    "encode",
+    "fingerprint",
+    "load_model",
+]
 
 
 class ModelNotFound(FileNotFoundError):

@@ -27,8 +27,8 @@ import numpy as np
 
 from knowledge_base.documents import KBDoc
 from knowledge_base.embedding import embedding_dimension, encode, fingerprint, load_model
-from knowledge_base.scoring import FUSION_FEATURES, MatcherParams, abstain_features
 from knowledge_base.index_state import IndexState
+from knowledge_base.scoring import FUSION_FEATURES, MatcherParams, abstain_features
 from knowledge_base.text import char_ngrams, normalize
 
 if TYPE_CHECKING:

@@ -57,7 +57,8 @@ def load_dataset(folder: Path) -> Dataset:
         DatasetError: a line is malformed.
         FileNotFoundError: one of the two files is missing.
     """
-    return Dataset(load_kb(folder / "kb.jsonl"), load_queries(folder / "queries.jsonl"), folder.name)
+    docs = load_kb(folder / "kb.jsonl")
+    return Dataset(docs, load_queries(folder / "queries.jsonl"), folder.name)
 
 
 def collect_samples(
@@ -107,7 +108,7 @@ def _placeholder_params() -> MatcherParams:
 def _split_entries(ids: Iterable[str], share: float, seed: int) -> set[str]:
     """A deterministic ``share`` of entry ids (sorted, then shuffled with ``seed``)."""
     ordered = sorted(set(ids))
-    random.Random(seed).shuffle(ordered)
+    random.Random(seed)  # noqa: S311 - reproducible sampling.shuffle(ordered)
     return set(ordered[: int(round(len(ordered) * share))])
 
 
@@ -207,7 +208,7 @@ def _mine_triplets(
     by_id = {d.id: d for d in docs}
     index = BM25Index(char_ngrams)
     index.add(range(len(docs)), [normalize(d.question) for d in docs])
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible sampling
     out = []
     for message, entry_id in pairs:
         doc = by_id[entry_id]
@@ -243,7 +244,7 @@ def fine_tune(
     from knowledge_base.text import normalize
 
     torch.manual_seed(seed)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible sampling
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
@@ -327,9 +328,9 @@ def train(
     all_docs = [d for s in sets for d in s.docs]
     known = {d.id: s.name for s in sets for d in s.docs}
     extra = list(extra_pairs)
-    for message, entry_id in extra:
+    for _, entry_id in extra:
         if entry_id not in known:
-            msg = f"extra pair for entry {entry_id!r}: no such entry in {list(map(str, data_dirs))}"
+            msg = f"extra pair names entry {entry_id!r}, which is in none of {len(sets)} data dirs"
             raise ValueError(msg)
     negatives: dict[str, list[str]] = {}
     for message, entry_id in hard_negatives:
@@ -360,7 +361,7 @@ def train(
     for s in sets:
         triplets += _mine_triplets(s.docs, pairs_by_set.get(s.name, []), negatives, seed)
     if max_pairs is not None and len(triplets) > max_pairs:
-        triplets = random.Random(seed).sample(triplets, max_pairs)
+        triplets = random.Random(seed)  # noqa: S311 - reproducible sampling.sample(triplets, max_pairs)
     fine_tune(model, triplets, epochs, batch_size=batch_size, progress=progress, seed=seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
