@@ -27,31 +27,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 app = typer.Typer(help="GovReply: reply desk for government social-media accounts.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
-kb_# PTB 22: durations as timedelta (RetryAfter.retry_after), without a deprecation warning.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-app = typer.Typer(help="The consultation Q&A base (咨询答问库).", no_args_is_help=True)
-users_# PTB 22: durations as timedelta (RetryAfter.retry_after), without a deprecation warning.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-app = typer.Typer(help="Operators and their roles.", no_args_is_help=True)
-db_# PTB 22: durations as timedelta (RetryAfter.retry_after), without a deprecation warning.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-app = typer.Typer(help="Database schema.", no_args_is_help=True)
-audit_# PTB 22: durations as timedelta (RetryAfter.retry_after), without a deprecation warning.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-app = typer.Typer(help="The audit trail.", no_args_is_help=True)
-eval_# PTB 22: durations as timedelta (RetryAfter.retry_after), without a deprecation warning.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-app = typer.Typer(help="Quality measurements on labelled data.", no_args_is_help=True)
+kb_app = typer.Typer(help="The consultation Q&A base (咨询答问库).", no_args_is_help=True)
+users_app = typer.Typer(help="Operators and their roles.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+eval_app = typer.Typer(help="Quality measurements on labelled data.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")

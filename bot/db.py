@@ -99,7 +99,9 @@ class Database:
                 logger.warning("retrying %s after lock conflict (attempt %d)", fn.__name__, attempt)
             except IntegrityError as exc:
                 # The audit chain's unique prev_hash: another process appended first.
-                if attempt == _RETRIES - 1 or "prev_hash" not in str(exc.orig):
+                if attempt == _RETRIES - 1 or not any(
+                    key in str(exc.orig) for key in ("prev_hash", "audit_head")
+                ):
                     raise
                 logger.warning("retrying %s after audit chain race", fn.__name__)
         raise AssertionError("unreachable")

@@ -58,7 +58,10 @@ class DeliveryWorker:
 
     async def run(self, poll_seconds: float = 1.0) -> None:
         while not self._stopped.is_set():
-            items = await self.db.run(outbox.claim, self.worker_id)
+            items = await self.db.run(
+                outbox.claim, self.worker_id, 10,
+                timedelta(seconds=self.settings.outbox_lease_seconds),
+            )
             for item in items:
                 await self.deliver(item)
             if items:

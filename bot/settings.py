@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     sla_warn_fraction: float = Field(
         default=0.75, description="Re-announce a card when this share of its deadline has passed."
     )
+    outbox_lease_seconds: float = Field(
+        default=60,
+        description="Seconds before an item a crashed process was sending is sent again "
+        "(must outlast one Telegram request).",
+    )
     periodic_seconds: float = Field(
         default=60, description="Seconds between checks of SLA deadlines and reminders."
     )

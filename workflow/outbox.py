@@ -105,15 +105,20 @@ def status_message_id(session: Session) -> int | None:
     return row.sent_message_id if row else None
 
 
-def claim(session: Session, worker: str, limit: int = 10) -> list[OutboxItem]:
-    """Claim due items for `worker`, at most one per draft, oldest first."""
+def claim(
+    session: Session, worker: str, limit: int = 10, lease: timedelta = LEASE
+) -> list[OutboxItem]:
+    """Claim due items for `worker`, at most one per draft, oldest first.
+
+    `lease` must outlast one send (HTTP timeouts), or a slow live worker's item is taken over.
+    """
     now = utcnow()
     busy_drafts = {
         d
         for d in session.exec(
             select(OutboxItem.draft_id).where(
                 OutboxItem.status == OutboxStatus.SENDING,
-                col(OutboxItem.claimed_at) > now - LEASE,
+                col(OutboxItem.claimed_at) > now - lease,
                 col(OutboxItem.draft_id).is_not(None),
             )
         )
@@ -122,8 +127,10 @@ def claim(session: Session, worker: str, limit: int = 10) -> list[OutboxItem]:
         select(OutboxItem)
         .where(
             or_(
-                (OutboxItem.status == OutboxStatus.PENDING) & (col(OutboxItem.next_attempt_at) <= now),
-                (OutboxItem.status == OutboxStatus.SENDING) & (col(OutboxItem.claimed_at) <= now - LEASE),
+                (OutboxItem.status == OutboxStatus.PENDING)
+                & (col(OutboxItem.next_attempt_at) <= now),
+                (OutboxItem.status == OutboxStatus.SENDING)
+                & (col(OutboxItem.claimed_at) <= now - lease),
             )
         )
         .order_by(col(OutboxItem.id))

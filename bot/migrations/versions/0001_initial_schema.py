@@ -229,6 +229,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_signature_draft_id'), ['draft_id'], unique=False)
 
     # ### end Alembic commands ###
+    # The audit chain's tip exists from the start, so concurrent first appends lock one row.
+    op.execute("INSERT INTO audit_head (id, last_hash, count) VALUES (1, '" + "0" * 64 + "', 0)")
 
 
 def downgrade() -> None:

@@ -1,0 +1,110 @@
+"""The govreply CLI on a real database: users, kb import/export, audit verify/export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.db import Database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def cli_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("GOVREPLY_DATABASE_URL", db_url)
+    monkeypatch.setenv("GOVREPLY_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    return db_url
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_users_add_and_list(cli_env: str) -> None:
+    code, out, _ = run("users", "add", "--telegram-id", "1001", "--role", "reviewer",
+                       "--name", "王审核")
+    assert code == 0 and "王审核 is reviewer" in out
+    code, out, _ = run("users", "list")
+    assert "1001\treviewer\t王审核\tactive" in out
+
+
+def test_unknown_role_is_a_one_line_error(cli_env: str) -> None:
+    code, _, err = run("users", "add", "--telegram-id", "1", "--role", "boss", "--name", "x")
+    assert code == 1 and err.startswith("error: unknown role 'boss'")
+    assert "Traceback" not in err
+
+
+def test_malformed_kb_names_line_and_field_and_imports_nothing(
+    cli_env: str, tmp_path: Path
+) -> None:
+    assert run("db", "upgrade")[0] == 0
+    bad = tmp_path / "kb.jsonl"
+    good = json.dumps({"id": "Q1", "question": "如何办理居住证", "answer": "请到派出所。"},
+                      ensure_ascii=False)
+    broken = json.dumps({"id": "Q2", "question": "身份证丢了", "answer": ""}, ensure_ascii=False)
+    bad.write_text(good + "\n" + broken + "\n", encoding="utf-8")
+    code, _, err = run("kb", "import", str(bad))
+    assert code == 1
+    assert "line 2: field 'answer' is missing or empty; nothing was imported" in err
+    db = Database(cli_env)
+    try:
+        count = db.call(lambda s: s.exec(text("SELECT count(*) FROM kb_entry")).one()[0])
+    finally:
+        db.dispose()
+    assert count == 0
+
+
+def test_kb_import_then_export_round_trips(cli_env: str, tmp_path: Path) -> None:
+    code, out, err = run("kb", "import", str(ROOT / "examples" / "kb_sample.jsonl"))
+    assert code == 0, err
+    assert "12 new" in out
+    code, out, _ = run("kb", "import", str(ROOT / "examples" / "kb_sample.jsonl"))
+    assert "12 unchanged" in out
+    for suffix in ("jsonl", "csv", "xlsx"):
+        target = tmp_path / f"out.{suffix}"
+        code, out, _ = run("kb", "export", str(target))
+        assert code == 0 and "exported 12 entries" in out
+        assert target.stat().st_size > 0
+    lines = (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[0])["id"] == "CJ001"
+
+
+def test_audit_verify_detects_an_edited_and_a_deleted_record(cli_env: str) -> None:
+    for n in range(3):
+        run("users", "add", "--telegram-id", str(1000 + n), "--role", "reviewer",
+            "--name", f"审核{n}")
+    code, out, _ = run("audit", "verify")
+    assert code == 0 and "intact: 3 records" in out
+
+    db = Database(cli_env)
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE audit_record SET actor_id = 42 WHERE id = 2"))
+        code, _, err = run("audit", "verify")
+        assert code == 1 and "record 2" in err and "edited" in err
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE audit_record SET actor_id = NULL WHERE id = 2"))
+            conn.execute(text("DELETE FROM audit_record WHERE id = 2"))
+        code, _, err = run("audit", "verify")
+        assert code == 1 and "deleted" in err
+    finally:
+        db.dispose()
+
+
+def test_audit_export_csv_and_xlsx(cli_env: str, tmp_path: Path) -> None:
+    run("users", "add", "--telegram-id", "1001", "--role", "head", "--name", "刘主任")
+    code, out, _ = run("audit", "export", str(tmp_path / "a.csv"), "--from", "2020-01-01")
+    assert code == 0 and "exported 1 audit records" in out
+    assert "operator_set" in (tmp_path / "a.csv").read_text(encoding="utf-8-sig")
+    code, _, _ = run("audit", "export", str(tmp_path / "a.xlsx"))
+    assert code == 0 and (tmp_path / "a.xlsx").stat().st_size > 0
+    code, _, err = run("audit", "export", str(tmp_path / "a.csv"), "--from", "yesterday")
+    assert code == 1 and "not a date" in err

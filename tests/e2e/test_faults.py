@@ -1,0 +1,140 @@
+"""Telegram faults and crashes: 429 with retry_after, 502, dropped connections, a bot killed
+between approval and send, an update stored but never processed. Nothing is lost, nothing is
+sent twice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sentence_transformers import SentenceTransformer
+from sqlmodel import select
+
+from bot.db import Database
+from tests.emulator import BotApiEmulator
+from tests.support.journey import (
+    DISCUSSION_CHAT,
+    OPS_CHAT,
+    World,
+    button_data,
+    make_settings,
+    seed,
+    start_bot,
+)
+from workflow import intake
+from workflow.models import Draft, DraftState, OutboxItem, Role
+
+
+def _bot_replies(world: World) -> list[str]:
+    chat = world.emu.private_chat(world.citizen)
+    return [m.text or "" for m in world.emu.messages(chat) if m.from_bot]
+
+
+async def _approve_with_fault(desk: World, **fault: object) -> None:
+    await desk.citizen_says("请问社保卡丢了怎么补办")
+    card = await desk.card()
+    desk.emu.fail_next("sendMessage", **fault)  # the next sendMessage is the reply
+    await desk.press(desk.reviewer, card, "ap")
+    reply = await desk.citizen_reply(timeout=30)
+    assert "12333" in reply.text
+    await desk.card_edit(card, lambda m: "已发布" in (m.text or ""), timeout=30)
+    assert len(_bot_replies(desk)) == 1
+
+
+async def test_429_retry_after_is_honoured_and_reply_sent_once(desk: World) -> None:
+    await _approve_with_fault(desk, status=429, retry_after=1)
+    refused = [c for c in desk.emu.calls_to("sendMessage") if c.status == 429]
+    assert len(refused) == 1
+    items = await desk.db().run(
+        lambda s: s.exec(select(OutboxItem).where(OutboxItem.kind == "publish")).all()
+    )
+    assert [(i.status.value, i.attempts) for i in items] == [("sent", 2)]
+
+
+async def test_502_is_retried_with_backoff(desk: World) -> None:
+    await _approve_with_fault(desk, status=502)
+
+
+async def test_dropped_connection_is_retried(desk: World) -> None:
+    await _approve_with_fault(desk, drop=True)
+
+
+async def test_card_send_failing_twice_still_reaches_the_group(desk: World) -> None:
+    desk.emu.fail_next("sendMessage", status=502, times=2)
+    await desk.citizen_says("请问驾驶证到期了怎么换证")
+    card = await desk.card(timeout=30)
+    cards = [m for m in desk.emu.messages(desk.ops) if m.from_bot and "草稿 #" in (m.text or "")]
+    assert cards == [card]
+
+
+async def test_failed_callback_answer_does_not_stop_the_bot(desk: World) -> None:
+    await desk.citizen_says("请问驾驶证到期了怎么换证")
+    card = await desk.card()
+    desk.emu.fail_next("answerCallbackQuery", status=502, times=2)
+    handle = await desk.emu.press(desk.reviewer, card, button_data(card, "ap"))
+    reply = await desk.citizen_reply()
+    assert "车管所" in reply.text
+    assert handle.query.id
+    await desk.citizen_says("请问异地就医怎么备案")
+    assert "异地就医" in (await desk.card()).text
+
+
+OPERATORS = {1001: (Role.REVIEWER, "王审核"), 1002: (Role.REVIEWER, "赵审核")}
+
+
+async def test_bot_killed_between_approval_and_send_sends_once_after_restart(
+    db_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> None:
+    async with BotApiEmulator() as emu:
+        ops = emu.group(OPS_CHAT, "审核工作群")
+        emu.group(DISCUSSION_CHAT, "评论区")
+        citizen = emu.user(5001, "李")
+        chat = emu.private_chat(citizen)
+        reviewer = emu.user(1001, "王审核")
+        seed(db_url, OPERATORS)
+        # A short lease so the restarted process takes over the interrupted send quickly.
+        settings = make_settings(emu, db_url, tmp_path, outbox_lease_seconds=2)
+
+        async with start_bot(settings, st_model):
+            await emu.send_message(citizen, None, "请问社保卡丢了怎么补办")
+            card = await emu.wait_for_message(ops, lambda m: "草稿 #" in (m.text or ""))
+            emu.fail_next("sendMessage", drop=True)
+            await emu.press(reviewer, card, button_data(card, "ap"))
+            await emu.wait_for_call("sendMessage", lambda c: c.params.get("chat_id") == chat.id)
+            # the process dies here: the reply is approved but not delivered
+        assert not [m for m in emu.messages(chat) if m.from_bot]
+
+        async with start_bot(settings, st_model) as (_services, runtime):
+            reply = await emu.wait_for_message(chat, timeout=30)
+            assert "12333" in reply.text
+            await emu.wait_for_edit(ops, card.message_id, lambda m: "已发布" in (m.text or ""))
+        assert len([m for m in emu.messages(chat) if m.from_bot]) == 1
+        db = Database(db_url)
+        draft = db.call(lambda s: s.exec(select(Draft)).one())
+        db.dispose()
+        assert draft.state is DraftState.PUBLISHED
+
+
+async def test_update_stored_but_never_processed_is_replayed_once(
+    db_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> None:
+    async with BotApiEmulator() as emu:
+        ops = emu.group(OPS_CHAT, "审核工作群")
+        emu.group(DISCUSSION_CHAT, "评论区")
+        citizen = emu.user(5001, "李")
+        emu.private_chat(citizen)
+        seed(db_url, OPERATORS)
+        await emu.send_message(citizen, None, "请问驾驶证到期了怎么换证")
+        payload = emu.pending_updates[0]
+        db = Database(db_url)
+        # A process stored this update, then died before handling it (and before confirming
+        # the offset, so Telegram delivers it again too).
+        assert db.call(intake.record_update, payload["update_id"], payload)
+        db.dispose()
+
+        settings = make_settings(emu, db_url, tmp_path)
+        async with start_bot(settings, st_model):
+            card = await emu.wait_for_message(ops, lambda m: "草稿 #" in (m.text or ""))
+            assert "驾驶证" in card.text
+            await emu.wait_for_updates_consumed()
+        cards = [m for m in emu.messages(ops) if m.from_bot and "草稿 #" in (m.text or "")]
+        assert len(cards) == 1
