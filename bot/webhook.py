@@ -11,6 +11,7 @@ import logging
 
 from aiohttp import web
 
+from bot.console import build_console
 from bot.polling import store_and_enqueue
 from bot.runtime import Runtime
 
@@ -53,4 +54,5 @@ def build_web_app(runtime: Runtime) -> web.Application:
     web_app[RUNTIME_KEY] = runtime
     web_app.router.add_post("/telegram", on_telegram)
     web_app.router.add_get("/healthz", on_healthz)
+    web_app.add_subapp("/console", build_console(runtime))
     return web_app

@@ -262,3 +262,60 @@ class DeepLinkToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
     expires_at: datetime = Field(sa_column=dt_column(nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=dt_column())
+
+
+# --- web console (bot/console) ------------------------------------------------------------------
+
+
+class ConsoleToken(SQLModel, table=True):
+    """A single-use console login link the bot sends on /console; only its hash is stored."""
+
+    __tablename__ = "console_token"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    operator_id: int = Field(sa_column=_bigint(nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    expires_at: datetime = Field(sa_column=dt_column(nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=dt_column())
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A browser session started from a login link; the cookie carries its signed id."""
+
+    __tablename__ = "console_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    operator_id: int = Field(sa_column=_bigint(nullable=False, index=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    expires_at: datetime = Field(sa_column=dt_column(nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=dt_column())
+
+
+class KBChangeState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class KBChange(SQLModel, table=True):
+    """A change to an important or major Q&A entry, waiting for the deputy head's or head's
+    sign-off before it goes live (RULES §1 applied to the 咨询答问库)."""
+
+    __tablename__ = "kb_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: str = Field(index=True, max_length=64)
+    kind: str = "edit"  # "create" or "edit"
+    base_version: int | None = None
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    reason: str = ""
+    needed_role: Role = Field(sa_column=enum_column(Role))
+    state: KBChangeState = Field(
+        default=KBChangeState.PENDING, sa_column=enum_column(KBChangeState, index=True)
+    )
+    proposed_by: int = Field(sa_column=_bigint(nullable=False))
+    proposed_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    decided_by: int | None = Field(default=None, sa_column=_bigint())
+    decided_at: datetime | None = Field(default=None, sa_column=dt_column())
+    decision_note: str = ""
+

@@ -1,0 +1,28 @@
+"""The dashboard page: traffic by label, answered share, reply and sign-off times, SLA
+breaches, operator workload, entries about to expire, top unanswered clusters."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.console import charts, texts
+from bot.console.context import render, run
+from bot.console.gaps import clusters_for
+from workflow.stats import dashboard
+
+
+async def dashboard_page(request: web.Request) -> web.StreamResponse:
+    board = await run(request, dashboard)
+    clusters = (await clusters_for(request))[:5]
+    workload = sorted(board.workload.items(), key=lambda kv: -sum(kv[1].values()))
+    return render("dashboard.html", request, {
+        "board": board,
+        "traffic": charts.stacked_days(board.days, board.per_day, board.labels, texts.LABEL),
+        "workload": workload,
+        "workload_chart": charts.bars([(name, sum(c.values())) for name, c in workload]),
+        "clusters": clusters,
+    })
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/", dashboard_page, name="dashboard")

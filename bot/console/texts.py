@@ -1,0 +1,79 @@
+"""Console UI strings (Chinese) that Python code produces; page text lives in the templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import texts as bot_texts
+from handlers.errors import describe
+from workflow.errors import GovReplyError, ImportFailed, InvalidTransition, NotAuthorised
+
+ROLE = bot_texts.ROLE
+TIER = bot_texts.TIER
+STATE = bot_texts.STATE
+LABEL = bot_texts.LABEL
+VISIBILITY = bot_texts.VISIBILITY
+CHAT_KIND = bot_texts.CHAT_KIND
+COMPLIANCE = bot_texts.COMPLIANCE
+SENSITIVITY = {"ordinary": "一般", "important": "重要", "major": "重大敏感"}
+FIELD = {
+    "id": "编号", "question": "标准问题", "variants": "相似问法", "answer": "答案",
+    "category": "分类", "department": "部门", "sensitivity": "敏感级别",
+    "valid_from": "生效日期", "valid_until": "失效日期", "(json)": "JSON", "(file)": "文件",
+}
+KB_CHANGE_STATE = {"pending": "待签批", "approved": "已签批生效", "rejected": "已驳回"}
+WORK = {"approved": "签批", "edited": "修改", "rejected": "驳回", "match_chosen": "换用条目",
+        "tier_raised": "升级"}
+
+NOTICES: dict[str, str] = {
+    "saved": "已保存，新版本已生效。",
+    "pending": "已提交，需{role}签批后生效。",
+    "retired": "条目已停用，不再匹配。",
+    "restored": "条目已恢复。",
+    "change_approved": "已签批，修改已生效。",
+    "change_rejected": "已驳回该修改。",
+    "imported": "导入完成：新增 {created} 条，更新 {updated} 条，未变 {unchanged} 条；"
+                "{held} 条待签批。索引已更新。",
+    "approved": "已签批。",
+    "approved_final": "已签批，答复进入发送队列。",
+    "edited": "草稿已修改（此前签批作废）。",
+    "rejected": "草稿已驳回。",
+    "chosen": "已换用条目。",
+    "logged_out": "已退出登录。",
+}
+
+LOGIN_ERRORS = {
+    "unknown": "登录链接无效。",
+    "used": "该登录链接已使用过。每个链接只能使用一次。",
+    "expired": "登录链接已过期（有效期 10 分钟）。",
+}
+
+DOMAIN = {
+    "a reason is required for every Q&A change": "每次修改都必须填写理由。",
+    "nothing changed": "内容没有变化。",
+    "nobody signs off their own Q&A change": "不能签批自己提交的修改。",
+}
+
+
+def notice(key: str, **params: Any) -> str:
+    return NOTICES[key].format(**params)
+
+
+def error_text(error: GovReplyError) -> str:
+    """A Chinese sentence for a domain error shown on a console page."""
+    if isinstance(error, ImportFailed):
+        name = FIELD.get(error.field, error.field)
+        return f"第 {error.line} 行，字段「{name}」：{error.problem}"
+    if isinstance(error, InvalidTransition) and error.detail in DOMAIN:
+        return DOMAIN[error.detail]
+    if isinstance(error, NotAuthorised) and error.needed == "admin":
+        return "此操作需要管理员、分管负责人或主要负责人权限。"
+    detail = getattr(error, "detail", None)
+    if isinstance(detail, str) and detail in DOMAIN:
+        return DOMAIN[detail]
+    return describe(error)
+
+
+def status_for(error: GovReplyError) -> int:
+    """HTTP status of a refused console action: 403 for a missing role, else 400."""
+    return 403 if isinstance(error, NotAuthorised) else 400

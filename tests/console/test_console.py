@@ -1,0 +1,271 @@
+"""The web console over real HTTP on the running desk: login links, CSRF, roles, Q&A edits
+the bot then matches, imports that report errors, approvals that publish via the emulator."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from knowledge_base.models import KBEntry, KBEntryVersion
+from knowledge_base.sqltypes import utcnow
+from tests.support.console import console_client, csrf_of, login, login_link, token_of
+from tests.support.journey import World
+from workflow import audit
+from workflow.models import AuditRecord, ConsoleToken, Draft, DraftState, KBChange, Role
+from workflow.operators import add_operator
+
+ADMIN_ID = 1009
+
+
+async def add_admin(desk: World):  # type: ignore[no-untyped-def]
+    await desk.db().run(add_operator, ADMIN_ID, Role.ADMIN, "孙管理")
+    return desk.emu.user(ADMIN_ID, "孙管理", "sun_admin")
+
+
+async def test_login_link_starts_a_session_and_works_once(desk: World) -> None:
+    async with console_client(desk) as client:
+        before = await client.get("/console/")
+        assert before.status == 401
+        assert "/console" in await before.text()
+        await login(desk, client, desk.reviewer)
+        page = await client.get("/console/")
+        assert page.status == 200
+        assert "王审核" in await page.text()
+        cookie = next(c for c in client.session.cookie_jar if c.key == "govreply_console")
+        assert cookie["httponly"] and cookie["samesite"] == "Strict"
+
+    async with console_client(desk) as other:
+        link = await login_link(desk, desk.reviewer2)
+        token = token_of(link)
+        first = await other.post("/console/login", data={"token": token})
+        assert first.status == 200
+    async with console_client(desk) as thief:
+        again = await thief.post("/console/login", data={"token": token})
+        assert again.status == 403
+        assert "已使用" in await again.text()
+        assert (await thief.get("/console/")).status == 401
+
+
+async def test_expired_login_link_is_refused(desk: World) -> None:
+    link = await login_link(desk, desk.reviewer)
+
+    def age_tokens(session):  # type: ignore[no-untyped-def]
+        for row in session.exec(select(ConsoleToken)):
+            row.expires_at = utcnow() - timedelta(seconds=1)
+            session.add(row)
+
+    await desk.db().run(age_tokens)
+    async with console_client(desk) as client:
+        resp = await client.post("/console/login", data={"token": token_of(link)})
+        assert resp.status == 403
+        assert "过期" in await resp.text()
+        assert (await client.get("/console/kb")).status == 401
+
+
+async def test_stranger_gets_no_login_link(desk: World) -> None:
+    chat = desk.emu.private_chat(desk.stranger)
+    await desk.emu.send_message(desk.stranger, None, "/console")
+    reply = await desk.emu.wait_for_message(chat, timeout=20)
+    assert "/console/login" not in (reply.text or "")
+    assert "不是已登记的工作人员" in (reply.text or "")
+
+
+async def test_post_without_csrf_token_is_refused_and_changes_nothing(desk: World) -> None:
+    admin = await add_admin(desk)
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, admin)
+        form = {"question": "如何办理居住证？", "answer": "被篡改", "reason": "x"}
+        resp = await client.post("/console/kb/entry/HJ001/edit", data=form)
+        assert resp.status == 403
+        resp = await client.post("/console/kb/entry/HJ001/edit", data={**form, "csrf": "0" * 64})
+        assert resp.status == 403
+        assert csrf  # the real token works: see test_kb_edit_*
+    entry = await desk.db().run(lambda s: s.get(KBEntry, "HJ001"))
+    assert entry.version == 1 and "被篡改" not in entry.answer
+
+
+async def test_reviewer_cannot_edit_the_qa_base(desk: World) -> None:
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, desk.reviewer)
+        resp = await client.post("/console/kb/entry/HJ001/edit", data={
+            "csrf": csrf, "answer": "审核人想改", "reason": "试试"})
+        assert resp.status == 403
+        assert "权限" in await resp.text()
+        resp = await client.post("/console/kb/import", data={"csrf": csrf})
+        assert resp.status == 403
+    entry = await desk.db().run(lambda s: s.get(KBEntry, "HJ001"))
+    assert entry.version == 1
+
+
+async def test_kb_edit_creates_a_version_and_the_bot_matches_the_new_text(desk: World) -> None:
+    admin = await add_admin(desk)
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, admin)
+        resp = await client.post("/console/kb/entry/SB001/edit", data={
+            "csrf": csrf, "question": "社保卡丢了怎么补办？",
+            "variants": "社保卡遗失补卡\n医保卡掉了怎么办\n市民卡不见了去哪里挂失",
+            "answer": "社保卡遗失请拨打12333挂失，再到任一社保网点补卡，当场可取新卡。",
+            "category": "社保", "department": "人社局", "sensitivity": "ordinary",
+            "reason": "补充市民卡问法，更新补卡地点",
+        })
+        assert resp.status == 200
+        assert "新版本已生效" in await resp.text()
+        diff = await client.get("/console/kb/entry/SB001/diff?a=1&b=2")
+        assert "<ins>" in await diff.text()
+
+    versions = await desk.db().run(lambda s: list(s.exec(
+        select(KBEntryVersion).where(KBEntryVersion.entry_id == "SB001"))))
+    assert [v.version for v in versions] == [1, 2]
+    assert versions[-1].reason == "补充市民卡问法，更新补卡地点"
+    assert versions[-1].changed_by == ADMIN_ID
+
+    await desk.citizen_says("市民卡不见了去哪里挂失")
+    card = await desk.card()
+    assert "SB001" in card.text
+    await desk.press(desk.reviewer, card, "ap")
+    reply = await desk.citizen_reply()
+    assert "当场可取新卡" in (reply.text or "")
+    draft = await desk.db().run(lambda s: s.exec(select(Draft)).one())
+    assert draft.matched_entry_version == 2
+
+
+async def test_important_entry_edit_waits_for_deputy_head_sign_off(desk: World) -> None:
+    admin = await add_admin(desk)
+    entry = await desk.db().run(lambda s: s.exec(
+        select(KBEntry).where(KBEntry.sensitivity != "ordinary")).first())
+    if entry is None:  # the sample has none: make one important first (as head)
+        async with console_client(desk) as head_client:
+            csrf = await login(desk, head_client, desk.head)
+            await head_client.post("/console/kb/entry/GJ001/edit", data={
+                "csrf": csrf, "sensitivity": "important", "reason": "涉及资金，列为重要"})
+        entry = await desk.db().run(lambda s: s.get(KBEntry, "GJ001"))
+    assert str(entry.sensitivity) in ("important", "major")
+    start_version = entry.version
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, admin)
+        resp = await client.post(f"/console/kb/entry/{entry.id}/edit", data={
+            "csrf": csrf, "answer": entry.answer + "（新口径）", "reason": "更新口径"})
+        assert resp.status == 200
+        assert "签批后生效" in await resp.text()
+    live = await desk.db().run(lambda s: s.get(KBEntry, entry.id))
+    assert live.version == start_version
+    change = await desk.db().run(lambda s: s.exec(select(KBChange)).one())
+
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, desk.reviewer)
+        resp = await client.post(f"/console/kb/changes/{change.id}/approve", data={"csrf": csrf})
+        assert resp.status == 403
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, desk.head if str(entry.sensitivity) == "major"
+                           else desk.deputy)
+        resp = await client.post(f"/console/kb/changes/{change.id}/approve", data={"csrf": csrf})
+        assert resp.status == 200
+    live = await desk.db().run(lambda s: s.get(KBEntry, entry.id))
+    assert live.version == start_version + 1 and live.answer.endswith("（新口径）")
+    actions = await desk.db().run(lambda s: [r.action for r in s.exec(select(AuditRecord))])
+    assert "kb_change_proposed" in actions and "kb_change_approved" in actions
+
+
+async def test_import_with_an_error_shows_the_report_and_imports_nothing(desk: World) -> None:
+    admin = await add_admin(desk)
+    bad = (
+        '{"id": "NEW1", "question": "新问题一", "answer": "答案一"}\n'
+        '{"id": "NEW2", "question": "新问题二", "answer": ""}\n'
+        '{"id": "NEW3", "question": "新问题三", "answer": "答案三", "sensitivity": "secret"}\n'
+    ).encode()
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, admin)
+        import aiohttp
+
+        form = aiohttp.FormData()
+        form.add_field("csrf", csrf)
+        form.add_field("file", bad, filename="new.jsonl", content_type="application/jsonl")
+        resp = await client.post("/console/kb/import", data=form)
+        assert resp.status == 400
+        html = await resp.text()
+        assert "未导入任何条目" in html
+        assert "<td>2</td><td>答案</td>" in html
+        assert "<td>3</td><td>敏感级别</td>" in html
+    ids = await desk.db().run(lambda s: [e.id for e in s.exec(select(KBEntry))])
+    assert not any(i.startswith("NEW") for i in ids)
+
+
+async def test_import_preview_then_apply_makes_entries_searchable(desk: World) -> None:
+    admin = await add_admin(desk)
+    good = ("id,question,variants,answer,category,department,sensitivity,valid_from,valid_until\n"
+            "WS001,狂犬疫苗在哪里打？,被狗咬了去哪打针|狂犬疫苗接种点,"
+            "请到各区疾控中心或社区卫生服务中心狂犬病暴露处置门诊接种。,卫生,卫健委,ordinary,,\n"
+            ).encode("utf-8")
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, admin)
+        import aiohttp
+
+        form = aiohttp.FormData()
+        form.add_field("csrf", csrf)
+        form.add_field("file", good, filename="new.csv", content_type="text/csv")
+        resp = await client.post("/console/kb/import", data=form)
+        html = await resp.text()
+        assert resp.status == 200 and "尚未导入" in html and "新增" in html
+        assert await desk.db().run(lambda s: s.get(KBEntry, "WS001")) is None
+        import re
+
+        key = re.search(r'name="key" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+        resp = await client.post("/console/kb/import/apply", data={"csrf": csrf, "key": key})
+        assert "新增 1 条" in await resp.text()
+        search = await client.get("/console/kb/search", params={"q": "被狗咬了去哪打针"})
+        assert "WS001" in await search.text()
+
+
+async def test_approve_from_the_queue_publishes_to_the_citizen(desk: World) -> None:
+    await desk.citizen_says("请问外地人怎么办居住证？要带什么材料")
+    card = await desk.card()
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, desk.reviewer)
+        page = await client.get("/console/queue")
+        html = await page.text()
+        draft = await desk.db().run(lambda s: s.exec(select(Draft)).one())
+        assert f"草稿 #{draft.id}" in html
+        resp = await client.post(f"/console/queue/{draft.id}/approve",
+                                 data={"csrf": csrf, "version": str(draft.version)})
+        assert resp.status == 200
+        assert "答复进入发送队列" in await resp.text()
+    reply = await desk.citizen_reply()
+    assert "派出所" in (reply.text or "")
+    assert "审核人：王审核" in (reply.text or "")
+    closed = await desk.card_edit(card, lambda m: "已发布" in (m.text or ""))
+    assert not closed.buttons
+
+    def facts(session):  # type: ignore[no-untyped-def]
+        d = session.exec(select(Draft)).one()
+        actions = [r.action for r in session.exec(select(AuditRecord))]
+        return d.state, actions, audit.verify(session).ok
+
+    state, actions, chain_ok = await desk.db().run(facts)
+    assert state is DraftState.PUBLISHED and "approved" in actions and chain_ok
+
+
+async def test_admin_cannot_sign_a_draft_from_the_queue(desk: World) -> None:
+    admin = await add_admin(desk)
+    await desk.citizen_says("社保卡丢了怎么办")
+    await desk.card()
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, admin)
+        draft = await desk.db().run(lambda s: s.exec(select(Draft)).one())
+        resp = await client.post(f"/console/queue/{draft.id}/approve", data={"csrf": csrf})
+        assert resp.status == 403
+    draft = await desk.db().run(lambda s: s.exec(select(Draft)).one())
+    assert draft.state is DraftState.PENDING
+
+
+async def test_dashboard_and_gap_report_show_unanswered_questions(desk: World) -> None:
+    for text in ("请问图书馆周六开门吗", "请问图书馆周日开门吗"):
+        await desk.citizen_says(text)
+        await desk.card()
+    async with console_client(desk) as client:
+        await login(desk, client, desk.reviewer)
+        gaps = await (await client.get("/console/gaps")).text()
+        assert "图书馆" in gaps and "2 条" in gaps
+        board = await client.get("/console/")
+        html = await board.text()
+        assert board.status == 200 and "<svg" in html and "图书馆" in html

@@ -1,0 +1,111 @@
+"""The gap report: what people ask that the Q&A base cannot answer.
+
+Messages whose draft had no confident match (and drafts an operator rewrote) are clustered
+by meaning, so an admin sees the biggest holes first and can close one with a new entry or
+new variants of an existing one. Clustering is agglomerative (average linkage) on a blend
+of embedding cosine and character-bigram overlap, cut at a similarity threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sqlmodel import Session, col, or_, select
+
+from knowledge_base.text import char_ngrams, normalize
+from workflow.models import CitizenMessage, Draft
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class GapMessage:
+    draft_id: int
+    text: str  # de-identified (text_redacted): the console never shows raw PII here
+    label: str
+    received_at: datetime
+    rewritten: bool  # confident match, but an operator rewrote the reply
+    reply: str
+
+
+@dataclass
+class Cluster:
+    messages: list[GapMessage] = field(default_factory=list)
+    central: int = 0  # index of the message closest to the others
+
+    @property
+    def size(self) -> int:
+        return len(self.messages)
+
+    @property
+    def title(self) -> str:
+        return self.messages[self.central].text
+
+    @property
+    def key(self) -> str:
+        """A stable id for links: the smallest draft id in the cluster."""
+        return str(min(m.draft_id for m in self.messages))
+
+
+def gap_messages(session: Session, limit: int = 500) -> list[GapMessage]:
+    """Recent drafts without a confident match, or rewritten by an operator."""
+    query = (
+        select(Draft, CitizenMessage)
+        .where(Draft.message_id == CitizenMessage.id)
+        .where(or_(col(Draft.confident).is_(False), Draft.drafter_id != None))  # noqa: E711
+        .order_by(col(Draft.id).desc())
+        .limit(limit)
+    )
+    out = []
+    for draft, message in session.exec(query):
+        rewritten = draft.confident and bool(draft.edited_by)
+        if draft.confident and not rewritten:
+            continue
+        out.append(GapMessage(draft.id or 0, message.text_redacted, message.label,
+                              message.received_at, rewritten, draft.text))
+    return out
+
+
+def similarity_matrix(texts: list[str], embed: Embed, dense_weight: float = 0.5) -> np.ndarray:
+    """Pairwise similarity 0..1: dense cosine blended with character-bigram Dice."""
+    norm = [normalize(t) for t in texts]
+    vectors = embed(norm)
+    cosine = np.clip(vectors @ vectors.T, 0.0, 1.0)
+    grams = [set(char_ngrams(t)) for t in norm]
+    n = len(texts)
+    dice = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            total = len(grams[i]) + len(grams[j])
+            value = 2 * len(grams[i] & grams[j]) / total if total else 0.0
+            dice[i, j] = dice[j, i] = value
+    return dense_weight * cosine + (1 - dense_weight) * dice
+
+
+def cluster(messages: list[GapMessage], embed: Embed, threshold: float = 0.45,
+            dense_weight: float = 0.5) -> list[Cluster]:
+    """Group messages whose average similarity stays above `threshold`; biggest first."""
+    if not messages:
+        return []
+    if len(messages) == 1:
+        return [Cluster(list(messages))]
+    from sklearn.cluster import AgglomerativeClustering
+
+    sim = similarity_matrix([m.text for m in messages], embed, dense_weight)
+    distance = 1.0 - sim
+    np.fill_diagonal(distance, 0.0)
+    model = AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average",
+        distance_threshold=1.0 - threshold,
+    )
+    labels = model.fit_predict(distance)
+    clusters: list[Cluster] = []
+    for label in sorted(set(labels.tolist())):
+        idx = [i for i, lab in enumerate(labels) if lab == label]
+        inner = sim[np.ix_(idx, idx)].sum(axis=1)
+        clusters.append(Cluster([messages[i] for i in idx], int(np.argmax(inner))))
+    clusters.sort(key=lambda c: (-c.size, c.key))
+    return clusters
