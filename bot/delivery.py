@@ -139,6 +139,10 @@ class DeliveryWorker:
         if kind == outbox.Kind.NOTICE:
             payload = item.payload
             reply = payload.get("reply_to")
+            if payload.get("reply_to_card") and item.draft_id is not None:
+                # Resolved at send time: items of one draft go out in order, so the card's
+                # message id is on record by now.
+                reply = (await self.db.run(load_view, item.draft_id)).card_message_id
             msg = await self.bot.send_message(
                 chat_id=item.chat_id or self.settings.operators_chat_id,
                 text=t(payload["template"], **localize(payload.get("params", {}))),

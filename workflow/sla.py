@@ -45,8 +45,8 @@ def sweep(session: Session, policy: SlaPolicy, now: datetime) -> tuple[list[int]
             draft.sla_warned = True
             role = ALERT_ROLE[draft.tier]
             outbox.enqueue(
-                session, outbox.Kind.NOTICE,
-                payload={"template": "sla_breach", "reply_to": draft.card_message_id,
+                session, outbox.Kind.NOTICE, draft_id=draft.id,
+                payload={"template": "sla_breach", "reply_to_card": True,
                          "params": {"id": draft.id, "tier": draft.tier.value,
                                     "role": role.value}},
                 dedupe_key=f"sla_breach:{draft.id}",
@@ -57,8 +57,8 @@ def sweep(session: Session, policy: SlaPolicy, now: datetime) -> tuple[list[int]
         elif not draft.sla_warned and total > 0 and elapsed / total >= policy.warn_fraction:
             draft.sla_warned = True
             outbox.enqueue(
-                session, outbox.Kind.NOTICE,
-                payload={"template": "sla_warning", "reply_to": draft.card_message_id,
+                session, outbox.Kind.NOTICE, draft_id=draft.id,
+                payload={"template": "sla_warning", "reply_to_card": True,
                          "params": {"id": draft.id, "tier": draft.tier.value, "due": due_text}},
                 dedupe_key=f"sla_warning:{draft.id}",
             )
