@@ -26,7 +26,7 @@ from workflow.departments import DepartmentDirectory
 from workflow.desk import Desk, DeskConfig
 from workflow.models import Tier
 from workflow.sla import SlaPolicy
-from workflow.routing_actions import RoutingConfig
+from workflow.routing_actions import PREAPPROVABLE, RoutingConfig
 from workflow.triage import Router
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,13 @@ def routing_config(settings: Settings) -> RoutingConfig:
     """What the label actions need: wording, pre-approved templates, departments, limits."""
     keys = ("case_ack_complaint", "case_ack_impersonation_report",
             "case_ack_sensitive_incident", "suggestion_thanks", "petition_redirect")
+    unknown = set(settings.preapproved_templates) - PREAPPROVABLE
+    if unknown:
+        msg = (
+            f"GOVREPLY_PREAPPROVED_TEMPLATES has {sorted(unknown)}; allowed: "
+            f"{sorted(PREAPPROVABLE)}"
+        )
+        raise ValueError(msg)
     return RoutingConfig(
         operators_chat_id=settings.operators_chat_id,
         templates={key: TEXTS[key] for key in keys},

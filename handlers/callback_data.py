@@ -52,3 +52,45 @@ def unpack(data: str) -> ReviewButton | None:
         )
     except ValueError:
         return None
+
+
+# --- case cards: "cs1:<action>:<case_id>[:<arg>]" ------------------------------------------------
+
+CASE_PREFIX = "cs1"
+
+
+class CaseAction(StrEnum):
+    ASSIGN = "as"
+    STATUS = "st"  # arg: a CaseStatus value
+    TICK = "tk"  # arg: the checklist step's index
+    COMMENT = "cm"
+    CLOSE = "cl"
+    DOCUMENTS = "dc"
+
+
+@dataclass(frozen=True)
+class CaseButton:
+    action: CaseAction
+    case_id: int
+    arg: str = ""
+
+    def pack(self) -> str:
+        parts = [CASE_PREFIX, self.action.value, str(self.case_id)]
+        if self.arg:
+            parts.append(self.arg)
+        data = ":".join(parts)
+        if len(data.encode()) > MAX_BYTES:
+            msg = f"callback data {data!r} is longer than {MAX_BYTES} bytes"
+            raise ValueError(msg)
+        return data
+
+
+def unpack_case(data: str) -> CaseButton | None:
+    """Parse a case payload; None for anything that is not ours or is malformed."""
+    parts = data.split(":")
+    if len(parts) < 3 or parts[0] != CASE_PREFIX:
+        return None
+    try:
+        return CaseButton(CaseAction(parts[1]), int(parts[2]), ":".join(parts[3:]))
+    except ValueError:
+        return None

@@ -170,7 +170,9 @@ CASE_TEXTS: dict[str, str] = {
     "case_list_item": "{ticket}｜{kind}｜{status}｜{assignee}",
     "case_list_empty": "没有符合条件的案件。",
     "case_usage": "用法：/case GR-2026-000123",
-    "cases_usage": "用法：/cases open（未办结）、/cases in_progress、/cases waiting、/cases closed",
+    "cases_usage": (
+        "用法：/cases open（未办结）、/cases in_progress、/cases waiting、/cases closed"
+    ),
     "btn_case_assign": "🙋 我来承办",
     "btn_case_progress": "▶️ 处理中",
     "btn_case_waiting": "⏸ 等待中",
@@ -182,7 +184,9 @@ CASE_TEXTS: dict[str, str] = {
     "prompt_case_comment": "💬 案件 {ticket}：请回复本消息，填写备注。",
     "ack_case_closed": "案件 {ticket} 已办结。",
     "ack_case_comment": "案件 {ticket} 已添加备注。",
-    "case_reminder": "⏰ 仿冒账号案件 {ticket} 尚有 {n} 个处置步骤未完成，请尽快办理并在案件卡片上勾选。",
+    "case_reminder": (
+        "⏰ 仿冒账号案件 {ticket} 尚有 {n} 个处置步骤未完成，请尽快办理并在案件卡片上勾选。"
+    ),
     "incident_alert": (
         "🚨 敏感事件 {ticket}（草稿 #{draft}）：请主要负责人 {heads} 立即关注。"
         "未经主要负责人审签，不得公开答复。\n{text}"
@@ -195,7 +199,9 @@ CASE_TEXTS: dict[str, str] = {
     "suggestion_email_subject": "转送市民建议（编号 M{ref}）",
     "spam_deleted_notice": "🧹 已删除评论区垃圾广告（编号 M{ref}）：{text}",
     "spam_hidden_notice": "🧹 评论区疑似垃圾广告（编号 M{ref}），按设置未删除，已记录：{text}",
-    "abuse_notice": "⚠️ 评论/留言含辱骂内容（{user}，第 {count} 次，满 {limit} 次将限制发言）：{text}",
+    "abuse_notice": (
+        "⚠️ 评论/留言含辱骂内容（{user}，第 {count} 次，满 {limit} 次将限制发言）：{text}"
+    ),
     "abuse_restricted_notice": (
         "⛔ {user} 已第 {count} 次发布辱骂内容，已在评论区限制其发言 {hours} 小时"
         "（评论功能保持开放）：{text}"

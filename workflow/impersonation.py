@@ -131,8 +131,10 @@ def extract_reported_account(text: str) -> ReportedAccount:
             name = found.group(1).strip()
             break
     handle = ""
+    # The handle keywords are Simplified (抖音号); Traditional messages say 抖音號.
+    simplified_without_link = _t2s().convert(without_link)
     for pattern in _HANDLE_RES:
-        found = pattern.search(without_link)
+        found = pattern.search(without_link) or pattern.search(simplified_without_link)
         if found and found.group(1) != name:
             handle = found.group(1)
             break

@@ -319,3 +319,101 @@ class KBChange(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_column=dt_column())
     decision_note: str = ""
 
+
+# --- cases (issue 6 §2–§4) ----------------------------------------------------------------------
+
+
+class CaseKind(StrEnum):
+    COMPLAINT = "complaint"
+    IMPERSONATION_REPORT = "impersonation_report"
+    SENSITIVE_INCIDENT = "sensitive_incident"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"
+    CLOSED = "closed"
+
+
+class ChecklistStep(StrEnum):
+    """RULES §6: the four steps of handling an impersonating account, in order."""
+
+    VERIFIED = "verified"  # 立即排查核实
+    REPORTED_TO_AUTHORITIES = "reported_to_authorities"  # 报网信、公安
+    PLATFORM_LETTER_SENT = "platform_letter_sent"  # 致函平台运营方
+    FILED_WITH_SUPERVISOR = "filed_with_supervisor"  # 报主管单位备案
+
+
+class TicketCounter(SQLModel, table=True):
+    """The last ticket number given out in a year; allocation locks this row."""
+
+    __tablename__ = "ticket_counter"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = 0
+
+
+class Case(SQLModel, table=True):
+    """A complaint, impersonation report or sensitive incident followed until closed.
+
+    `checklist` maps a ChecklistStep value to {"by": operator id, "name": ..., "at": iso time}
+    for the steps ticked so far (impersonation reports only)."""
+
+    __tablename__ = "case_file"  # "case" is an SQL keyword
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket: str = Field(unique=True, max_length=32)
+    kind: CaseKind = Field(sa_column=enum_column(CaseKind))
+    status: CaseStatus = Field(
+        default=CaseStatus.OPEN, sa_column=enum_column(CaseStatus, index=True)
+    )
+    message_id: int = Field(foreign_key="citizen_message.id", unique=True)
+    draft_id: int | None = Field(default=None, index=True)
+    assignee_id: int | None = Field(default=None, sa_column=_bigint())
+    outcome: str | None = Field(default=None, sa_column=Column(Text))
+    reported_name: str = ""
+    reported_handle: str = ""
+    reported_link: str = ""
+    reported_platform: str = ""
+    screenshot_file_ids: list[str] = Field(
+        default_factory=list, sa_column=json_column(nullable=False)
+    )
+    checklist: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    version: int = 1
+    card_chat_id: int | None = Field(default=None, sa_column=_bigint())
+    card_message_id: int | None = Field(default=None, sa_column=_bigint(index=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    closed_at: datetime | None = Field(default=None, sa_column=dt_column())
+    last_reminded_at: datetime | None = Field(default=None, sa_column=dt_column())
+
+
+class CaseEvent(SQLModel, table=True):
+    """One line of a case's history: who did what, when, with an optional comment."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    actor_id: int | None = Field(default=None, sa_column=_bigint())  # None = GovReply
+    actor_name: str = ""
+    action: str
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class CasePrompt(SQLModel, table=True):
+    """A bot message in the operators' group waiting for a reply about a case (outcome,
+    comment). Kept apart from draft prompts so a reply is never taken for a draft action."""
+
+    __tablename__ = "case_prompt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=_bigint(nullable=False))
+    message_id: int = Field(sa_column=_bigint(nullable=False, index=True))
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    action: str
+    operator_id: int = Field(sa_column=_bigint(nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))

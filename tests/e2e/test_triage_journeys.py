@@ -1,0 +1,285 @@
+"""Triage journeys through the Bot API emulator (issue 6 §2–§4, §7): cases and their cards,
+impersonation checklists, documents and reminders, suggestions forwarded to a department,
+petition redirects, spam deletion, abuse restriction and sensitive-incident alerts, with
+messages in Simplified and Traditional Chinese. Real PTB, real HTTP, real databases."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sentence_transformers import SentenceTransformer
+from sqlmodel import select
+
+from knowledge_base.sqltypes import utcnow
+from tests.emulator import SimMessage
+from tests.support.journey import World, open_desk
+from workflow import audit, cases
+from workflow.impersonation import document_text
+from workflow.models import AuditRecord, Case, CaseStatus, CitizenMessage, Draft, DraftState
+
+DEPT_CHAT = -100400
+TICKET = re.compile(r"GR-\d{4}-\d{6}")
+
+
+def _directory(tmp_path: Path) -> Path:
+    path = tmp_path / "departments.json"
+    path.write_text(json.dumps({"departments": [
+        {"name": "城市管理局", "categories": [], "keywords": ["公厕", "厕所", "公园"],
+         "chat_id": DEPT_CHAT},
+        {"name": "教育局", "keywords": ["学校"], "email": "jyj@example.gov.cn"},
+    ]}, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+async def world(db_url: str, tmp_path: Path, st_model: SentenceTransformer
+                ) -> AsyncIterator[World]:
+    async with open_desk(
+        db_url, tmp_path, st_model, departments_file=_directory(tmp_path),
+        abuse_restrict_after=2, periodic_seconds=0.2, case_reminder_hours=1 / 3600,
+        unit_name="示例市人民政府办公室", official_account="示例市发布",
+    ) as w:
+        w.extra["dept"] = w.emu.group(DEPT_CHAT, "城市管理局工作群")
+        yield w
+
+
+def _case_card(ticket: str | None = None) -> Any:
+    def match(m: SimMessage) -> bool:
+        return "🗂 案件" in (m.text or "") and (ticket is None or ticket in (m.text or ""))
+    return match
+
+
+def _ticket(message: SimMessage) -> str:
+    found = TICKET.search(message.text or "")
+    assert found, message.text
+    return found.group()
+
+
+async def _press_case(
+    w: World, user: Any, card: SimMessage, label: str
+) -> tuple[str | None, bool]:
+    button = card.button(label)
+    assert button is not None, (label, card.buttons)
+    handle = await w.emu.press(user, card, button["callback_data"])
+    return await handle.answer(timeout=20)
+
+
+async def _sign(w: World, card: SimMessage, *signers: Any) -> None:
+    """Sign with `signers`; a second signature the card asks for is added (the tier can be
+    raised by the matched entry's sensitivity)."""
+    if len(signers) == 1 and "尚需：审核人、" in (card.text or ""):
+        signers = (*signers, w.head if "主要负责人" in card.text else w.deputy)
+    for n, user in enumerate(signers):
+        text, alert = await w.press(user, card, "ap")
+        assert not alert, text
+        if n < len(signers) - 1:
+            card = await w.card_edit(card, lambda m, u=user: u.first_name in (m.text or ""))
+
+
+async def test_complaint_opens_a_case_and_the_ack_with_ticket_goes_through_sign_off(
+    world: World,
+) -> None:
+    asked = await world.citizen_says("我要投诉城管执法人员态度恶劣，还乱收费")
+    case_card = await world.emu.wait_for_message(world.ops, _case_card(), timeout=20)
+    ticket = _ticket(case_card)
+    assert "投诉" in case_card.text and "待处理" in case_card.text
+    draft_card = await world.card()
+    assert ticket in draft_card.text and "重要" in draft_card.text
+    # Nothing reaches the citizen before sign-off (RULES §1).
+    assert world.emu.count_sent(world.emu.private_chat(world.citizen)) == 0
+    await _sign(world, draft_card, world.reviewer, world.deputy)
+    reply = await world.citizen_reply()
+    assert ticket in reply.text and reply.reply_to_message_id == asked.message_id
+    assert "审签人：陈分管" in reply.text
+
+    await _press_case(world, world.reviewer, case_card, "🙋 我来承办")
+    await world.emu.wait_for_edit(world.ops, case_card.message_id,
+                                  lambda m: "承办人：王审核" in (m.text or ""), timeout=20)
+    await _press_case(world, world.reviewer, case_card, "▶️ 处理中")
+    await world.emu.wait_for_edit(world.ops, case_card.message_id,
+                                  lambda m: "处理中" in (m.text or ""), timeout=20)
+
+    await world.emu.send_message(world.reviewer, world.ops, "/cases open")
+    listing = await world.emu.wait_for_message(
+        world.ops, lambda m: "未办结案件" in (m.text or ""), timeout=20)
+    assert ticket in listing.text and "王审核" in listing.text
+
+    await _press_case(world, world.reviewer, case_card, "✅ 办结")
+    prompt = await world.emu.wait_for_message(
+        world.ops, lambda m: "办结结果" in (m.text or ""), timeout=20)
+    await world.reply_to(world.reviewer, prompt, "已督促城管局核查，涉事人员已批评教育")
+    await world.emu.wait_for_message(world.ops, lambda m: "已办结" in (m.text or ""), timeout=20)
+    closed = await world.emu.wait_for_edit(
+        world.ops, case_card.message_id, lambda m: "办结结果" in (m.text or ""), timeout=20)
+    assert not closed.buttons
+
+    await world.emu.send_message(world.head, world.ops, f"/case {ticket}")
+    shown = await world.emu.wait_for_message(world.ops, _case_card(ticket), timeout=20)
+    assert "已办结" in shown.text and "涉事人员已批评教育" in shown.text
+
+    def rows(session: Any) -> tuple[list[str], bool]:
+        actions = [r.action for r in session.exec(select(AuditRecord))]
+        return actions, audit.verify(session).ok
+    actions, chain_ok = await world.db().run(rows)
+    for action in ("case_opened", "reply_templated", "case_assigned", "case_status_changed",
+                   "case_closed", "published"):
+        assert action in actions
+    assert chain_ok
+
+
+async def test_preapproved_ack_is_sent_at_once_in_traditional(
+    db_url: str, tmp_path: Path, st_model: SentenceTransformer,
+) -> None:
+    async with open_desk(db_url, tmp_path, st_model,
+                         preapproved_templates=["case_ack"]) as w:
+        asked = await w.citizen_says("我要投訴城管執法人員態度惡劣，還亂收費")
+        ack = await w.citizen_reply()
+        assert TICKET.search(ack.text) and ack.reply_to_message_id == asked.message_id
+        card = await w.emu.wait_for_message(w.ops, _case_card(_ticket(ack)), timeout=20)
+        assert "投诉" in card.text
+        actions = await w.db().run(
+            lambda s: [r.action for r in s.exec(select(AuditRecord))])
+        assert "preapproved_sent" in actions
+
+
+async def test_impersonation_report_checklist_documents_and_reminders(world: World) -> None:
+    await world.emu.send_message(
+        world.citizen, None,
+        "舉報：抖音上有個叫「示例市公安局」的帳號冒充你們，抖音號 shili110 在騙錢", photo=True)
+    card = await world.emu.wait_for_message(world.ops, _case_card(), timeout=20)
+    ticket = _ticket(card)
+    assert "shili110" in card.text and "抖音" in card.text and "截图：1 张" in card.text
+    assert card.text.count("☐") == 4
+    draft_card = await world.card()
+    assert ticket in draft_card.text
+
+    # Reminded until every step is ticked (RULES §6).
+    reminder = await world.emu.wait_for_message(
+        world.ops, lambda m: "尚有 4 个处置步骤未完成" in (m.text or ""), timeout=20)
+    assert ticket in reminder.text
+
+    await _press_case(world, world.reviewer, card, "📄 生成函件")
+    docs = [await world.emu.wait_for_call("sendDocument", timeout=20) for _ in range(2)]
+    assert all(c.ok for c in docs)
+    sent = [m for m in world.emu.messages(world.ops) if m.document is not None]
+    texts = [document_text(m.document.content) for m in sent]
+    assert any("关停" in t and "shili110" in t and ticket in t for t in texts), texts
+    assert any("备案" in t and "示例市公安局" in t for t in texts)
+
+    steps = ["已排查核实", "已报网信、公安部门", "已致函平台关停", "已报主管单位备案"]
+    for step, user in zip(steps, (world.reviewer, world.reviewer2, world.deputy, world.head),
+                          strict=True):
+        text, alert = await _press_case(world, user, card, f"☐ {step}")
+        assert not alert, text
+        card = await world.emu.wait_for_edit(
+            world.ops, card.message_id,
+            lambda m, s=step: f"☑ {s}" in (m.text or ""), timeout=20)
+    assert card.text.count("☑") == 4 and "刘主任" in card.text
+
+    future = utcnow() + timedelta(days=30)
+    assert await world.db().run(
+        cases.remind_open_impersonation, future, timedelta(hours=1), None) == []
+    case = await world.db().run(lambda s: s.exec(select(Case)).one())
+    assert case.screenshot_file_ids and case.reported_handle == "shili110"
+    assert set(case.checklist) == {"verified", "reported_to_authorities",
+                                   "platform_letter_sent", "filed_with_supervisor"}
+
+
+async def test_suggestion_is_forwarded_masked_and_the_citizen_thanked(world: World) -> None:
+    await world.citizen_says("建议在人民公园增设公共厕所，我的电话13812345678，方便联系")
+    forwarded = await world.emu.wait_for_message(world.extra["dept"], timeout=20)
+    assert "人民公园" in forwarded.text and "城市管理局" in forwarded.text
+    assert "13812345678" not in forwarded.text and "138" in forwarded.text
+    card = await world.card()
+    assert "感谢您的意见建议" in card.text
+    await _sign(world, card, world.reviewer)
+    thanks = await world.citizen_reply()
+    assert "感谢您的意见建议" in thanks.text
+    actions = await world.db().run(lambda s: [r.action for r in s.exec(select(AuditRecord))])
+    assert "suggestion_forwarded" in actions
+
+
+async def test_suggestion_for_an_email_department_is_recorded_undeliverable_without_smtp(
+    world: World,
+) -> None:
+    await world.citizen_says("建議學校門口增設護學崗，保障孩子上學安全")
+    card = await world.card()
+    assert "感谢您的意见建议" in card.text
+
+    def email(session: Any) -> Any:
+        from workflow.models import OutboxItem
+        return session.exec(select(OutboxItem).where(OutboxItem.kind == "email")).first()
+    item = await world.db().run(email)
+    assert item is not None and item.payload["to"] == "jyj@example.gov.cn"
+
+
+async def test_petition_gets_the_xinfang_redirect_after_approval(world: World) -> None:
+    await world.citizen_says("我要上訪，反映拆遷補償問題")
+    card = await world.card()
+    assert "信访" in card.text
+    await _sign(world, card, world.reviewer, world.deputy)
+    reply = await world.citizen_reply()
+    assert "信访" in reply.text and "12345" in reply.text
+
+
+async def test_spam_comment_is_deleted_logged_and_operators_told(world: World) -> None:
+    comment = await world.comment("加微信领取免费礼品，代办证件 vx123456")
+    call = await world.emu.wait_for_call("deleteMessage", timeout=20)
+    assert call.ok and call.params["message_id"] == comment.message_id
+    notice = await world.emu.wait_for_message(
+        world.ops, lambda m: "垃圾广告" in (m.text or ""), timeout=20)
+    assert "领取免费礼品" in notice.text
+    drafts = await world.db().run(lambda s: s.exec(select(Draft)).all())
+    assert drafts == []
+    actions = await world.db().run(lambda s: [r.action for r in s.exec(select(AuditRecord))])
+    assert "spam_deleted" in actions
+
+
+async def test_repeated_abuse_restricts_the_user_and_tells_operators(world: World) -> None:
+    await world.comment("你們這幫廢物，垃圾政府")
+    first = await world.emu.wait_for_message(
+        world.ops, lambda m: "辱骂" in (m.text or ""), timeout=20)
+    assert "第 1 次" in first.text
+    await world.comment("你们这帮废物，垃圾政府")
+    call = await world.emu.wait_for_call("restrictChatMember", timeout=20)
+    assert call.ok and call.params["user_id"] == world.citizen.id
+    notice = await world.emu.wait_for_message(
+        world.ops, lambda m: "限制其发言" in (m.text or ""), timeout=20)
+    assert "第 2 次" in notice.text and "评论功能保持开放" in notice.text
+    assert world.emu.world.restrictions[(world.discussion.id, world.citizen.id)]
+    drafts = await world.db().run(lambda s: s.exec(select(Draft)).all())
+    assert drafts == []
+    labels = await world.db().run(lambda s: [m.label for m in s.exec(select(CitizenMessage))])
+    assert labels == ["abuse", "abuse"]
+
+
+async def test_sensitive_incident_alerts_the_head_and_needs_the_heads_sign_off(
+    world: World,
+) -> None:
+    await world.citizen_says("化工厂爆炸了，死了好几个人，现场浓烟滚滚")
+    alert = await world.emu.wait_for_message(
+        world.ops, lambda m: "🚨 敏感事件" in (m.text or ""), timeout=20)
+    assert "刘主任" in alert.text and "tg://user?id=1004" in (alert.sent_text or "")
+    ticket = _ticket(alert)
+    await world.emu.wait_for_message(world.ops, _case_card(ticket), timeout=20)
+    card = await world.card()
+    assert "重大敏感" in card.text and "私信回复" in card.text
+    text, refused = await world.press(world.reviewer, card, "ap")
+    assert not refused, text
+    card = await world.card_edit(card, lambda m: "王审核" in (m.text or ""))
+    text, refused = await world.press(world.deputy, card, "ap")
+    assert refused and "主要负责人" in (text or "")
+    text, refused = await world.press(world.head, card, "ap")
+    assert not refused
+    reply = await world.citizen_reply()
+    assert ticket in reply.text and "审签人：刘主任" in reply.text
+    draft = await world.db().run(lambda s: s.exec(select(Draft)).one())
+    assert draft.state in (DraftState.APPROVED, DraftState.PUBLISHED)
+    case = await world.db().run(lambda s: s.exec(select(Case)).one())
+    assert case.status is CaseStatus.OPEN and case.kind.value == "sensitive_incident"

@@ -1,0 +1,479 @@
+"""Cases (issue 6 §2, §3): complaints, impersonation reports and sensitive incidents followed
+from opening to a recorded outcome.
+
+A case has a ticket number GR-<year>-<6 digits>, a status (open, in progress, waiting,
+closed), an assignee, and a history of CaseEvents. Impersonation reports carry the reported
+account, the citizen's screenshots and the RULES §6 checklist; until every step is ticked,
+`remind_open_impersonation` re-posts a reminder to the operators.
+
+Every function takes the caller's Session and writes the change, its history line, its audit
+record and any outbox work (the case card refresh) in that one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from knowledge_base.sqltypes import utcnow
+from workflow import audit, outbox
+from workflow.calendar import LOCAL_TZ
+from workflow.errors import InvalidTransition, NotFound
+from workflow.impersonation import ImpersonationCaseInfo, ReportedAccount
+from workflow.models import (
+    Case,
+    CaseEvent,
+    CaseKind,
+    CasePrompt,
+    CaseStatus,
+    ChecklistStep,
+    CitizenMessage,
+    Operator,
+    TicketCounter,
+)
+from workflow.review import operator_for
+
+TICKET_PREFIX = "GR"
+STEPS = tuple(ChecklistStep)
+
+
+# --- tickets -----------------------------------------------------------------------------------
+
+
+def format_ticket(year: int, number: int) -> str:
+    return f"{TICKET_PREFIX}-{year}-{number:06d}"
+
+
+def allocate_ticket(session: Session, now: datetime | None = None) -> str:
+    """The next ticket number of the (local) year; safe with concurrent writers.
+
+    The year's counter row is locked FOR UPDATE (PostgreSQL) or written under BEGIN IMMEDIATE
+    (SQLite), so two transactions never get the same number. The first ticket of a year
+    inserts the row; if another transaction inserted it first, the unique key refuses ours
+    and we lock theirs.
+    """
+    year = (now or utcnow()).astimezone(LOCAL_TZ).year
+    query = select(TicketCounter).where(TicketCounter.year == year).with_for_update()
+    counter = session.exec(query).first()
+    if counter is None:
+        try:
+            with session.begin_nested():
+                session.add(TicketCounter(year=year, last=0))
+                session.flush()
+        except IntegrityError:
+            pass  # another transaction created this year's counter first
+        counter = session.exec(query).one()
+    counter.last += 1
+    session.add(counter)
+    session.flush()
+    return format_ticket(year, counter.last)
+
+
+# --- read models -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepView:
+    step: ChecklistStep
+    done: bool
+    by: str = ""
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: datetime
+    actor: str
+    action: str
+    comment: str | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What a front end shows of a case (no unmasked personal data)."""
+
+    id: int
+    ticket: str
+    kind: CaseKind
+    status: CaseStatus
+    version: int
+    assignee: str | None
+    message_redacted: str
+    label: str
+    outcome: str | None
+    created_at: datetime
+    closed_at: datetime | None
+    account: ReportedAccount
+    screenshots: int
+    checklist: list[StepView]
+    events: list[EventView]
+    card_chat_id: int | None
+    card_message_id: int | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is not CaseStatus.CLOSED
+
+    @property
+    def is_impersonation(self) -> bool:
+        return self.kind is CaseKind.IMPERSONATION_REPORT
+
+    @property
+    def checklist_complete(self) -> bool:
+        return all(s.done for s in self.checklist)
+
+
+def _name(session: Session, operator_id: int | None) -> str:
+    if operator_id is None:
+        return "GovReply"
+    op = session.get(Operator, operator_id)
+    return op.name if op else str(operator_id)
+
+
+def _steps(case: Case) -> list[StepView]:
+    out = []
+    for step in STEPS:
+        tick = case.checklist.get(step.value)
+        at = datetime.fromisoformat(tick["at"]) if tick else None
+        out.append(StepView(step, tick is not None, tick.get("name", "") if tick else "", at))
+    return out
+
+
+def view_of(session: Session, case: Case, events: int = 8) -> CaseView:
+    assert case.id is not None
+    message = session.get(CitizenMessage, case.message_id)
+    rows = list(
+        session.exec(
+            select(CaseEvent).where(CaseEvent.case_id == case.id)
+            .order_by(col(CaseEvent.id).desc()).limit(events)
+        )
+    )
+    return CaseView(
+        id=case.id, ticket=case.ticket, kind=case.kind, status=case.status,
+        version=case.version,
+        assignee=_name(session, case.assignee_id) if case.assignee_id is not None else None,
+        message_redacted=message.text_redacted if message else "",
+        label=message.label if message else "",
+        outcome=case.outcome, created_at=case.created_at, closed_at=case.closed_at,
+        account=ReportedAccount(case.reported_name, case.reported_handle, case.reported_link,
+                                case.reported_platform),
+        screenshots=len(case.screenshot_file_ids),
+        checklist=_steps(case) if case.kind is CaseKind.IMPERSONATION_REPORT else [],
+        events=[EventView(e.at, e.actor_name, e.action, e.comment, e.detail)
+                for e in reversed(rows)],
+        card_chat_id=case.card_chat_id, card_message_id=case.card_message_id,
+    )
+
+
+def get_case(session: Session, ticket: str) -> CaseView:
+    """The case with this ticket number (case-insensitive).
+
+    Raises:
+        NotFound: no case has this ticket.
+    """
+    case = session.exec(select(Case).where(Case.ticket == ticket.strip().upper())).first()
+    if case is None:
+        raise NotFound("case", ticket)
+    return view_of(session, case)
+
+
+def load_case(session: Session, case_id: int) -> CaseView:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("case", case_id)
+    return view_of(session, case)
+
+
+def list_cases(session: Session, status: CaseStatus | None = None,
+               include_closed: bool = False, limit: int = 50) -> list[CaseView]:
+    """Cases newest first: of one status, or every open one (all with include_closed)."""
+    query = select(Case).order_by(col(Case.id).desc()).limit(limit)
+    if status is not None:
+        query = query.where(Case.status == status)
+    elif not include_closed:
+        query = query.where(Case.status != CaseStatus.CLOSED)
+    return [view_of(session, c, events=0) for c in session.exec(query)]
+
+
+# --- transitions -------------------------------------------------------------------------------
+
+
+def _lock(session: Session, case_id: int) -> Case:
+    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).first()
+    if case is None:
+        raise NotFound("case", case_id)
+    return case
+
+
+def _event(session: Session, case: Case, action: str, actor_id: int | None,
+           detail: dict[str, Any] | None = None, comment: str | None = None) -> None:
+    """History line, audit record and card refresh for one change of `case`."""
+    session.add(CaseEvent(case_id=case.id or 0, actor_id=actor_id,
+                          actor_name=_name(session, actor_id), action=action,
+                          detail=detail or {}, comment=comment))
+    after = dict(detail or {})
+    if comment is not None:
+        after["comment"] = comment
+    audit.record(session, f"case_{action}", "case", case.ticket, actor_id=actor_id, after=after)
+    case.version += 1
+    case.updated_at = utcnow()
+    session.add(case)
+    enqueue_case_card(session, case)
+
+
+def enqueue_case_card(session: Session, case: Case) -> None:
+    """Send or refresh the case card, unless a refresh is already waiting (it renders at send)."""
+    from workflow.models import OutboxItem, OutboxStatus
+
+    waiting = session.exec(
+        select(OutboxItem).where(
+            OutboxItem.kind == outbox.Kind.CASE_CARD,
+            OutboxItem.status == OutboxStatus.PENDING,
+        )
+    )
+    if any(item.payload.get("case_id") == case.id for item in waiting):
+        return
+    outbox.enqueue(session, outbox.Kind.CASE_CARD, payload={"case_id": case.id})
+
+
+def open_case(session: Session, kind: CaseKind, message: CitizenMessage,
+              draft_id: int | None = None, account: ReportedAccount | None = None) -> Case:
+    """Open a case for a citizen's message (one case per message: a replay returns it)."""
+    existing = session.exec(select(Case).where(Case.message_id == message.id)).first()
+    if existing is not None:
+        return existing
+    account = account or ReportedAccount()
+    case = Case(
+        ticket=allocate_ticket(session), kind=kind, message_id=message.id or 0,
+        draft_id=draft_id, reported_name=account.name, reported_handle=account.handle,
+        reported_link=account.link, reported_platform=account.platform,
+        screenshot_file_ids=list(message.photo_file_ids),
+    )
+    session.add(case)
+    session.flush()
+    detail: dict[str, Any] = {"kind": kind.value, "message_id": message.id, "draft_id": draft_id}
+    if kind is CaseKind.IMPERSONATION_REPORT:
+        detail |= {"account": account.name, "handle": account.handle, "link": account.link,
+                   "platform": account.platform,
+                   "screenshots": len(case.screenshot_file_ids)}
+    _event(session, case, "opened", None, detail)
+    return case
+
+
+def assign(session: Session, case_id: int, user_id: int, assignee_id: int | None = None) -> Case:
+    """Give the case to `assignee_id` (default: the operator acting)."""
+    operator_for(session, user_id)
+    target = operator_for(session, assignee_id if assignee_id is not None else user_id)
+    case = _lock(session, case_id)
+    if case.status is CaseStatus.CLOSED:
+        raise InvalidTransition(f"case {case.ticket} is closed")
+    if case.assignee_id == target.telegram_id:
+        return case
+    before = case.assignee_id
+    case.assignee_id = target.telegram_id
+    _event(session, case, "assigned", user_id,
+           {"before": before, "assignee": target.telegram_id, "name": target.name})
+    return case
+
+
+def comment(session: Session, case_id: int, user_id: int, text: str) -> Case:
+    """Add a comment to the case's history."""
+    text = text.strip()
+    if not text:
+        raise InvalidTransition("a comment needs some text")
+    operator_for(session, user_id)
+    case = _lock(session, case_id)
+    _event(session, case, "commented", user_id, comment=text)
+    return case
+
+
+def set_status(session: Session, case_id: int, user_id: int, status: CaseStatus) -> Case:
+    """Move an open case to open / in progress / waiting; closing goes through `close`.
+
+    Raises:
+        InvalidTransition: the case is closed, or `status` is closed.
+    """
+    operator_for(session, user_id)
+    if status is CaseStatus.CLOSED:
+        raise InvalidTransition("closing a case needs an outcome")
+    case = _lock(session, case_id)
+    if case.status is CaseStatus.CLOSED:
+        raise InvalidTransition(f"case {case.ticket} is closed")
+    if case.status is status:
+        return case
+    before = case.status
+    case.status = status
+    _event(session, case, "status_changed", user_id,
+           {"before": before.value, "status": status.value})
+    return case
+
+
+def close(session: Session, case_id: int, user_id: int, outcome: str) -> Case:
+    """Close the case with its outcome on record.
+
+    Raises:
+        InvalidTransition: no outcome, or the case is already closed.
+    """
+    outcome = outcome.strip()
+    if not outcome:
+        raise InvalidTransition("closing a case needs an outcome")
+    operator_for(session, user_id)
+    case = _lock(session, case_id)
+    if case.status is CaseStatus.CLOSED:
+        raise InvalidTransition(f"case {case.ticket} is already closed")
+    before = case.status
+    case.status = CaseStatus.CLOSED
+    case.outcome = outcome
+    case.closed_at = utcnow()
+    _event(session, case, "closed", user_id, {"before": before.value, "outcome": outcome})
+    return case
+
+
+def tick_step(session: Session, case_id: int, user_id: int, step: ChecklistStep) -> Case:
+    """Tick one RULES §6 step of an impersonation case; ticking twice keeps the first tick.
+
+    Raises:
+        InvalidTransition: the case is not an impersonation report, or it is closed.
+    """
+    operator = operator_for(session, user_id)
+    case = _lock(session, case_id)
+    if case.kind is not CaseKind.IMPERSONATION_REPORT:
+        raise InvalidTransition(f"case {case.ticket} has no impersonation checklist")
+    if case.status is CaseStatus.CLOSED:
+        raise InvalidTransition(f"case {case.ticket} is closed")
+    if step.value in case.checklist:
+        return case
+    case.checklist = {
+        **case.checklist,
+        step.value: {"by": user_id, "name": operator.name, "at": utcnow().isoformat()},
+    }
+    _event(session, case, "step_ticked", user_id,
+           {"step": step.value, "done": len(case.checklist), "of": len(STEPS)})
+    return case
+
+
+def request_documents(session: Session, case_id: int, user_id: int, chat_id: int | None) -> Case:
+    """Queue the platform letter and the filing record (.docx) for the operators' group."""
+    operator_for(session, user_id)
+    case = _lock(session, case_id)
+    if case.kind is not CaseKind.IMPERSONATION_REPORT:
+        raise InvalidTransition(f"case {case.ticket} is not an impersonation report")
+    for document in ("platform_letter", "filing_record"):
+        outbox.enqueue(session, outbox.Kind.DOCUMENT, chat_id=chat_id,
+                       payload={"case_id": case.id, "document": document})
+    _event(session, case, "documents_generated", user_id,
+           {"documents": ["platform_letter", "filing_record"]})
+    return case
+
+
+def record_card_sent(session: Session, case_id: int, chat_id: int, message_id: int) -> None:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("case", case_id)
+    if case.card_message_id != message_id:
+        case.card_chat_id = chat_id
+        case.card_message_id = message_id
+        session.add(case)
+
+
+def case_for_card(session: Session, chat_id: int, message_id: int) -> int | None:
+    return session.exec(
+        select(Case.id).where(Case.card_chat_id == chat_id, Case.card_message_id == message_id)
+    ).first()
+
+
+# --- prompts (outcome, comment by reply) ------------------------------------------------------
+
+
+def record_prompt(session: Session, chat_id: int, message_id: int, case_id: int, action: str,
+                  operator_id: int) -> None:
+    session.add(CasePrompt(chat_id=chat_id, message_id=message_id, case_id=case_id,
+                           action=action, operator_id=operator_id))
+
+
+def find_prompt(session: Session, chat_id: int, message_id: int) -> tuple[int, str] | None:
+    """(case_id, action) of the case prompt that is this message, if any."""
+    row = session.exec(
+        select(CasePrompt).where(CasePrompt.chat_id == chat_id,
+                                 CasePrompt.message_id == message_id)
+    ).first()
+    return (row.case_id, row.action) if row else None
+
+
+# --- documents and reminders -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unit:
+    """The account owner, as the generated documents name it (settings)."""
+
+    name: str
+    official_account: str = ""
+    supervising_office: str = ""
+
+
+def document_info(session: Session, case_id: int, unit: Unit) -> ImpersonationCaseInfo:
+    """What the platform letter and filing record need, from the case as it stands."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("case", case_id)
+    message = session.get(CitizenMessage, case.message_id)
+    steps = {s.step: s for s in _steps(case)}
+
+    def when(step: ChecklistStep) -> str:
+        at = steps[step].at
+        return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if at else ""
+
+    shots = len(case.screenshot_file_ids)
+    evidence = [f"市民提供的截图{shots}张"] if shots else []
+    if case.reported_link:
+        evidence.append(f"账号链接 {case.reported_link}")
+    return ImpersonationCaseInfo(
+        ticket=case.ticket, unit_name=unit.name,
+        account=ReportedAccount(case.reported_name, case.reported_handle, case.reported_link,
+                                case.reported_platform),
+        official_account=unit.official_account, supervising_office=unit.supervising_office,
+        reported_at=(message.received_at if message else case.created_at)
+        .astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+        verified_at=when(ChecklistStep.VERIFIED),
+        authorities_reported=when(ChecklistStep.REPORTED_TO_AUTHORITIES),
+        letter_sent=when(ChecklistStep.PLATFORM_LETTER_SENT),
+        evidence=tuple(evidence), outcome=case.outcome or "",
+        handler=_name(session, case.assignee_id) if case.assignee_id else "",
+        date=utcnow().astimezone(LOCAL_TZ).date(),
+    )
+
+
+def remind_open_impersonation(session: Session, now: datetime, interval: timedelta,
+                              chat_id: int | None = None) -> list[str]:
+    """Post a reminder for each open impersonation case whose checklist is not complete and
+    that was not reminded (or opened) within `interval`; returns their tickets."""
+    query = (
+        select(Case)
+        .where(Case.kind == CaseKind.IMPERSONATION_REPORT, Case.status != CaseStatus.CLOSED)
+        .order_by(col(Case.id))
+        .with_for_update(skip_locked=True)
+    )
+    reminded = []
+    for case in session.exec(query):
+        missing = [s.value for s in STEPS if s.value not in case.checklist]
+        if not missing:
+            continue
+        last = case.last_reminded_at or case.created_at
+        if now - last < interval:
+            continue
+        case.last_reminded_at = now
+        session.add(case)
+        outbox.enqueue(
+            session, outbox.Kind.NOTICE, chat_id=chat_id,
+            payload={"template": "case_reminder", "reply_to": case.card_message_id,
+                     "params": {"ticket": case.ticket, "n": len(missing)}},
+        )
+        audit.record(session, "case_reminded", "case", case.ticket, after={"missing": missing})
+        reminded.append(case.ticket)
+    return reminded
