@@ -37,8 +37,8 @@ def test_eval_retrieval_prints_json_with_required_keys(
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report.keys() >= REQUIRED
-    assert report["n_answerable"] == 90
-    assert report["n_abstain"] == 25
+    assert report["n_answerable"] == 100
+    assert report["n_abstain"] == 40
     assert 0.0 <= report["coverage_at_p95"] <= report["recall_at_10"] <= 1.0
 
 
