@@ -8,12 +8,27 @@ import signal
 
 from aiohttp import web
 
-from bot.runtime import running
+from bot.runtime import Runtime, running
 from bot.services import open_services
 from bot.settings import Mode, Settings
 from bot.webhook import build_web_app
 
 logger = logging.getLogger(__name__)
+
+
+async def start_http(runtime: Runtime) -> web.AppRunner:
+    """Serve /telegram, /healthz (and the console) and, in webhook mode, register the URL."""
+    settings = runtime.services.settings
+    runner = web.AppRunner(build_web_app(runtime))
+    await runner.setup()
+    await web.TCPSite(runner, settings.listen_host, settings.listen_port).start()
+    if settings.mode is Mode.WEBHOOK:
+        assert settings.webhook_url and settings.webhook_secret
+        await runtime.app.bot.set_webhook(
+            settings.webhook_url, secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=["message", "edited_message", "callback_query"],
+        )
+    return runner
 
 
 async def serve(settings: Settings) -> None:
@@ -22,17 +37,7 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with open_services(settings) as services, running(services) as runtime:
-        web_app = build_web_app(runtime)
-        runner = web.AppRunner(web_app)
-        await runner.setup()
-        site = web.TCPSite(runner, settings.listen_host, settings.listen_port)
-        await site.start()
-        if settings.mode is Mode.WEBHOOK:
-            assert settings.webhook_url and settings.webhook_secret
-            await runtime.app.bot.set_webhook(
-                settings.webhook_url, secret_token=settings.webhook_secret.get_secret_value(),
-                allowed_updates=["message", "edited_message", "callback_query"],
-            )
+        runner = await start_http(runtime)
         logger.info("GovReply running (%s) on %s:%s", settings.mode.value,
                     settings.listen_host, settings.listen_port)
         try:

@@ -33,7 +33,7 @@ def sweep(session: Session, policy: SlaPolicy, now: datetime) -> tuple[list[int]
         select(Draft)
         .where(Draft.state == DraftState.PENDING, col(Draft.sla_due_at).is_not(None))
         .where(col(Draft.sla_escalated).is_(False))
-        .with_for_update(skip_locked=True)
+        .with_for_update()  # wait for a row another transaction holds: never miss a deadline
     )
     for draft in session.exec(query):
         assert draft.sla_due_at is not None and draft.id is not None
