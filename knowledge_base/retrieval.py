@@ -144,7 +144,7 @@ class Matcher:
             return [], np.zeros((0, len(FUSION_FEATURES))), len(query)
         today = today or datetime.datetime.now().astimezone().date()
         state = self.state
-        vector = self._encode([query])[0]
+        vector = encode(self.model, [query], threads=1)[0]
         word = state.words.query(query)
         char = state.chars.query(query)
         live = state.live_rows(today)
@@ -221,7 +221,7 @@ class Matcher:
             return 0.0
         ga, gb = set(char_ngrams(na)), set(char_ngrams(nb))
         dice = 2 * len(ga & gb) / (len(ga) + len(gb))
-        va, vb = self._encode([na, nb])
+        va, vb = encode(self.model, [na, nb], threads=1)
         cosine = float(np.clip(va @ vb, 0.0, 1.0))
         weight = self._dense_weight()
         return float(np.clip(weight * cosine + (1 - weight) * dice, 0.0, 1.0))
