@@ -82,7 +82,8 @@ def similarity_matrix(texts: list[str], embed: Embed, dense_weight: float = 0.5)
             total = len(grams[i]) + len(grams[j])
             value = 2 * len(grams[i] & grams[j]) / total if total else 0.0
             dice[i, j] = dice[j, i] = value
-    return dense_weight * cosine + (1 - dense_weight) * dice
+    blended: np.ndarray = dense_weight * cosine + (1 - dense_weight) * dice
+    return blended
 
 
 def cluster(messages: list[GapMessage], embed: Embed, threshold: float = 0.45,
@@ -92,7 +93,7 @@ def cluster(messages: list[GapMessage], embed: Embed, threshold: float = 0.45,
         return []
     if len(messages) == 1:
         return [Cluster(list(messages))]
-    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.cluster import AgglomerativeClustering  # type: ignore[import-untyped]
 
     sim = similarity_matrix([m.text for m in messages], embed, dense_weight)
     distance = 1.0 - sim

@@ -21,7 +21,7 @@ from bot.console.context import CSRF, OPERATOR, SESSION_ID, render, see_other
 from bot.settings import Settings
 from workflow.console_access import end_session, operator_for_session, redeem_login
 from workflow.errors import TokenInvalid
-from workflow.models import Operator, Role
+from workflow.models import ConsoleSession, Operator, Role
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,9 @@ def make_guard(signer: Signer, runner: Callable[..., Awaitable[object]]) -> obje
         if route in PUBLIC_ROUTES:
             return await handler(request)
         session_id = signer.session_id(request.cookies.get(COOKIE))
-        op = await runner(operator_for_session, session_id) if session_id else None
+        op: Operator | None = (
+            await runner(operator_for_session, session_id) if session_id else None  # type: ignore[assignment]
+        )
         if op is None:
             
             return render("signin.html", request, {}, status=401)
@@ -112,7 +114,8 @@ def setup_routes(app: web.Application, signer: Signer, settings: Settings,
         form = await request.post()
         token = str(form.get("token", ""))
         try:
-            started = await runner(redeem_login, token, settings.console_session_hours)
+            started: ConsoleSession = await runner(  # type: ignore[assignment]
+                redeem_login, token, settings.console_session_hours)
         except TokenInvalid as exc:
             from bot.console.texts import LOGIN_ERRORS
 

@@ -39,7 +39,8 @@ def stacked_days(days: list[date], per_day: dict[date, Counter[str]], labels: li
     plot_h = height - 30
     slot = width / max(len(days), 1)
     colors = {lab: PALETTE[i % len(PALETTE)] for i, lab in enumerate(labels)}
-    rects, marks = [], []
+    rects: list[Rect] = []
+    marks: list[tuple[float, float, str]] = []
     for i, day in enumerate(days):
         y = float(plot_h)
         counts = per_day.get(day, Counter())
@@ -61,7 +62,8 @@ def bars(items: list[tuple[str, float]], width: int = 640, row: int = 22) -> Cha
     """Horizontal bars, one per (name, value)."""
     top = max((v for _, v in items), default=0) or 1
     label_w = 140
-    rects, marks = [], []
+    rects: list[Rect] = []
+    marks: list[tuple[float, float, str]] = []
     for i, (name, value) in enumerate(items):
         y = i * row + 2
         w = (width - label_w - 50) * value / top

@@ -49,7 +49,7 @@ async def import_preview(request: web.Request) -> web.StreamResponse:
         raise web.HTTPForbidden(text="此操作需要管理员、分管负责人或主要负责人权限。")
     form = await request.post()
     upload = form.get("file")
-    if upload is None or not hasattr(upload, "file"):
+    if not isinstance(upload, web.FileField):
         return render(
             "kb_import.html", request, {"stage": "upload", "error": "请选择文件。"}, status=400)
     name = str(upload.filename or "upload")

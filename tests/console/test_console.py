@@ -9,18 +9,10 @@ from sqlmodel import select
 
 from knowledge_base.models import KBEntry, KBEntryVersion
 from knowledge_base.sqltypes import utcnow
-from tests.support.console import console_client, csrf_of, login, login_link, token_of
+from tests.support.console import ADMIN_ID, add_admin, console_client, login, login_link, token_of
 from tests.support.journey import World
 from workflow import audit
-from workflow.models import AuditRecord, ConsoleToken, Draft, DraftState, KBChange, Role
-from workflow.operators import add_operator
-
-ADMIN_ID = 1009
-
-
-async def add_admin(desk: World):  # type: ignore[no-untyped-def]
-    await desk.db().run(add_operator, ADMIN_ID, Role.ADMIN, "孙管理")
-    return desk.emu.user(ADMIN_ID, "孙管理", "sun_admin")
+from workflow.models import AuditRecord, ConsoleToken, Draft, DraftState, KBChange
 
 
 async def test_login_link_starts_a_session_and_works_once(desk: World) -> None:

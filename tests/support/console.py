@@ -58,3 +58,15 @@ def csrf_of(html: str) -> str:
     match = CSRF.search(html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+ADMIN_ID = 1009
+
+
+async def add_admin(world: World) -> SimUser:
+    """Register an admin (孙管理) the way `govreply users add` would; returns their user."""
+    from workflow.models import Role
+    from workflow.operators import add_operator
+
+    await world.db().run(add_operator, ADMIN_ID, Role.ADMIN, "孙管理")
+    return world.emu.user(ADMIN_ID, "孙管理", "sun_admin")
