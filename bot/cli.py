@@ -214,6 +214,21 @@ def kb_export(
     typer.echo(f"exported {len(rows)} entries to {file}")
 
 
+@kb_app.command("history")
+def kb_history(
+    out: Annotated[Path, typer.Argument(help="Output JSONL for `model train --history`.")],
+) -> None:
+    """Export operators' decisions (approved pairs, replaced matches) as training data."""
+    from workflow.history import operator_history
+
+    db = open_db(load_settings())
+    rows = db.call(operator_history)
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                   encoding="utf-8")
+    approved = sum(1 for r in rows if r["kind"] == "approved")
+    typer.echo(f"exported {approved} approved pairs and {len(rows) - approved} hard negatives")
+
+
 # --- audit ------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,43 @@
+"""Operator history as training data: every signed-off draft is a (message, entry) pair, and
+every "chose another match" makes the replaced entry a hard negative for that message.
+
+Messages are de-identified first: personal data never helps matching and must not spread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from workflow.models import AuditRecord, CitizenMessage, Draft, DraftState
+from workflow.redaction import redact
+
+
+def operator_history(session: Session) -> list[dict[str, Any]]:
+    """Rows {text, entry_id, kind: approved|rejected} for `govreply model train --history`."""
+    rows: list[dict[str, Any]] = []
+    signed = (DraftState.APPROVED, DraftState.PUBLISHED)
+    query = (
+        select(Draft, CitizenMessage)
+        .where(Draft.message_id == CitizenMessage.id)
+        .where(col(Draft.state).in_(signed), col(Draft.matched_entry_id).is_not(None))
+        .order_by(col(Draft.id))
+    )
+    texts: dict[int, str] = {}
+    for draft, message in session.exec(query):
+        if draft.edited_by:
+            continue  # rewritten by hand: the match is not known to be right
+        texts[draft.id or 0] = message.text
+        rows.append({"text": redact(message.text), "entry_id": draft.matched_entry_id,
+                     "kind": "approved"})
+    chosen = select(AuditRecord).where(AuditRecord.action == "match_chosen")
+    for record in session.exec(chosen.order_by(col(AuditRecord.id))):
+        replaced = (record.before or {}).get("entry_id")
+        draft = session.get(Draft, int(record.subject_id))
+        if not replaced or draft is None:
+            continue
+        message = session.get(CitizenMessage, draft.message_id)
+        if message is not None:
+            rows.append({"text": redact(message.text), "entry_id": replaced, "kind": "rejected"})
+    return rows
