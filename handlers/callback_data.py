@@ -13,6 +13,15 @@ PREFIX = "rv1"
 MAX_BYTES = 64
 
 
+def _join(*parts: str) -> str:
+    """Join non-empty parts with ':'; Telegram refuses callback data over 64 bytes."""
+    data = ":".join(p for p in parts if p)
+    if len(data.encode()) > MAX_BYTES:
+        msg = f"callback data {data!r} is longer than {MAX_BYTES} bytes"
+        raise ValueError(msg)
+    return data
+
+
 class Action(StrEnum):
     APPROVE = "ap"
     EDIT = "ed"
@@ -31,14 +40,7 @@ class ReviewButton:
     arg: str = ""
 
     def pack(self) -> str:
-        parts = [PREFIX, self.action.value, str(self.draft_id), str(self.version)]
-        if self.arg:
-            parts.append(self.arg)
-        data = ":".join(parts)
-        if len(data.encode()) > MAX_BYTES:
-            msg = f"callback data {data!r} is longer than {MAX_BYTES} bytes"
-            raise ValueError(msg)
-        return data
+        return _join(PREFIX, self.action.value, str(self.draft_id), str(self.version), self.arg)
 
 
 def unpack(data: str) -> ReviewButton | None:
@@ -75,14 +77,7 @@ class CaseButton:
     arg: str = ""
 
     def pack(self) -> str:
-        parts = [CASE_PREFIX, self.action.value, str(self.case_id)]
-        if self.arg:
-            parts.append(self.arg)
-        data = ":".join(parts)
-        if len(data.encode()) > MAX_BYTES:
-            msg = f"callback data {data!r} is longer than {MAX_BYTES} bytes"
-            raise ValueError(msg)
-        return data
+        return _join(CASE_PREFIX, self.action.value, str(self.case_id), self.arg)
 
 
 def unpack_case(data: str) -> CaseButton | None:

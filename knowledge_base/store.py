@@ -59,6 +59,16 @@ def _write_version(session: Session, entry: KBEntry, actor_id: int | None, reaso
     )
 
 
+def _bump(session: Session, entry: KBEntry, actor_id: int | None, reason: str) -> None:
+    """Record a change to `entry` as its next version (who, when, why)."""
+    entry.version += 1
+    entry.updated_at = utcnow()
+    entry.updated_by = actor_id
+    session.add(entry)
+    session.flush()
+    _write_version(session, entry, actor_id, reason)
+
+
 def import_records(
     session: Session, records: Sequence[EntryRecord], actor_id: int | None = None,
     reason: str = "import",
@@ -82,12 +92,7 @@ def import_records(
         for k, v in values.items():
             setattr(entry, k, v)
         entry.retired = False
-        entry.version += 1
-        entry.updated_at = utcnow()
-        entry.updated_by = actor_id
-        session.add(entry)
-        session.flush()
-        _write_version(session, entry, actor_id, reason)
+        _bump(session, entry, actor_id, reason)
         summary.updated.append(rec.id)
     return summary
 
@@ -110,12 +115,7 @@ def update_entry(
         raise ValueError(msg)
     for k, v in changes.items():
         setattr(entry, k, Sensitivity(v) if k == "sensitivity" else v)
-    entry.version += 1
-    entry.updated_at = utcnow()
-    entry.updated_by = actor_id
-    session.add(entry)
-    session.flush()
-    _write_version(session, entry, actor_id, reason)
+    _bump(session, entry, actor_id, reason)
     return entry
 
 
@@ -125,12 +125,7 @@ def set_retired(
     """Retire (never matched again) or restore an entry; both are versions."""
     entry = get_entry(session, entry_id)
     entry.retired = retired
-    entry.version += 1
-    entry.updated_at = utcnow()
-    entry.updated_by = actor_id
-    session.add(entry)
-    session.flush()
-    _write_version(session, entry, actor_id, reason)
+    _bump(session, entry, actor_id, reason)
     return entry
 
 

@@ -139,6 +139,13 @@ def signatures_of(session: Session, draft_id: int) -> list[Signature]:
     return list(session.exec(query))
 
 
+def _required(text: str, problem: str) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidTransition(problem)
+    return text
+
+
 def _touch(session: Session, draft: Draft, notice: str | None = None) -> None:
     draft.version += 1
     draft.notice = notice
@@ -207,9 +214,7 @@ def edit(
     expected_version: int | None = None,
 ) -> Outcome:
     """Replace the reply text; signatures given so far are void (RULES §1)."""
-    text = text.strip()
-    if not text:
-        raise InvalidTransition("the new reply text is empty")
+    text = _required(text, "the new reply text is empty")
     draft = lock_draft(session, draft_id, expected_version)
     signer_for(session, user_id)
     before = draft.text
@@ -253,9 +258,7 @@ def reject(
     expected_version: int | None = None,
 ) -> Outcome:
     """Close the draft without replying; the reason stays on record."""
-    reason = reason.strip()
-    if not reason:
-        raise InvalidTransition("a rejection needs a reason")
+    reason = _required(reason, "a rejection needs a reason")
     draft = lock_draft(session, draft_id, expected_version)
     signer_for(session, user_id)
     draft.state = DraftState.REJECTED
@@ -298,9 +301,7 @@ def raise_tier(
     expected_version: int | None = None,
 ) -> Outcome:
     """Escalate one tier up (never down); signatures already given stay valid."""
-    reason = reason.strip()
-    if not reason:
-        raise InvalidTransition("raising the tier needs a reason")
+    reason = _required(reason, "raising the tier needs a reason")
     draft = lock_draft(session, draft_id, expected_version)
     signer_for(session, user_id)
     order = list(TIER_RANK)
