@@ -361,7 +361,8 @@ def train(
     for s in sets:
         triplets += _mine_triplets(s.docs, pairs_by_set.get(s.name, []), negatives, seed)
     if max_pairs is not None and len(triplets) > max_pairs:
-        triplets = random.Random(seed)  # noqa: S311 - reproducible sampling.sample(triplets, max_pairs)
+        # A seeded, reproducible sample (not for security).
+        triplets = random.Random(seed).sample(triplets, max_pairs)  # noqa: S311
     fine_tune(model, triplets, epochs, batch_size=batch_size, progress=progress, seed=seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
