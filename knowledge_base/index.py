@@ -19,10 +19,13 @@ import numpy as np
 __all__ = ["APPROX_MIN_ROWS", "DenseIndex"]
 
 # Above this many rows search switches from IndexFlatIP to IndexIVFFlat. Measured in
-# bench/retrieval.py: exact search stays well under 10 ms p99 up to ~50k rows on 2 cores,
-# while IVF recall@10 with nprobe=32 is >= 0.99 there (see bench/RESULTS.md).
-APPROX_MIN_ROWS = 50_000
-IVF_NPROBE = 32
+# bench/retrieval.py (single-thread faiss, loaded 2-core machine): exact search over 20k rows
+# p50 3 ms, 100k rows p50 16 ms / p99 28 ms, 200k rows p50 60 ms / p99 97 ms. So exact search
+# is kept up to 100k rows (~50k entries with one variant each) and IVF takes over above it.
+# IVF recall still has to be confirmed on real embeddings (random vectors, the worst case for
+# IVF, gave recall@10 0.14 at nprobe 32); the two BM25 signals add candidates either way.
+APPROX_MIN_ROWS = 100_000
+IVF_NPROBE = 64
 
 
 def _faiss() -> Any:
@@ -105,6 +108,9 @@ class DenseIndex:
         if len(self) == 0 or k <= 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
+        # One query gains nothing from OpenMP threads, and their spin-waiting made a 20k-row
+        # flat search take 27 ms instead of ~2 ms on a busy 2-core machine (bench/RESULTS.md).
+        _faiss().omp_set_num_threads(1)
         scores, ids = self._index.search(q, min(k, len(self)))
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
