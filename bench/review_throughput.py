@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -31,9 +30,16 @@ from knowledge_base.embedding import default_model_path, load_model  # noqa: E40
 from tests.support.journey import button_data, open_desk  # noqa: E402
 
 QUESTIONS = [
-    "请问社保卡丢了怎么补办", "驾驶证到期了怎么换证", "异地就医怎么备案", "租房能提取公积金吗",
-    "外地人怎么办居住证", "孩子上小学需要准备什么材料", "城市通App注册不了怎么办",
-    "离职后公积金怎么办", "灵活就业人员怎么交社保", "身份证丢了怎么补办",
+    "请问社保卡丢了怎么补办",
+    "驾驶证到期了怎么换证",
+    "异地就医怎么备案",
+    "租房能提取公积金吗",
+    "外地人怎么办居住证",
+    "孩子上小学需要准备什么材料",
+    "城市通App注册不了怎么办",
+    "离职后公积金怎么办",
+    "灵活就业人员怎么交社保",
+    "身份证丢了怎么补办",
 ]
 
 
@@ -60,9 +66,7 @@ async def measure(db_url: str, n: int, model: object) -> dict[str, object]:
                 cards.append(card)
                 to_card.append(time.perf_counter())
             intake_seconds = time.perf_counter() - t0
-            card_latency = [
-                (to_card[i] - sent_at[users[i].id]) * 1000 for i in range(n)
-            ]
+            card_latency = [(to_card[i] - sent_at[users[i].id]) * 1000 for i in range(n)]
             done_at: dict[int, float] = {}
 
             async def wait_reply(i: int) -> None:

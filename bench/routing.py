@@ -50,7 +50,9 @@ def main() -> None:
         router.classify(text)
         redact(text)
     report = {
-        "machine": f"{platform.machine()} {platform.processor() or ''} py{platform.python_version()}",
+        "machine": (
+            f"{platform.machine()} {platform.processor() or ''} py{platform.python_version()}"
+        ),
         "messages": len(texts),
         "router_load_s": round(load_s, 2),
         "routing": percentiles(router.classify, texts, args.repeat),

@@ -29,8 +29,9 @@ from workflow.models import OutboxItem
 if TYPE_CHECKING:
     from bot.delivery import DeliveryWorker
 
-KINDS = frozenset({outbox.Kind.CASE_CARD, outbox.Kind.DOCUMENT, outbox.Kind.EMAIL,
-                   outbox.Kind.ALERT})
+KINDS = frozenset(
+    {outbox.Kind.CASE_CARD, outbox.Kind.DOCUMENT, outbox.Kind.EMAIL, outbox.Kind.ALERT}
+)
 _RENDER = {"platform_letter": render_platform_letter, "filing_record": render_filing_record}
 _FILENAME = {"platform_letter": "致平台函", "filing_record": "备案表"}
 
@@ -51,30 +52,39 @@ async def send(worker: DeliveryWorker, item: OutboxItem) -> int | None:
         text, markup = render_case_card(view)
         if view.card_message_id is not None:
             await worker.bot.edit_message_text(
-                text, chat_id=view.card_chat_id, message_id=view.card_message_id,
-                parse_mode=ParseMode.HTML, reply_markup=markup,
+                text,
+                chat_id=view.card_chat_id,
+                message_id=view.card_message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
             )
             return view.card_message_id
-        msg = await worker.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
-                                            reply_markup=markup)
+        msg = await worker.bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
         return msg.message_id
     if item.kind == outbox.Kind.DOCUMENT:
         document = item.payload["document"]
-        unit = cases.Unit(settings.unit_name, settings.official_account,
-                          settings.supervising_office)
+        unit = cases.Unit(
+            settings.unit_name, settings.official_account, settings.supervising_office
+        )
         info = await worker.db.run(cases.document_info, item.payload["case_id"], unit)
         data = await asyncio.to_thread(_RENDER[document], info)
         msg = await worker.bot.send_document(
-            chat_id, InputFile(data, filename=f"{info.ticket}-{_FILENAME[document]}.docx"),
+            chat_id,
+            InputFile(data, filename=f"{info.ticket}-{_FILENAME[document]}.docx"),
             caption=f"{info.ticket} {_FILENAME[document]}",
         )
         return msg.message_id
     if item.kind == outbox.Kind.ALERT:
         payload = item.payload
-        heads = "、".join(
-            f'<a href="tg://user?id={int(uid)}">{escape(str(name))}</a>'
-            for uid, name in payload.get("mentions", [])
-        ) or "—"
+        heads = (
+            "、".join(
+                f'<a href="tg://user?id={int(uid)}">{escape(str(name))}</a>'
+                for uid, name in payload.get("mentions", [])
+            )
+            or "—"
+        )
         params = {k: escape(str(v)) for k, v in payload.get("params", {}).items()}
         msg = await worker.bot.send_message(
             chat_id, t(payload["template"], heads=heads, **params), parse_mode=ParseMode.HTML
@@ -99,17 +109,22 @@ async def _send_email(worker: DeliveryWorker, item: OutboxItem) -> None:
     message["Subject"] = t("suggestion_email_subject", **params)
     message.set_content(t(item.payload["template"], **params))
     try:
-        await asyncio.to_thread(_smtp_send, settings.smtp_host, settings.smtp_port,
-                                settings.smtp_user,
-                                settings.smtp_password.get_secret_value()
-                                if settings.smtp_password else None, message)
+        await asyncio.to_thread(
+            _smtp_send,
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_user,
+            settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            message,
+        )
     except (smtplib.SMTPException, OSError) as exc:
         # Retried by the worker with back-off, like a Telegram network error.
         raise NetworkError(f"SMTP: {exc}") from exc
 
 
-def _smtp_send(host: str, port: int, user: str | None, password: str | None,
-               message: EmailMessage) -> None:
+def _smtp_send(
+    host: str, port: int, user: str | None, password: str | None, message: EmailMessage
+) -> None:
     with smtplib.SMTP(host, port, timeout=30) as smtp:
         if port != 25:
             smtp.starttls()
@@ -118,8 +133,9 @@ def _smtp_send(host: str, port: int, user: str | None, password: str | None,
         smtp.send_message(message)
 
 
-def record(session: Session, item: OutboxItem, message_id: int | None,
-           operators_chat_id: int | None) -> None:
+def record(
+    session: Session, item: OutboxItem, message_id: int | None, operators_chat_id: int | None
+) -> None:
     """After a successful send: a new case card remembers its message."""
     if item.kind == outbox.Kind.CASE_CARD and message_id is not None:
         chat_id = item.chat_id or operators_chat_id

@@ -6,6 +6,7 @@ User mistakes print one line to stderr and exit 1, without a traceback.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -25,8 +26,11 @@ from knowledge_base.errors import GovReplyError
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-app = typer.Typer(help="GovReply: reply desk for government social-media accounts.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="GovReply: reply desk for government social-media accounts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 kb_app = typer.Typer(help="The consultation Q&A base (咨询答问库).", no_args_is_help=True)
 users_app = typer.Typer(help="Operators and their roles.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -72,18 +76,17 @@ def run() -> None:
 
     setup_logging(settings.log_level)
     if settings.token is None:
-        typer.echo("GOVREPLY_TOKEN is not set: starting the sandbox (no Telegram needed).",
-                   err=True)
+        typer.echo(
+            "GOVREPLY_TOKEN is not set: starting the sandbox (no Telegram needed).", err=True
+        )
         from bot.sandbox import serve_sandbox
 
         asyncio.run(serve_sandbox(settings))
         return
     from bot.serve import serve
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings))
-    except KeyboardInterrupt:
-        pass
 
 
 @app.command()
@@ -141,7 +144,9 @@ def users_list() -> None:
 
     db = open_db(load_settings())
     for op in db.call(list_operators):
-        typer.echo(f"{op.telegram_id}\t{op.role.value}\t{op.name}\t{'active' if op.active else 'off'}")
+        typer.echo(
+            f"{op.telegram_id}\t{op.role.value}\t{op.name}\t{'active' if op.active else 'off'}"
+        )
 
 
 @users_app.command("remove")
@@ -209,7 +214,9 @@ def kb_export(
     if fmt not in ("jsonl", "csv", "xlsx"):
         fail(f"{file}: unknown format {fmt!r}; use .jsonl, .csv or .xlsx")
     db = open_db(load_settings())
-    rows = db.call(lambda s: store.export_dicts(store.list_entries(s, include_retired=include_retired)))
+    rows = db.call(
+        lambda s: store.export_dicts(store.list_entries(s, include_retired=include_retired))
+    )
     file.write_bytes(kb_io.export_rows(rows, fmt))
     typer.echo(f"exported {len(rows)} entries to {file}")
 
@@ -223,8 +230,9 @@ def kb_history(
 
     db = open_db(load_settings())
     rows = db.call(operator_history)
-    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
-                   encoding="utf-8")
+    out.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
     approved = sum(1 for r in rows if r["kind"] == "approved")
     typer.echo(f"exported {approved} approved pairs and {len(rows) - approved} hard negatives")
 
@@ -269,14 +277,33 @@ def audit_export(
         fail(f"{out}: use a .csv or .xlsx file name")
     since, until = _parse_day(from_, "from"), _parse_day(to, "to")
     db = open_db(load_settings())
-    header = ["id", "at", "actor_id", "action", "subject_type", "subject_id", "before", "after",
-              "prev_hash", "hash"]
+    header = [
+        "id",
+        "at",
+        "actor_id",
+        "action",
+        "subject_type",
+        "subject_id",
+        "before",
+        "after",
+        "prev_hash",
+        "hash",
+    ]
 
     def rows(session):  # type: ignore[no-untyped-def]
         return [
-            [r.id, r.at.isoformat(), r.actor_id, r.action, r.subject_type, r.subject_id,
-             json.dumps(r.before, ensure_ascii=False), json.dumps(r.after, ensure_ascii=False),
-             r.prev_hash, r.hash]
+            [
+                r.id,
+                r.at.isoformat(),
+                r.actor_id,
+                r.action,
+                r.subject_type,
+                r.subject_id,
+                json.dumps(r.before, ensure_ascii=False),
+                json.dumps(r.after, ensure_ascii=False),
+                r.prev_hash,
+                r.hash,
+            ]
             for r in audit.iter_records(session, since, until)
         ]
 

@@ -96,7 +96,9 @@ class Database:
             except OperationalError as exc:  # deadlock / serialization / busy
                 if attempt == _RETRIES - 1 or not _is_retryable(exc):
                     raise
-                logger.warning("retrying %s after lock conflict (attempt %d)", fn.__name__, attempt)
+                logger.warning(
+                    "retrying %s after lock conflict (attempt %d)", fn.__name__, attempt
+                )
             except IntegrityError as exc:
                 # The audit chain's unique prev_hash: another process appended first.
                 if attempt == _RETRIES - 1 or not any(

@@ -10,6 +10,7 @@ is sent again: at-least-once is the best Telegram allows, and the window is one 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -22,8 +23,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot import case_delivery
 from bot.db import Database
 from bot.settings import Settings
-from handlers.cards import render_card, render_reply, render_status
 from handlers import texts
+from handlers.cards import render_card, render_reply, render_status
 from handlers.texts import t
 from workflow import intake, outbox, publishing
 from workflow.models import ChatKind, OutboxItem, Visibility
@@ -59,7 +60,9 @@ class DeliveryWorker:
     async def run(self, poll_seconds: float = 1.0) -> None:
         while not self._stopped.is_set():
             items = await self.db.run(
-                outbox.claim, self.worker_id, 10,
+                outbox.claim,
+                self.worker_id,
+                10,
                 timedelta(seconds=self.settings.outbox_lease_seconds),
             )
             for item in items:
@@ -67,10 +70,8 @@ class DeliveryWorker:
             if items:
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
-            except TimeoutError:
-                pass
 
     async def deliver(self, item: OutboxItem) -> None:
         assert item.id is not None
@@ -84,7 +85,8 @@ class DeliveryWorker:
             logger.warning("outbox %s undeliverable: %s", item.id, exc)
             await self.db.run(outbox.mark_undeliverable, item.id, str(exc))
             if item.draft_id is not None and item.kind in (
-                outbox.Kind.PUBLISH, outbox.Kind.PRIVATE_REPLY
+                outbox.Kind.PUBLISH,
+                outbox.Kind.PRIVATE_REPLY,
             ):
                 await self.db.run(publishing.record_undeliverable, item.draft_id, str(exc))
         except BadRequest as exc:
@@ -147,7 +149,8 @@ class DeliveryWorker:
                 chat_id=item.chat_id or self.settings.operators_chat_id,
                 text=t(payload["template"], **localize(payload.get("params", {}))),
                 reply_parameters=ReplyParameters(reply, allow_sending_without_reply=True)
-                if reply else None,
+                if reply
+                else None,
             )
             return msg.message_id
         if kind == outbox.Kind.STATUS:
@@ -158,8 +161,10 @@ class DeliveryWorker:
         if kind == outbox.Kind.RESTRICT:
             until = datetime.now().astimezone() + timedelta(hours=item.payload.get("hours", 24))
             await self.bot.restrict_chat_member(
-                item.chat_id, item.payload["user_id"],
-                ChatPermissions(can_send_messages=False), until_date=until,
+                item.chat_id,
+                item.payload["user_id"],
+                ChatPermissions(can_send_messages=False),
+                until_date=until,
             )
             return None
         if kind in case_delivery.KINDS:
@@ -174,8 +179,11 @@ class DeliveryWorker:
         text, markup = render_card(view)
         if view.card_message_id is not None:
             await self.bot.edit_message_text(
-                text, chat_id=view.card_chat_id, message_id=view.card_message_id,
-                parse_mode=ParseMode.HTML, reply_markup=markup,
+                text,
+                chat_id=view.card_chat_id,
+                message_id=view.card_message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
             )
             return view.card_message_id
         msg = await self.bot.send_message(

@@ -25,8 +25,9 @@ logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "channel_post"]
 
 
-async def store_and_enqueue(app: Application[Any, Any, Any, Any, Any, Any], db: Database,
-                            payload: dict[str, Any]) -> bool:
+async def store_and_enqueue(
+    app: Application[Any, Any, Any, Any, Any, Any], db: Database, payload: dict[str, Any]
+) -> bool:
     """Store one raw update (idempotent) and queue it for the handlers; False if seen before."""
     update_id = int(payload["update_id"])
     stored = await db.run(intake.record_update, update_id, payload)
@@ -48,8 +49,9 @@ async def replay_unfinished(app: Application[Any, Any, Any, Any, Any, Any], db: 
 class InboxPoller:
     """getUpdates loop with store-before-confirm semantics."""
 
-    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any], db: Database,
-                 timeout: int = 10) -> None:
+    def __init__(
+        self, app: Application[Any, Any, Any, Any, Any, Any], db: Database, timeout: int = 10
+    ) -> None:
         self.app = app
         self.db = db
         self.timeout = timeout
@@ -64,7 +66,9 @@ class InboxPoller:
         while not self._stopped:
             try:
                 updates = await self.app.bot.get_updates(
-                    offset=offset, timeout=self.timeout, allowed_updates=ALLOWED_UPDATES,
+                    offset=offset,
+                    timeout=self.timeout,
+                    allowed_updates=ALLOWED_UPDATES,
                     read_timeout=self.timeout + 5,
                 )
                 failures = 0

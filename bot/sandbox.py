@@ -79,29 +79,46 @@ class Sandbox:
             out = []
             for m in self.emu.messages(chat):
                 sender = m.data.get("from") or {}
-                out.append({
-                    "id": m.message_id, "bot": m.from_bot, "from": sender.get("first_name", ""),
-                    "text": m.text or "", "edits": m.version,
-                    "reply_to": m.reply_to_message_id,
-                    "buttons": [[{"text": b["text"], "data": b.get("callback_data", ""),
-                                  "url": b.get("url", "")} for b in row] for row in m.buttons],
-                    "force_reply": bool((m.reply_markup or {}).get("force_reply")),
-                })
+                out.append(
+                    {
+                        "id": m.message_id,
+                        "bot": m.from_bot,
+                        "from": sender.get("first_name", ""),
+                        "text": m.text or "",
+                        "edits": m.version,
+                        "reply_to": m.reply_to_message_id,
+                        "buttons": [
+                            [
+                                {
+                                    "text": b["text"],
+                                    "data": b.get("callback_data", ""),
+                                    "url": b.get("url", ""),
+                                }
+                                for b in row
+                            ]
+                            for row in m.buttons
+                        ],
+                        "force_reply": bool((m.reply_markup or {}).get("force_reply")),
+                    }
+                )
             return out
 
         return {
             "citizen": dump(self.emu.private_chat(self.citizen)),
             "ops": dump(self.ops),
-            "staff": [{"id": uid, "name": name, "role": role.value}
-                      for uid, name, _u, role in DEMO_OPERATORS],
+            "staff": [
+                {"id": uid, "name": name, "role": role.value}
+                for uid, name, _u, role in DEMO_OPERATORS
+            ],
         }
 
     async def say(self, text: str) -> None:
         await self.emu.send_message(self.citizen, None, text)
 
     async def press(self, user_id: int, message_id: int, data: str) -> tuple[str | None, bool]:
-        handle = await self.emu.press(self._user(user_id), self._message(self.ops, message_id),
-                                      data)
+        handle = await self.emu.press(
+            self._user(user_id), self._message(self.ops, message_id), data
+        )
         return await handle.answer(timeout=30)
 
     async def reply(self, user_id: int, message_id: int, text: str) -> None:
@@ -113,9 +130,10 @@ class Sandbox:
         chat = self.emu.private_chat(user)
         await self.emu.send_message(user, None, "/console")
         reply = await self.emu.wait_for_message(
-            chat, lambda m: "/console/login" in (m.text or ""), timeout=30)
+            chat, lambda m: "/console/login" in (m.text or ""), timeout=30
+        )
         text = reply.text or ""
-        return text[text.index("http"):].split()[0]
+        return text[text.index("http") :].split()[0]
 
     def _user(self, user_id: int) -> SimUser:
         if user_id not in self.staff:
@@ -155,14 +173,16 @@ async def on_say(request: web.Request) -> web.StreamResponse:
 async def on_press(request: web.Request) -> web.StreamResponse:
     data = await _body(request)
     text, alert = await request.app[SANDBOX].press(
-        int(data["as"]), int(data["message_id"]), str(data["data"]))
+        int(data["as"]), int(data["message_id"]), str(data["data"])
+    )
     return web.json_response({"text": text, "alert": alert})
 
 
 async def on_reply(request: web.Request) -> web.StreamResponse:
     data = await _body(request)
-    await request.app[SANDBOX].reply(int(data["as"]), int(data["message_id"]),
-                                     str(data.get("text", "")))
+    await request.app[SANDBOX].reply(
+        int(data["as"]), int(data["message_id"]), str(data.get("text", ""))
+    )
     return web.json_response({"ok": True})
 
 
@@ -201,18 +221,29 @@ def sandbox_settings(settings: Settings, emu: BotApiEmulator, port: int) -> Sett
     """The user's settings pointed at the emulator and a sandbox database and folder."""
     data_dir = Path(settings.data_dir) / "sandbox"
     data_dir.mkdir(parents=True, exist_ok=True)
-    return settings.model_copy(update={
-        "token": SecretStr(emu.token), "base_url": emu.base_url,
-        "base_file_url": emu.base_file_url, "operators_chat_id": OPS_CHAT,
-        "discussion_chat_ids": [], "database_url": f"sqlite:///{data_dir / 'sandbox.db'}",
-        "data_dir": data_dir, "mode": Mode.POLLING, "rate_limit": False,
-        "console_url": f"http://127.0.0.1:{port}",
-    })
+    return settings.model_copy(
+        update={
+            "token": SecretStr(emu.token),
+            "base_url": emu.base_url,
+            "base_file_url": emu.base_file_url,
+            "operators_chat_id": OPS_CHAT,
+            "discussion_chat_ids": [],
+            "database_url": f"sqlite:///{data_dir / 'sandbox.db'}",
+            "data_dir": data_dir,
+            "mode": Mode.POLLING,
+            "rate_limit": False,
+            "console_url": f"http://127.0.0.1:{port}",
+        }
+    )
 
 
 async def serve_sandbox(
-    settings: Settings, port: int | None = None, *, stop: asyncio.Event | None = None,
-    ready: asyncio.Event | None = None, model: SentenceTransformer | None = None,
+    settings: Settings,
+    port: int | None = None,
+    *,
+    stop: asyncio.Event | None = None,
+    ready: asyncio.Event | None = None,
+    model: SentenceTransformer | None = None,
 ) -> None:
     """Run the sandbox on 127.0.0.1:`port` until Ctrl-C (or until `stop` is set).
 
@@ -224,8 +255,10 @@ async def serve_sandbox(
     try:
         from tests.emulator import BotApiEmulator
     except ImportError:
-        msg = ("the sandbox needs the Bot API emulator from a GovReply repository checkout "
-               "(tests/emulator); run `govreply sandbox` from the repository folder")
+        msg = (
+            "the sandbox needs the Bot API emulator from a GovReply repository checkout "
+            "(tests/emulator); run `govreply sandbox` from the repository folder"
+        )
         raise SystemExit(msg) from None
     port = port if port is not None else settings.listen_port
     if stop is None:

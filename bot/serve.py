@@ -25,7 +25,8 @@ async def start_http(runtime: Runtime) -> web.AppRunner:
     if settings.mode is Mode.WEBHOOK:
         assert settings.webhook_url and settings.webhook_secret
         await runtime.app.bot.set_webhook(
-            settings.webhook_url, secret_token=settings.webhook_secret.get_secret_value(),
+            settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
             allowed_updates=["message", "edited_message", "callback_query"],
         )
     return runner
@@ -38,8 +39,12 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with open_services(settings) as services, running(services) as runtime:
         runner = await start_http(runtime)
-        logger.info("GovReply running (%s) on %s:%s", settings.mode.value,
-                    settings.listen_host, settings.listen_port)
+        logger.info(
+            "GovReply running (%s) on %s:%s",
+            settings.mode.value,
+            settings.listen_host,
+            settings.listen_port,
+        )
         try:
             await stop.wait()
         finally:

@@ -20,13 +20,13 @@ from handlers.texts import TEXTS, t
 from knowledge_base import store
 from knowledge_base.embedding import default_model_path, load_model
 from knowledge_base.retrieval import Matcher
-from workflow.compliance import ComplianceLists
 from workflow.calendar import WorkCalendar
+from workflow.compliance import ComplianceLists
 from workflow.departments import DepartmentDirectory
 from workflow.desk import Desk, DeskConfig
 from workflow.models import Tier
-from workflow.sla import SlaPolicy
 from workflow.routing_actions import PREAPPROVABLE, RoutingConfig
+from workflow.sla import SlaPolicy
 from workflow.triage import Router
 
 logger = logging.getLogger(__name__)
@@ -64,8 +64,13 @@ def sync_index(db: Database, matcher: Matcher) -> int:
 
 def routing_config(settings: Settings) -> RoutingConfig:
     """What the label actions need: wording, pre-approved templates, departments, limits."""
-    keys = ("case_ack_complaint", "case_ack_impersonation_report",
-            "case_ack_sensitive_incident", "suggestion_thanks", "petition_redirect")
+    keys = (
+        "case_ack_complaint",
+        "case_ack_impersonation_report",
+        "case_ack_sensitive_incident",
+        "suggestion_thanks",
+        "petition_redirect",
+    )
     unknown = set(settings.preapproved_templates) - PREAPPROVABLE
     if unknown:
         msg = (
@@ -99,7 +104,10 @@ async def open_services(
         router = await asyncio.to_thread(Router.load, settings.triage_data_dir)
         lists = await asyncio.to_thread(ComplianceLists.load)
         desk = Desk(
-            db, matcher, router, lists,
+            db,
+            matcher,
+            router,
+            lists,
             DeskConfig(
                 max_open_cards=settings.max_open_cards,
                 deep_link_ttl_hours=settings.deep_link_ttl_hours,

@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     )
 
     token: SecretStr | None = Field(
-        default=None, description="Bot token from @BotFather. Without one, `run` starts the sandbox."
+        default=None,
+        description="Bot token from @BotFather. Without one, `run` starts the sandbox.",
     )
     base_url: str = Field(
         default="https://api.telegram.org/bot",
@@ -70,7 +71,9 @@ class Settings(BaseSettings):
         default=None, description="Secret token Telegram sends with each webhook request."
     )
     listen_host: str = Field(default="127.0.0.1", description="Host the HTTP server binds.")
-    listen_port: int = Field(default=8080, description="Port of the HTTP server (webhook, console).")
+    listen_port: int = Field(
+        default=8080, description="Port of the HTTP server (webhook, console)."
+    )
     rate_limit: bool = Field(
         default=True, description="Pace sends to Telegram's flood limits (AIORateLimiter)."
     )

@@ -49,9 +49,7 @@ def unpack(data: str) -> ReviewButton | None:
     if len(parts) < 4 or parts[0] != PREFIX:
         return None
     try:
-        return ReviewButton(
-            Action(parts[1]), int(parts[2]), int(parts[3]), ":".join(parts[4:])
-        )
+        return ReviewButton(Action(parts[1]), int(parts[2]), int(parts[3]), ":".join(parts[4:]))
     except ValueError:
         return None
 

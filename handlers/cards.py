@@ -30,16 +30,24 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
     """The operators' card: message, match, reply, checks, signatures, and the buttons."""
     lines = [
         t(
-            "card_title", id=view.id, kind=texts.CHAT_KIND[view.chat_kind.value],
-            label=texts.LABEL.get(view.label, view.label), tier=texts.TIER[view.tier.value],
+            "card_title",
+            id=view.id,
+            kind=texts.CHAT_KIND[view.chat_kind.value],
+            label=texts.LABEL.get(view.label, view.label),
+            tier=texts.TIER[view.tier.value],
             visibility=texts.VISIBILITY[view.visibility.value],
         ),
         t("card_message", text=escape(view.message_redacted)),
     ]
     if view.confident and view.matched_entry_id:
         lines.append(
-            t("card_match", entry=escape(view.matched_entry_id), score=_pct(view.score),
-              prob=_pct(view.probability), question=escape(view.matched_question or ""))
+            t(
+                "card_match",
+                entry=escape(view.matched_entry_id),
+                score=_pct(view.score),
+                prob=_pct(view.probability),
+                question=escape(view.matched_question or ""),
+            )
         )
     else:
         lines.append(t("card_no_match", prob=_pct(view.probability)))
@@ -74,8 +82,15 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
         lines.append(t("card_needed", items="、".join(texts.ROLE[r.value] for r in view.needed)))
     if view.state is DraftState.PUBLISHED:
         s = view.stamp
-        lines.append(t("card_published", when=_when(view.published_at), drafter=escape(s.drafter),
-                       reviewer=escape(s.reviewer), signer=escape(s.signer)))
+        lines.append(
+            t(
+                "card_published",
+                when=_when(view.published_at),
+                drafter=escape(s.drafter),
+                reviewer=escape(s.reviewer),
+                signer=escape(s.signer),
+            )
+        )
     elif view.state is DraftState.REJECTED:
         lines.append(t("card_rejected", reason=escape(view.reject_reason or "")))
     elif not view.is_open:
@@ -93,8 +108,11 @@ def keyboard(view: DraftView) -> InlineKeyboardMarkup:
         data = ReviewButton(action, view.id, view.version, arg).pack()
         return InlineKeyboardButton(label, callback_data=data)
 
-    if view.needed and len(view.needed) < 2 and view.signatures and any(
-        not s.void for s in view.signatures
+    if (
+        view.needed
+        and len(view.needed) < 2
+        and view.signatures
+        and any(not s.void for s in view.signatures)
     ):
         approve_label = t("btn_sign", role=texts.ROLE[view.needed[0].value])
     else:
@@ -107,7 +125,8 @@ def keyboard(view: DraftView) -> InlineKeyboardMarkup:
         ]
     ]
     others = [
-        (index, c) for index, c in enumerate(view.candidates)
+        (index, c)
+        for index, c in enumerate(view.candidates)
         if c.get("entry_id") != view.matched_entry_id
     ][:3]
     if others:
@@ -118,9 +137,7 @@ def keyboard(view: DraftView) -> InlineKeyboardMarkup:
                 for n, (index, _c) in enumerate(others)
             ]
         )
-    toggle = (
-        t("btn_public") if view.visibility is Visibility.PRIVATE else t("btn_private")
-    )
+    toggle = t("btn_public") if view.visibility is Visibility.PRIVATE else t("btn_private")
     second = [button(t("btn_raise"), Action.RAISE)]
     if view.chat_kind.value == "discussion":
         second.insert(0, button(toggle, Action.VISIBILITY))

@@ -17,17 +17,28 @@ from workflow.models import CaseStatus
 def render_case_card(view: CaseView) -> tuple[str, InlineKeyboardMarkup | None]:
     """The case card in the operators' group: summary, account, checklist, history, buttons."""
     lines = [
-        t("case_card_title", ticket=view.ticket, kind=texts.CASE_KIND[view.kind.value],
-          status=texts.CASE_STATUS[view.status.value]),
-        t("case_card_assignee", name=escape(view.assignee)) if view.assignee
+        t(
+            "case_card_title",
+            ticket=view.ticket,
+            kind=texts.CASE_KIND[view.kind.value],
+            status=texts.CASE_STATUS[view.status.value],
+        ),
+        t("case_card_assignee", name=escape(view.assignee))
+        if view.assignee
         else t("case_card_unassigned"),
         t("case_card_message", text=escape(view.message_redacted)),
     ]
     if view.is_impersonation:
         a = view.account
-        lines.append(t("case_card_account", name=escape(a.name or "—"),
-                       handle=escape(a.handle or "—"), platform=escape(a.platform or "—"),
-                       link=escape(a.link or "—")))
+        lines.append(
+            t(
+                "case_card_account",
+                name=escape(a.name or "—"),
+                handle=escape(a.handle or "—"),
+                platform=escape(a.platform or "—"),
+                link=escape(a.link or "—"),
+            )
+        )
         lines.append(t("case_card_screenshots", n=view.screenshots))
         items = "\n".join(
             f"{'☑' if s.done else '☐'} {texts.CHECKLIST_STEP[s.step.value]}"
@@ -71,25 +82,41 @@ def case_keyboard(view: CaseView) -> InlineKeyboardMarkup:
     rows = [[button(t("btn_case_assign"), CaseAction.ASSIGN)]]
     status_row = []
     if view.status is not CaseStatus.IN_PROGRESS:
-        status_row.append(button(t("btn_case_progress"), CaseAction.STATUS,
-                                 CaseStatus.IN_PROGRESS.value))
+        status_row.append(
+            button(t("btn_case_progress"), CaseAction.STATUS, CaseStatus.IN_PROGRESS.value)
+        )
     if view.status is not CaseStatus.WAITING:
-        status_row.append(button(t("btn_case_waiting"), CaseAction.STATUS,
-                                 CaseStatus.WAITING.value))
+        status_row.append(
+            button(t("btn_case_waiting"), CaseAction.STATUS, CaseStatus.WAITING.value)
+        )
     rows[0] += status_row
     if view.is_impersonation:
         for index, step in enumerate(view.checklist):
             if not step.done:
-                rows.append([button(
-                    t("btn_case_step", step=texts.CHECKLIST_STEP[STEPS[index].value]),
-                    CaseAction.TICK, str(index),
-                )])
+                rows.append(
+                    [
+                        button(
+                            t("btn_case_step", step=texts.CHECKLIST_STEP[STEPS[index].value]),
+                            CaseAction.TICK,
+                            str(index),
+                        )
+                    ]
+                )
         rows.append([button(t("btn_case_docs"), CaseAction.DOCUMENTS)])
-    rows.append([button(t("btn_case_comment"), CaseAction.COMMENT),
-                 button(t("btn_case_close"), CaseAction.CLOSE)])
+    rows.append(
+        [
+            button(t("btn_case_comment"), CaseAction.COMMENT),
+            button(t("btn_case_close"), CaseAction.CLOSE),
+        ]
+    )
     return InlineKeyboardMarkup(rows)
 
 
 def render_case_line(view: CaseView) -> str:
-    return t("case_list_item", ticket=view.ticket, kind=texts.CASE_KIND[view.kind.value],
-             status=texts.CASE_STATUS[view.status.value], assignee=escape(view.assignee or "—"))
+    return t(
+        "case_list_item",
+        ticket=view.ticket,
+        kind=texts.CASE_KIND[view.kind.value],
+        status=texts.CASE_STATUS[view.status.value],
+        assignee=escape(view.assignee or "—"),
+    )

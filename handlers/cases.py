@@ -26,8 +26,10 @@ logger = logging.getLogger(__name__)
 
 # Replies to case prompts run after the draft reply handler (group 0), which ignores them.
 REPLY_GROUP = 1
-PROMPTS = {CaseAction.CLOSE: ("close", "prompt_case_close"),
-           CaseAction.COMMENT: ("comment", "prompt_case_comment")}
+PROMPTS = {
+    CaseAction.CLOSE: ("close", "prompt_case_close"),
+    CaseAction.COMMENT: ("comment", "prompt_case_comment"),
+}
 
 
 async def on_case(update: Update, context: GovContext) -> None:
@@ -98,8 +100,9 @@ async def on_case_button(update: Update, context: GovContext) -> None:
             sent = await context.bot.send_message(
                 chat_id, t(key, ticket=view.ticket), reply_markup=ForceReply(selective=True)
             )
-            await db.run(cases.record_prompt, chat_id, sent.message_id, button.case_id, action,
-                         user_id)
+            await db.run(
+                cases.record_prompt, chat_id, sent.message_id, button.case_id, action, user_id
+            )
             await query.answer(t("alert_prompted"))
             return
         await query.answer(t("alert_done"))
@@ -117,8 +120,7 @@ async def on_case_reply(update: Update, context: GovContext) -> None:
     user = message.from_user
     assert user is not None
     db = context.services.db
-    prompt = await db.run(cases.find_prompt, message.chat.id,
-                          message.reply_to_message.message_id)
+    prompt = await db.run(cases.find_prompt, message.chat.id, message.reply_to_message.message_id)
     if prompt is None:
         return
     case_id, action = prompt

@@ -80,13 +80,15 @@ def register(app: Application, discussion_chat_ids: list[int]) -> None:  # type:
     private = filters.ChatType.PRIVATE
     app.add_handler(CommandHandler("start", on_start, filters=private))
     app.add_handler(
-        MessageHandler(private & (filters.TEXT | filters.PHOTO) & ~filters.COMMAND,
-                       on_private_message)
+        MessageHandler(
+            private & (filters.TEXT | filters.PHOTO) & ~filters.COMMAND, on_private_message
+        )
     )
     if discussion_chat_ids:
         app.add_handler(
             MessageHandler(
-                filters.Chat(discussion_chat_ids) & (filters.TEXT | filters.CAPTION)
+                filters.Chat(discussion_chat_ids)
+                & (filters.TEXT | filters.CAPTION)
                 & ~filters.COMMAND,
                 on_discussion_comment,
             )

@@ -28,8 +28,10 @@ async def on_console(update: Update, context: GovContext) -> None:
         await message.reply_text(describe(exc))
         return
     base = services.settings.console_url.rstrip("/")
-    await message.reply_text(t("console_link", link=f"{base}/console/login?token={token}"),
-                             disable_web_page_preview=True)
+    await message.reply_text(
+        t("console_link", link=f"{base}/console/login?token={token}"),
+        disable_web_page_preview=True,
+    )
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -23,8 +23,12 @@ from workflow.intake import finish_update
 
 logger = logging.getLogger(__name__)
 
-TOKEN_REASON = {"unknown": "链接无效", "used": "链接已使用", "expired": "链接已过期",
-                "belongs to someone else": "链接不属于您"}
+TOKEN_REASON = {
+    "unknown": "链接无效",
+    "used": "链接已使用",
+    "expired": "链接已过期",
+    "belongs to someone else": "链接不属于您",
+}
 
 
 def describe(error: GovReplyError) -> str:

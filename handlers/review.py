@@ -6,9 +6,10 @@ alert and changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from telegram import CallbackQuery, ForceReply, Update
+from telegram import CallbackQuery, ForceReply, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers.callback_data import Action, ReviewButton, unpack
@@ -22,25 +23,33 @@ from workflow.models import Visibility
 logger = logging.getLogger(__name__)
 
 PROMPT_TEXT = {
-    "edit": "prompt_edit", "reject": "prompt_reject", "raise": "prompt_raise",
+    "edit": "prompt_edit",
+    "reject": "prompt_reject",
+    "raise": "prompt_raise",
     "override": "prompt_override",
 }
 
 
-async def _prompt(query: CallbackQuery, context: GovContext, button: ReviewButton,
-                  action: str, **params: str) -> None:
+async def _prompt(
+    query: CallbackQuery, context: GovContext, button: ReviewButton, action: str, **params: str
+) -> None:
     """Ask the operator for text (new reply, reason) by a ForceReply message."""
     services = context.services
     await services.desk.check_operator(query.from_user.id)
     message = query.message
     assert message is not None
     sent = await context.bot.send_message(
-        message.chat.id, t(PROMPT_TEXT[action], id=button.draft_id, **params),
+        message.chat.id,
+        t(PROMPT_TEXT[action], id=button.draft_id, **params),
         reply_markup=ForceReply(selective=True),
         reply_parameters=None,
     )
     await services.db.run(
-        prompts.record, message.chat.id, sent.message_id, button.draft_id, action,
+        prompts.record,
+        message.chat.id,
+        sent.message_id,
+        button.draft_id,
+        action,
         query.from_user.id,
     )
     await query.answer(t("alert_prompted"))
@@ -73,8 +82,9 @@ async def on_review_button(update: Update, context: GovContext) -> None:
             await query.answer(t("next_done", n=len(promoted)) if promoted else t("next_none"))
         elif button.action is Action.VISIBILITY:
             view = await desk.view(button.draft_id)
-            target = (Visibility.PUBLIC if view.visibility is Visibility.PRIVATE
-                      else Visibility.PRIVATE)
+            target = (
+                Visibility.PUBLIC if view.visibility is Visibility.PRIVATE else Visibility.PRIVATE
+            )
             await desk.set_visibility(button.draft_id, user_id, target, button.version)
             await query.answer(t("alert_done"))
     except ComplianceBlocked as exc:
@@ -97,7 +107,7 @@ async def on_group_reply(update: Update, context: GovContext) -> None:
     services = context.services
     target = message.reply_to_message
     text = message.text or ""
-    prompt = await services.db.run(prompts.find, message.chat.id, target.message_id)
+    prompt = await _find_prompt(context, message.chat.id, target)
     try:
         if prompt is not None:
             draft_id, action = prompt
@@ -116,6 +126,10 @@ async def on_group_reply(update: Update, context: GovContext) -> None:
         else:
             draft_id = await services.desk.draft_for_card(message.chat.id, target.message_id)
             if draft_id is None:
+                # The card may be answered before its send is on record: its own buttons
+                # name the draft.
+                draft_id = _draft_in_buttons(target, context.bot.id)
+            if draft_id is None:
                 return
             await services.desk.edit(draft_id, user.id, text)
             reply = t("ack_edit", id=draft_id)
@@ -123,6 +137,35 @@ async def on_group_reply(update: Update, context: GovContext) -> None:
         reply = describe(exc)
     await message.reply_text(reply)
     context.delivery_wake()
+
+
+async def _find_prompt(
+    context: GovContext, chat_id: int, target: Message
+) -> tuple[int, str] | None:
+    """The prompt this reply answers. A fast reply can arrive before the prompt's record is
+    written (it is written once Telegram returns the prompt's id), so look a few times."""
+    is_ours = target.from_user is not None and target.from_user.id == context.bot.id
+    for attempt in range(5 if is_ours and target.reply_markup is None else 1):
+        if attempt:
+            await asyncio.sleep(0.1 * attempt)
+        found = await context.services.db.run(prompts.find, chat_id, target.message_id)
+        if found is not None:
+            return found
+    return None
+
+
+def _draft_in_buttons(message: Message, bot_id: int) -> int | None:
+    """The draft id in a bot card's review buttons, if the message is one of our cards."""
+    if message.from_user is None or message.from_user.id != bot_id:
+        return None
+    markup = message.reply_markup
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            data = button.callback_data
+            parsed = unpack(data) if isinstance(data, str) else None
+            if parsed is not None and parsed.draft_id:
+                return parsed.draft_id
+    return None
 
 
 async def on_next(update: Update, context: GovContext) -> None:
@@ -144,5 +187,6 @@ def register(app: Application, operators_chat_id: int | None) -> None:  # type: 
         return
     group = filters.Chat(operators_chat_id)
     app.add_handler(CommandHandler("next", on_next, filters=group))
-    app.add_handler(MessageHandler(group & filters.REPLY & filters.TEXT & ~filters.COMMAND,
-                                   on_group_reply))
+    app.add_handler(
+        MessageHandler(group & filters.REPLY & filters.TEXT & ~filters.COMMAND, on_group_reply)
+    )

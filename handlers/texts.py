@@ -50,11 +50,12 @@ TEXTS: dict[str, str] = {
         "紧急情况请拨打 110 / 120 / 119；政务服务热线 12345。"
     ),
     "citizen_unknown_command": "暂不支持该指令。请直接用文字描述您的问题，我们会尽快答复。",
-    "no_answer_draft": "您好，您反映的问题已收到，我们正在向相关部门核实，核实后将第一时间答复您。",
+    "no_answer_draft": (
+        "您好，您反映的问题已收到，我们正在向相关部门核实，核实后将第一时间答复您。"
+    ),
     "stamp": "\n\n——\n拟稿人：{drafter}　审核人：{reviewer}　审签人：{signer}",
     "private_note": (
-        "您好，您的留言涉及个人信息或需单独答复，我们已通过私信回复。"
-        "请点击链接查看：{link}"
+        "您好，您的留言涉及个人信息或需单独答复，我们已通过私信回复。请点击链接查看：{link}"
     ),
     "token_invalid": "该链接已失效（{reason}）。如仍需帮助，请直接私信留言。",
     "token_ok": "您好，以下是对您留言的答复：",
@@ -86,12 +87,16 @@ TEXTS: dict[str, str] = {
     "btn_public": "📢 改为公开",
     "btn_raise": "⬆️ 升级",
     "btn_next": "下一条",
-    "status": "📋 待审草稿：卡片 {live} 条，排队 {waiting} 条。发送 /next 或点击下方按钮查看下一条。",
+    "status": (
+        "📋 待审草稿：卡片 {live} 条，排队 {waiting} 条。发送 /next 或点击下方按钮查看下一条。"
+    ),
     # operator-facing: prompts and alerts
     "prompt_edit": "✏️ 草稿 #{id}：请回复本消息，发送新的答复文本。",
     "prompt_reject": "❌ 草稿 #{id}：请回复本消息，说明驳回理由。",
     "prompt_raise": "⬆️ 草稿 #{id}：请回复本消息，说明升级理由。",
-    "prompt_override": "⚠️ 草稿 #{id} 未通过合规检查：{items}。如确需发布，请回复本消息说明放行理由。",
+    "prompt_override": (
+        "⚠️ 草稿 #{id} 未通过合规检查：{items}。如确需发布，请回复本消息说明放行理由。"
+    ),
     "alert_not_operator": "您不是已登记的工作人员，无法操作。",
     "alert_not_role": "此步骤需要{role}签批。",
     "alert_already": "该草稿已处理（{state}）。",
@@ -124,8 +129,11 @@ TEXTS: dict[str, str] = {
 
 
 # --- cases, suggestions, petitions, spam and abuse (issue 6 §2-§4) -----------------------------
-CASE_KIND = {"complaint": "投诉", "impersonation_report": "仿冒账号举报",
-             "sensitive_incident": "敏感事件"}
+CASE_KIND = {
+    "complaint": "投诉",
+    "impersonation_report": "仿冒账号举报",
+    "sensitive_incident": "敏感事件",
+}
 CASE_STATUS = {"open": "待处理", "in_progress": "处理中", "waiting": "等待中", "closed": "已办结"}
 CHECKLIST_STEP = {
     "verified": "已排查核实",
@@ -134,8 +142,13 @@ CHECKLIST_STEP = {
     "filed_with_supervisor": "已报主管单位备案",
 }
 CASE_EVENT = {
-    "opened": "立案", "assigned": "指派", "commented": "备注", "status_changed": "状态变更",
-    "closed": "办结", "step_ticked": "完成步骤", "documents_generated": "生成函件",
+    "opened": "立案",
+    "assigned": "指派",
+    "commented": "备注",
+    "status_changed": "状态变更",
+    "closed": "办结",
+    "step_ticked": "完成步骤",
+    "documents_generated": "生成函件",
 }
 CASE_TEXTS: dict[str, str] = {
     # citizen-facing templates (the draft's reply, or sent at once if pre-approved)

@@ -19,8 +19,15 @@ from knowledge_base.errors import ImportFailed
 from knowledge_base.models import Sensitivity
 
 COLUMNS = (
-    "id", "question", "variants", "answer", "category", "department", "sensitivity",
-    "valid_from", "valid_until",
+    "id",
+    "question",
+    "variants",
+    "answer",
+    "category",
+    "department",
+    "sensitivity",
+    "valid_from",
+    "valid_until",
 )
 
 
@@ -83,7 +90,9 @@ def validate_row(raw: dict[str, Any], path: str, line: int) -> EntryRecord:
         sensitivity = Sensitivity(sens)
     except ValueError:
         allowed = ", ".join(s.value for s in Sensitivity)
-        raise ImportFailed(path, line, "sensitivity", f"is {sens!r}; use one of {allowed}") from None
+        raise ImportFailed(
+            path, line, "sensitivity", f"is {sens!r}; use one of {allowed}"
+        ) from None
     rec = EntryRecord(
         id=entry_id,
         question=_text(raw, "question", path, line, required=True),
@@ -114,7 +123,7 @@ def _rows_jsonl(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
         yield lineno, raw
 
 
-def _rows_csv(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _rows_csv(data: bytes, _path: str) -> Iterator[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
     for index, row in enumerate(reader, start=2):  # line 1 is the header
         yield index, {k.strip(): v for k, v in row.items() if k}
@@ -141,7 +150,9 @@ def parse(data: bytes, path: str, fmt: str | None = None) -> list[EntryRecord]:
     fmt = (fmt or Path(path).suffix.lstrip(".")).lower()
     readers = {"jsonl": _rows_jsonl, "json": _rows_jsonl, "csv": _rows_csv, "xlsx": _rows_xlsx}
     if fmt not in readers:
-        raise ImportFailed(path, 0, "(file)", f"has unknown format {fmt!r}; use jsonl, csv or xlsx")
+        raise ImportFailed(
+            path, 0, "(file)", f"has unknown format {fmt!r}; use jsonl, csv or xlsx"
+        )
     records: list[EntryRecord] = []
     seen: dict[str, int] = {}
     for lineno, raw in readers[fmt](data, path):
@@ -182,7 +193,9 @@ def export_rows(entries: Iterable[dict[str, Any]], fmt: str) -> bytes:
     """Serialise entries (dicts with COLUMNS) as jsonl, csv or xlsx bytes."""
     rows = list(entries)
     if fmt == "jsonl":
-        return "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows).encode()
+        return "".join(
+            json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows
+        ).encode()
     flat = [{**r, "variants": "|".join(r.get("variants") or [])} for r in rows]
     if fmt == "csv":
         buf = io.StringIO()

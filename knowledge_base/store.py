@@ -20,8 +20,14 @@ from knowledge_base.models import KBEntry, KBEntryVersion, Sensitivity
 from knowledge_base.sqltypes import utcnow
 
 CONTENT_FIELDS = (
-    "question", "variants", "answer", "category", "department", "sensitivity",
-    "valid_from", "valid_until",
+    "question",
+    "variants",
+    "answer",
+    "category",
+    "department",
+    "sensitivity",
+    "valid_from",
+    "valid_until",
 )
 
 
@@ -70,7 +76,9 @@ def _bump(session: Session, entry: KBEntry, actor_id: int | None, reason: str) -
 
 
 def import_records(
-    session: Session, records: Sequence[EntryRecord], actor_id: int | None = None,
+    session: Session,
+    records: Sequence[EntryRecord],
+    actor_id: int | None = None,
     reason: str = "import",
 ) -> ImportSummary:
     """Create or update entries from validated records (one transaction: all or nothing)."""
@@ -159,11 +167,9 @@ def to_doc(entry: KBEntry) -> KBDoc:
 
 def live_docs(session: Session, today: date | None = None) -> list[KBDoc]:
     """Entries the matcher may return: not retired, already valid (expiry is the matcher's)."""
-    today = today or date.today()
+    today = today or date.today()  # noqa: DTZ011 - the server's calendar day is what counts
     return [
-        to_doc(e)
-        for e in list_entries(session)
-        if e.valid_from is None or e.valid_from <= today
+        to_doc(e) for e in list_entries(session) if e.valid_from is None or e.valid_from <= today
     ]
 
 

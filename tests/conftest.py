@@ -60,8 +60,9 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def desk(db_url: str, tmp_path: Path, st_model: SentenceTransformer
-               ) -> AsyncIterator[object]:
+async def desk(
+    db_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> AsyncIterator[object]:
     """A running GovReply against the emulator, with operators and the sample Q&A base."""
     from tests.support.journey import open_desk
 
@@ -70,8 +71,9 @@ async def desk(db_url: str, tmp_path: Path, st_model: SentenceTransformer
 
 
 @pytest.fixture
-async def desk_small_group(sqlite_url: str, tmp_path: Path, st_model: SentenceTransformer
-                           ) -> AsyncIterator[object]:
+async def desk_small_group(
+    sqlite_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> AsyncIterator[object]:
     """Like `desk`, but the group shows one card at a time (the rest queue)."""
     from tests.support.journey import open_desk
 

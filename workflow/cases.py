@@ -149,24 +149,34 @@ def view_of(session: Session, case: Case, events: int = 8) -> CaseView:
     message = session.get(CitizenMessage, case.message_id)
     rows = list(
         session.exec(
-            select(CaseEvent).where(CaseEvent.case_id == case.id)
-            .order_by(col(CaseEvent.id).desc()).limit(events)
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id)
+            .order_by(col(CaseEvent.id).desc())
+            .limit(events)
         )
     )
     return CaseView(
-        id=case.id, ticket=case.ticket, kind=case.kind, status=case.status,
+        id=case.id,
+        ticket=case.ticket,
+        kind=case.kind,
+        status=case.status,
         version=case.version,
         assignee=_name(session, case.assignee_id) if case.assignee_id is not None else None,
         message_redacted=message.text_redacted if message else "",
         label=message.label if message else "",
-        outcome=case.outcome, created_at=case.created_at, closed_at=case.closed_at,
-        account=ReportedAccount(case.reported_name, case.reported_handle, case.reported_link,
-                                case.reported_platform),
+        outcome=case.outcome,
+        created_at=case.created_at,
+        closed_at=case.closed_at,
+        account=ReportedAccount(
+            case.reported_name, case.reported_handle, case.reported_link, case.reported_platform
+        ),
         screenshots=len(case.screenshot_file_ids),
         checklist=_steps(case) if case.kind is CaseKind.IMPERSONATION_REPORT else [],
-        events=[EventView(e.at, e.actor_name, e.action, e.comment, e.detail)
-                for e in reversed(rows)],
-        card_chat_id=case.card_chat_id, card_message_id=case.card_message_id,
+        events=[
+            EventView(e.at, e.actor_name, e.action, e.comment, e.detail) for e in reversed(rows)
+        ],
+        card_chat_id=case.card_chat_id,
+        card_message_id=case.card_message_id,
     )
 
 
@@ -189,8 +199,12 @@ def load_case(session: Session, case_id: int) -> CaseView:
     return view_of(session, case)
 
 
-def list_cases(session: Session, status: CaseStatus | None = None,
-               include_closed: bool = False, limit: int = 50) -> list[CaseView]:
+def list_cases(
+    session: Session,
+    status: CaseStatus | None = None,
+    include_closed: bool = False,
+    limit: int = 50,
+) -> list[CaseView]:
     """Cases newest first: of one status, or every open one (all with include_closed)."""
     query = select(Case).order_by(col(Case.id).desc()).limit(limit)
     if status is not None:
@@ -210,12 +224,25 @@ def _lock(session: Session, case_id: int) -> Case:
     return case
 
 
-def _event(session: Session, case: Case, action: str, actor_id: int | None,
-           detail: dict[str, Any] | None = None, comment: str | None = None) -> None:
+def _event(
+    session: Session,
+    case: Case,
+    action: str,
+    actor_id: int | None,
+    detail: dict[str, Any] | None = None,
+    comment: str | None = None,
+) -> None:
     """History line, audit record and card refresh for one change of `case`."""
-    session.add(CaseEvent(case_id=case.id or 0, actor_id=actor_id,
-                          actor_name=_name(session, actor_id), action=action,
-                          detail=detail or {}, comment=comment))
+    session.add(
+        CaseEvent(
+            case_id=case.id or 0,
+            actor_id=actor_id,
+            actor_name=_name(session, actor_id),
+            action=action,
+            detail=detail or {},
+            comment=comment,
+        )
+    )
     after = dict(detail or {})
     if comment is not None:
         after["comment"] = comment
@@ -241,26 +268,40 @@ def enqueue_case_card(session: Session, case: Case) -> None:
     outbox.enqueue(session, outbox.Kind.CASE_CARD, payload={"case_id": case.id})
 
 
-def open_case(session: Session, kind: CaseKind, message: CitizenMessage,
-              draft_id: int | None = None, account: ReportedAccount | None = None) -> Case:
+def open_case(
+    session: Session,
+    kind: CaseKind,
+    message: CitizenMessage,
+    draft_id: int | None = None,
+    account: ReportedAccount | None = None,
+) -> Case:
     """Open a case for a citizen's message (one case per message: a replay returns it)."""
     existing = session.exec(select(Case).where(Case.message_id == message.id)).first()
     if existing is not None:
         return existing
     account = account or ReportedAccount()
     case = Case(
-        ticket=allocate_ticket(session), kind=kind, message_id=message.id or 0,
-        draft_id=draft_id, reported_name=account.name, reported_handle=account.handle,
-        reported_link=account.link, reported_platform=account.platform,
+        ticket=allocate_ticket(session),
+        kind=kind,
+        message_id=message.id or 0,
+        draft_id=draft_id,
+        reported_name=account.name,
+        reported_handle=account.handle,
+        reported_link=account.link,
+        reported_platform=account.platform,
         screenshot_file_ids=list(message.photo_file_ids),
     )
     session.add(case)
     session.flush()
     detail: dict[str, Any] = {"kind": kind.value, "message_id": message.id, "draft_id": draft_id}
     if kind is CaseKind.IMPERSONATION_REPORT:
-        detail |= {"account": account.name, "handle": account.handle, "link": account.link,
-                   "platform": account.platform,
-                   "screenshots": len(case.screenshot_file_ids)}
+        detail |= {
+            "account": account.name,
+            "handle": account.handle,
+            "link": account.link,
+            "platform": account.platform,
+            "screenshots": len(case.screenshot_file_ids),
+        }
     _event(session, case, "opened", None, detail)
     return case
 
@@ -276,8 +317,13 @@ def assign(session: Session, case_id: int, user_id: int, assignee_id: int | None
         return case
     before = case.assignee_id
     case.assignee_id = target.telegram_id
-    _event(session, case, "assigned", user_id,
-           {"before": before, "assignee": target.telegram_id, "name": target.name})
+    _event(
+        session,
+        case,
+        "assigned",
+        user_id,
+        {"before": before, "assignee": target.telegram_id, "name": target.name},
+    )
     return case
 
 
@@ -308,8 +354,9 @@ def set_status(session: Session, case_id: int, user_id: int, status: CaseStatus)
         return case
     before = case.status
     case.status = status
-    _event(session, case, "status_changed", user_id,
-           {"before": before.value, "status": status.value})
+    _event(
+        session, case, "status_changed", user_id, {"before": before.value, "status": status.value}
+    )
     return case
 
 
@@ -352,8 +399,13 @@ def tick_step(session: Session, case_id: int, user_id: int, step: ChecklistStep)
         **case.checklist,
         step.value: {"by": user_id, "name": operator.name, "at": utcnow().isoformat()},
     }
-    _event(session, case, "step_ticked", user_id,
-           {"step": step.value, "done": len(case.checklist), "of": len(STEPS)})
+    _event(
+        session,
+        case,
+        "step_ticked",
+        user_id,
+        {"step": step.value, "done": len(case.checklist), "of": len(STEPS)},
+    )
     return case
 
 
@@ -364,10 +416,19 @@ def request_documents(session: Session, case_id: int, user_id: int, chat_id: int
     if case.kind is not CaseKind.IMPERSONATION_REPORT:
         raise InvalidTransition(f"case {case.ticket} is not an impersonation report")
     for document in ("platform_letter", "filing_record"):
-        outbox.enqueue(session, outbox.Kind.DOCUMENT, chat_id=chat_id,
-                       payload={"case_id": case.id, "document": document})
-    _event(session, case, "documents_generated", user_id,
-           {"documents": ["platform_letter", "filing_record"]})
+        outbox.enqueue(
+            session,
+            outbox.Kind.DOCUMENT,
+            chat_id=chat_id,
+            payload={"case_id": case.id, "document": document},
+        )
+    _event(
+        session,
+        case,
+        "documents_generated",
+        user_id,
+        {"documents": ["platform_letter", "filing_record"]},
+    )
     return case
 
 
@@ -390,17 +451,26 @@ def case_for_card(session: Session, chat_id: int, message_id: int) -> int | None
 # --- prompts (outcome, comment by reply) ------------------------------------------------------
 
 
-def record_prompt(session: Session, chat_id: int, message_id: int, case_id: int, action: str,
-                  operator_id: int) -> None:
-    session.add(CasePrompt(chat_id=chat_id, message_id=message_id, case_id=case_id,
-                           action=action, operator_id=operator_id))
+def record_prompt(
+    session: Session, chat_id: int, message_id: int, case_id: int, action: str, operator_id: int
+) -> None:
+    session.add(
+        CasePrompt(
+            chat_id=chat_id,
+            message_id=message_id,
+            case_id=case_id,
+            action=action,
+            operator_id=operator_id,
+        )
+    )
 
 
 def find_prompt(session: Session, chat_id: int, message_id: int) -> tuple[int, str] | None:
     """(case_id, action) of the case prompt that is this message, if any."""
     row = session.exec(
-        select(CasePrompt).where(CasePrompt.chat_id == chat_id,
-                                 CasePrompt.message_id == message_id)
+        select(CasePrompt).where(
+            CasePrompt.chat_id == chat_id, CasePrompt.message_id == message_id
+        )
     ).first()
     return (row.case_id, row.action) if row else None
 
@@ -434,23 +504,29 @@ def document_info(session: Session, case_id: int, unit: Unit) -> ImpersonationCa
     if case.reported_link:
         evidence.append(f"账号链接 {case.reported_link}")
     return ImpersonationCaseInfo(
-        ticket=case.ticket, unit_name=unit.name,
-        account=ReportedAccount(case.reported_name, case.reported_handle, case.reported_link,
-                                case.reported_platform),
-        official_account=unit.official_account, supervising_office=unit.supervising_office,
+        ticket=case.ticket,
+        unit_name=unit.name,
+        account=ReportedAccount(
+            case.reported_name, case.reported_handle, case.reported_link, case.reported_platform
+        ),
+        official_account=unit.official_account,
+        supervising_office=unit.supervising_office,
         reported_at=(message.received_at if message else case.created_at)
-        .astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+        .astimezone(LOCAL_TZ)
+        .strftime("%Y-%m-%d %H:%M"),
         verified_at=when(ChecklistStep.VERIFIED),
         authorities_reported=when(ChecklistStep.REPORTED_TO_AUTHORITIES),
         letter_sent=when(ChecklistStep.PLATFORM_LETTER_SENT),
-        evidence=tuple(evidence), outcome=case.outcome or "",
+        evidence=tuple(evidence),
+        outcome=case.outcome or "",
         handler=_name(session, case.assignee_id) if case.assignee_id else "",
         date=utcnow().astimezone(LOCAL_TZ).date(),
     )
 
 
-def remind_open_impersonation(session: Session, now: datetime, interval: timedelta,
-                              chat_id: int | None = None) -> list[str]:
+def remind_open_impersonation(
+    session: Session, now: datetime, interval: timedelta, chat_id: int | None = None
+) -> list[str]:
     """Post a reminder for each open impersonation case whose checklist is not complete and
     that was not reminded (or opened) within `interval`; returns their tickets."""
     query = (
@@ -470,9 +546,14 @@ def remind_open_impersonation(session: Session, now: datetime, interval: timedel
         case.last_reminded_at = now
         session.add(case)
         outbox.enqueue(
-            session, outbox.Kind.NOTICE, chat_id=chat_id,
-            payload={"template": "case_reminder", "reply_to": case.card_message_id,
-                     "params": {"ticket": case.ticket, "n": len(missing)}},
+            session,
+            outbox.Kind.NOTICE,
+            chat_id=chat_id,
+            payload={
+                "template": "case_reminder",
+                "reply_to": case.card_message_id,
+                "params": {"ticket": case.ticket, "n": len(missing)},
+            },
         )
         audit.record(session, "case_reminded", "case", case.ticket, after={"missing": missing})
         reminded.append(case.ticket)

@@ -36,8 +36,14 @@ def issue_login(session: Session, user_id: int, now: datetime | None = None) -> 
         raise NotAuthorised(user_id)
     now = now or utcnow()
     token = secrets.token_urlsafe(24)
-    session.add(ConsoleToken(token_hash=_hash(token), operator_id=user_id, created_at=now,
-                             expires_at=now + LOGIN_TTL))
+    session.add(
+        ConsoleToken(
+            token_hash=_hash(token),
+            operator_id=user_id,
+            created_at=now,
+            expires_at=now + LOGIN_TTL,
+        )
+    )
     audit.record(session, "console_link_issued", "operator", user_id, actor_id=user_id)
     return token
 
@@ -65,12 +71,13 @@ def redeem_login(
     row.used_at = now
     session.add(row)
     started = ConsoleSession(
-        id=secrets.token_urlsafe(24), operator_id=row.operator_id, created_at=now,
+        id=secrets.token_urlsafe(24),
+        operator_id=row.operator_id,
+        created_at=now,
         expires_at=now + timedelta(hours=session_hours),
     )
     session.add(started)
-    audit.record(session, "console_login", "operator", row.operator_id,
-                 actor_id=row.operator_id)
+    audit.record(session, "console_login", "operator", row.operator_id, actor_id=row.operator_id)
     return started
 
 
@@ -92,5 +99,6 @@ def end_session(session: Session, session_id: str) -> None:
     if row is not None and row.ended_at is None:
         row.ended_at = utcnow()
         session.add(row)
-        audit.record(session, "console_logout", "operator", row.operator_id,
-                     actor_id=row.operator_id)
+        audit.record(
+            session, "console_logout", "operator", row.operator_id, actor_id=row.operator_id
+        )

@@ -55,13 +55,15 @@ class DepartmentDirectory:
             if not name:
                 raise ImportFailed(str(path), number, "name", "is empty")
             chat_id = raw.get("chat_id")
-            out.append(Department(
-                name=name,
-                categories=tuple(str(c) for c in raw.get("categories", [])),
-                keywords=tuple(_t2s().convert(str(k)) for k in raw.get("keywords", [])),
-                chat_id=int(chat_id) if chat_id not in (None, "") else None,
-                email=str(raw["email"]) if raw.get("email") else None,
-            ))
+            out.append(
+                Department(
+                    name=name,
+                    categories=tuple(str(c) for c in raw.get("categories", [])),
+                    keywords=tuple(_t2s().convert(str(k)) for k in raw.get("keywords", [])),
+                    chat_id=int(chat_id) if chat_id not in (None, "") else None,
+                    email=str(raw["email"]) if raw.get("email") else None,
+                )
+            )
         return cls(tuple(out))
 
     def pick(self, text: str, category: str = "", department: str = "") -> Department | None:

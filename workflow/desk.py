@@ -17,17 +17,16 @@ from typing import Any, Protocol, TypeVar
 
 from sqlmodel import Session
 
-from knowledge_base.sqltypes import utcnow
-
 from knowledge_base.models import KBEntry
 from knowledge_base.retrieval import Matcher, MatchResult
+from knowledge_base.sqltypes import utcnow
 from workflow import intake, publishing, review, routing_actions, sla
-from workflow.sla import SlaPolicy
 from workflow.compliance import ComplianceLists, check_reply
 from workflow.intake import DraftPlan, Incoming
 from workflow.models import ChatKind, Draft, Tier, Visibility
 from workflow.redaction import redact, redact_for_log
 from workflow.routing_actions import RoutingConfig
+from workflow.sla import SlaPolicy
 from workflow.triage import Router
 from workflow.views import DraftView, draft_for_card, load_view
 
@@ -114,8 +113,11 @@ class Desk:
         """Store a citizen's message with its draft and queue its card; None if seen before."""
         plan = await self.plan(incoming)
         logger.info(
-            "message chat=%s msg=%s label=%s text=%s", incoming.chat_id, incoming.message_id,
-            plan.label, redact_for_log(incoming.text, 40),
+            "message chat=%s msg=%s label=%s text=%s",
+            incoming.chat_id,
+            incoming.message_id,
+            plan.label,
+            redact_for_log(incoming.text, 40),
         )
         return await self.db.run(self._store, incoming, plan)
 
@@ -158,7 +160,10 @@ class Desk:
         return await self.db.run(load_view, draft_id)
 
     async def approve(
-        self, draft_id: int, user_id: int, version: int | None = None,
+        self,
+        draft_id: int,
+        user_id: int,
+        version: int | None = None,
         override_reason: str | None = None,
     ) -> review.Outcome:
         outcome = await self.db.run(review.approve, draft_id, user_id, version, override_reason)
@@ -188,8 +193,14 @@ class Desk:
         message = await self.db.run(_message_text, draft_id)
         found = await self.findings(message, entry.answer)
         return await self.db.run(
-            review.choose_candidate, draft_id, user_id, entry_id, entry.answer, entry.version,
-            found, version,
+            review.choose_candidate,
+            draft_id,
+            user_id,
+            entry_id,
+            entry.answer,
+            entry.version,
+            found,
+            version,
         )
 
     async def set_visibility(

@@ -1,14 +1,14 @@
 """Domain errors. Handlers map each to a Chinese text (handlers/texts.py); the CLI prints them.
 
-    GovReplyError
-    ├── NotAuthorised          the user is not an operator, or their role can't do this
-    ├── NotFound               no such draft / entry / case / token
-    ├── AlreadyDecided         the draft was decided (or changed) before this action landed
-    ├── InvalidTransition      the action is not allowed in the current state
-    ├── SeparationOfDuties     the same person may not give this signature
-    ├── ComplianceBlocked      a failing compliance check needs the top signer's override
-    └── TokenInvalid           a deep-link token is unknown, used or expired
-    (ImportFailed and EntryNotFound live in knowledge_base/errors.py)
+GovReplyError
+├── NotAuthorised          the user is not an operator, or their role can't do this
+├── NotFound               no such draft / entry / case / token
+├── AlreadyDecided         the draft was decided (or changed) before this action landed
+├── InvalidTransition      the action is not allowed in the current state
+├── SeparationOfDuties     the same person may not give this signature
+├── ComplianceBlocked      a failing compliance check needs the top signer's override
+└── TokenInvalid           a deep-link token is unknown, used or expired
+(ImportFailed and EntryNotFound live in knowledge_base/errors.py)
 """
 
 from __future__ import annotations
@@ -16,8 +16,16 @@ from __future__ import annotations
 from knowledge_base.errors import EntryNotFound, GovReplyError, ImportFailed
 
 __all__ = [
-    "AlreadyDecided", "ComplianceBlocked", "EntryNotFound", "GovReplyError", "ImportFailed",
-    "InvalidTransition", "NotAuthorised", "NotFound", "SeparationOfDuties", "TokenInvalid",
+    "AlreadyDecided",
+    "ComplianceBlocked",
+    "EntryNotFound",
+    "GovReplyError",
+    "ImportFailed",
+    "InvalidTransition",
+    "NotAuthorised",
+    "NotFound",
+    "SeparationOfDuties",
+    "TokenInvalid",
 ]
 
 

@@ -64,8 +64,16 @@ def gap_messages(session: Session, limit: int = 500) -> list[GapMessage]:
         rewritten = draft.confident and bool(draft.edited_by)
         if draft.confident and not rewritten:
             continue
-        out.append(GapMessage(draft.id or 0, message.text_redacted, message.label,
-                              message.received_at, rewritten, draft.text))
+        out.append(
+            GapMessage(
+                draft.id or 0,
+                message.text_redacted,
+                message.label,
+                message.received_at,
+                rewritten,
+                draft.text,
+            )
+        )
     return out
 
 
@@ -86,8 +94,9 @@ def similarity_matrix(texts: list[str], embed: Embed, dense_weight: float = 0.5)
     return blended
 
 
-def cluster(messages: list[GapMessage], embed: Embed, threshold: float = 0.45,
-            dense_weight: float = 0.5) -> list[Cluster]:
+def cluster(
+    messages: list[GapMessage], embed: Embed, threshold: float = 0.45, dense_weight: float = 0.5
+) -> list[Cluster]:
     """Group messages whose average similarity stays above `threshold`; biggest first."""
     if not messages:
         return []
@@ -99,7 +108,9 @@ def cluster(messages: list[GapMessage], embed: Embed, threshold: float = 0.45,
     distance = 1.0 - sim
     np.fill_diagonal(distance, 0.0)
     model = AgglomerativeClustering(
-        n_clusters=None, metric="precomputed", linkage="average",
+        n_clusters=None,
+        metric="precomputed",
+        linkage="average",
         distance_threshold=1.0 - threshold,
     )
     labels = model.fit_predict(distance)

@@ -29,8 +29,9 @@ def operator_history(session: Session) -> list[dict[str, Any]]:
         if draft.edited_by:
             continue  # rewritten by hand: the match is not known to be right
         texts[draft.id or 0] = message.text
-        rows.append({"text": redact(message.text), "entry_id": draft.matched_entry_id,
-                     "kind": "approved"})
+        rows.append(
+            {"text": redact(message.text), "entry_id": draft.matched_entry_id, "kind": "approved"}
+        )
     chosen = select(AuditRecord).where(AuditRecord.action == "match_chosen")
     for record in session.exec(chosen.order_by(col(AuditRecord.id))):
         replaced = (record.before or {}).get("entry_id")

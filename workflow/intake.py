@@ -135,9 +135,16 @@ def record_message(session: Session, incoming: Incoming, plan: DraftPlan) -> Dra
     session.add(message)
     session.flush()
     audit.record(
-        session, "message_received", "message", message.id, actor_id=None,
-        after={"chat_kind": incoming.chat_kind.value, "label": plan.label,
-               "confidence": round(plan.label_confidence, 3)},
+        session,
+        "message_received",
+        "message",
+        message.id,
+        actor_id=None,
+        after={
+            "chat_kind": incoming.chat_kind.value,
+            "label": plan.label,
+            "confidence": round(plan.label_confidence, 3),
+        },
     )
     if not plan.make_draft:
         return None
@@ -158,10 +165,19 @@ def record_message(session: Session, incoming: Incoming, plan: DraftPlan) -> Dra
     session.add(draft)
     session.flush()
     audit.record(
-        session, "draft_made", "draft", draft.id, actor_id=None,
-        after={"message_id": message.id, "entry_id": plan.matched_entry_id,
-               "score": plan.score, "probability": plan.probability,
-               "tier": plan.tier.value, "visibility": plan.visibility.value},
+        session,
+        "draft_made",
+        "draft",
+        draft.id,
+        actor_id=None,
+        after={
+            "message_id": message.id,
+            "entry_id": plan.matched_entry_id,
+            "score": plan.score,
+            "probability": plan.probability,
+            "tier": plan.tier.value,
+            "visibility": plan.visibility.value,
+        },
     )
     return draft
 
@@ -169,9 +185,9 @@ def record_message(session: Session, incoming: Incoming, plan: DraftPlan) -> Dra
 def live_card_count(session: Session) -> int:
     return int(
         session.exec(
-            select(func.count()).select_from(Draft).where(
-                Draft.state == DraftState.PENDING, Draft.card_state == CardState.LIVE
-            )
+            select(func.count())
+            .select_from(Draft)
+            .where(Draft.state == DraftState.PENDING, Draft.card_state == CardState.LIVE)
         ).one()
     )
 
@@ -180,9 +196,9 @@ def waiting_count(session: Session) -> int:
     """Pending drafts that have no card in the group yet."""
     return int(
         session.exec(
-            select(func.count()).select_from(Draft).where(
-                Draft.state == DraftState.PENDING, Draft.card_state == CardState.QUEUED
-            )
+            select(func.count())
+            .select_from(Draft)
+            .where(Draft.state == DraftState.PENDING, Draft.card_state == CardState.QUEUED)
         ).one()
     )
 

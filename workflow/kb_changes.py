@@ -65,8 +65,15 @@ def _content(record: kb_io.EntryRecord) -> dict[str, Any]:
     return {name: getattr(record, name) for name in store.CONTENT_FIELDS}
 
 
-def _apply(session: Session, kind: str, entry_id: str, changes: dict[str, Any],
-           actor_id: int, reason: str, signed_by: int | None) -> KBEntry:
+def _apply(
+    session: Session,
+    kind: str,
+    entry_id: str,
+    changes: dict[str, Any],
+    actor_id: int,
+    reason: str,
+    signed_by: int | None,
+) -> KBEntry:
     before = None
     if kind == "create":
         record = validate({**changes, "id": entry_id})
@@ -79,16 +86,25 @@ def _apply(session: Session, kind: str, entry_id: str, changes: dict[str, Any],
         before = store.snapshot(entry)
         entry = store.update_entry(session, entry_id, changes, actor_id, reason)
     audit.record(
-        session, "kb_entry_created" if kind == "create" else "kb_entry_updated", "kb_entry",
-        entry_id, actor_id=actor_id, before=before,
+        session,
+        "kb_entry_created" if kind == "create" else "kb_entry_updated",
+        "kb_entry",
+        entry_id,
+        actor_id=actor_id,
+        before=before,
         after={**store.snapshot(entry), "reason": reason, "signed_off_by": signed_by},
     )
     return entry
 
 
 def save_entry(
-    session: Session, user_id: int, entry_id: str, fields: dict[str, Any], reason: str,
-    *, create: bool = False,
+    session: Session,
+    user_id: int,
+    entry_id: str,
+    fields: dict[str, Any],
+    reason: str,
+    *,
+    create: bool = False,
 ) -> SaveResult:
     """Create or edit an entry: applied at once, or left for sign-off.
 
@@ -118,24 +134,55 @@ def save_entry(
     kind = "create" if create else "edit"
     needed = needed_role(old_sens, str(changes.get("sensitivity") or ""))
     if needed is None or can_give(op.role, needed):
-        _apply(session, kind, entry_id, changes, user_id, reason,
-               user_id if needed is not None else None)
+        _apply(
+            session,
+            kind,
+            entry_id,
+            changes,
+            user_id,
+            reason,
+            user_id if needed is not None else None,
+        )
         return SaveResult(entry_id, applied=True)
     change = KBChange(
-        entry_id=entry_id, kind=kind, base_version=base_version,
-        changes=_jsonable(changes), reason=reason, needed_role=needed, proposed_by=user_id,
+        entry_id=entry_id,
+        kind=kind,
+        base_version=base_version,
+        changes=_jsonable(changes),
+        reason=reason,
+        needed_role=needed,
+        proposed_by=user_id,
     )
     session.add(change)
     session.flush()
-    audit.record(session, "kb_change_proposed", "kb_change", change.id, actor_id=user_id,
-                 after={"entry_id": entry_id, "kind": kind, "changes": change.changes,
-                        "reason": reason, "needed_role": needed.value})
+    audit.record(
+        session,
+        "kb_change_proposed",
+        "kb_change",
+        change.id,
+        actor_id=user_id,
+        after={
+            "entry_id": entry_id,
+            "kind": kind,
+            "changes": change.changes,
+            "reason": reason,
+            "needed_role": needed.value,
+        },
+    )
     return SaveResult(entry_id, applied=False, change=change)
 
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else
-                str(v) if isinstance(v, Sensitivity) else v) for k, v in changes.items()}
+    return {
+        k: (
+            v.isoformat()
+            if hasattr(v, "isoformat")
+            else str(v)
+            if isinstance(v, Sensitivity)
+            else v
+        )
+        for k, v in changes.items()
+    }
 
 
 def _restore_types(changes: dict[str, Any]) -> dict[str, Any]:
@@ -180,13 +227,26 @@ def approve_change(session: Session, change_id: int, user_id: int) -> KBChange:
                 f"entry {change.entry_id} changed since this proposal (v{change.base_version} "
                 f"-> v{entry.version}); reject it and propose again"
             )
-    _apply(session, change.kind, change.entry_id, _restore_types(change.changes),
-           change.proposed_by, change.reason, user_id)
+    _apply(
+        session,
+        change.kind,
+        change.entry_id,
+        _restore_types(change.changes),
+        change.proposed_by,
+        change.reason,
+        user_id,
+    )
     change.state = KBChangeState.APPROVED
     change.decided_by, change.decided_at = user_id, utcnow()
     session.add(change)
-    audit.record(session, "kb_change_approved", "kb_change", change_id, actor_id=user_id,
-                 after={"entry_id": change.entry_id})
+    audit.record(
+        session,
+        "kb_change_approved",
+        "kb_change",
+        change_id,
+        actor_id=user_id,
+        after={"entry_id": change.entry_id},
+    )
     return change
 
 
@@ -205,13 +265,20 @@ def reject_change(session: Session, change_id: int, user_id: int, note: str) -> 
     change.state = KBChangeState.REJECTED
     change.decided_by, change.decided_at, change.decision_note = user_id, utcnow(), note
     session.add(change)
-    audit.record(session, "kb_change_rejected", "kb_change", change_id, actor_id=user_id,
-                 after={"entry_id": change.entry_id, "note": note})
+    audit.record(
+        session,
+        "kb_change_rejected",
+        "kb_change",
+        change_id,
+        actor_id=user_id,
+        after={"entry_id": change.entry_id, "note": note},
+    )
     return change
 
 
-def set_retired(session: Session, user_id: int, entry_id: str, retired: bool,
-                reason: str) -> KBEntry:
+def set_retired(
+    session: Session, user_id: int, entry_id: str, retired: bool, reason: str
+) -> KBEntry:
     """Retire (never matched again) or restore an entry, audited.
 
     Raises:
@@ -222,13 +289,20 @@ def set_retired(session: Session, user_id: int, entry_id: str, retired: bool,
     if not reason.strip():
         raise InvalidTransition("a reason is required for every Q&A change")
     entry = store.set_retired(session, entry_id, retired, user_id, reason.strip())
-    audit.record(session, "kb_entry_retired" if retired else "kb_entry_restored", "kb_entry",
-                 entry_id, actor_id=user_id, after={"version": entry.version, "reason": reason})
+    audit.record(
+        session,
+        "kb_entry_retired" if retired else "kb_entry_restored",
+        "kb_entry",
+        entry_id,
+        actor_id=user_id,
+        after={"version": entry.version, "reason": reason},
+    )
     return entry
 
 
-def import_entries(session: Session, user_id: int, records: list[kb_io.EntryRecord],
-                   source: str) -> tuple[store.ImportSummary, list[str]]:
+def import_entries(
+    session: Session, user_id: int, records: list[kb_io.EntryRecord], source: str
+) -> tuple[store.ImportSummary, list[str]]:
     """Import validated records in one transaction, audited. Returns (summary, ids left for
     sign-off): a row that creates or changes an important/major entry beyond the importer's
     own sign-off becomes a pending change, as an edit in the console would.
@@ -249,16 +323,30 @@ def import_entries(session: Session, user_id: int, records: list[kb_io.EntryReco
             direct.append(rec)
             continue
         change = KBChange(
-            entry_id=rec.id, kind="edit" if entry else "create",
-            base_version=entry.version if entry else None, changes=_jsonable(content),
-            reason=f"import {source}", needed_role=needed, proposed_by=user_id,
+            entry_id=rec.id,
+            kind="edit" if entry else "create",
+            base_version=entry.version if entry else None,
+            changes=_jsonable(content),
+            reason=f"import {source}",
+            needed_role=needed,
+            proposed_by=user_id,
         )
         session.add(change)
         held.append(rec.id)
     summary = store.import_records(session, direct, user_id, f"import {source}")
-    audit.record(session, "kb_imported", "kb_file", source, actor_id=user_id,
-                 after={"created": summary.created, "updated": summary.updated,
-                        "unchanged": len(summary.unchanged), "held_for_sign_off": held})
+    audit.record(
+        session,
+        "kb_imported",
+        "kb_file",
+        source,
+        actor_id=user_id,
+        after={
+            "created": summary.created,
+            "updated": summary.updated,
+            "unchanged": len(summary.unchanged),
+            "held_for_sign_off": held,
+        },
+    )
     return summary, held
 
 

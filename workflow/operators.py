@@ -9,8 +9,9 @@ from workflow.errors import NotFound
 from workflow.models import Operator, Role
 
 
-def add_operator(session: Session, telegram_id: int, role: Role, name: str,
-                 actor_id: int | None = None) -> Operator:
+def add_operator(
+    session: Session, telegram_id: int, role: Role, name: str, actor_id: int | None = None
+) -> Operator:
     op = session.get(Operator, telegram_id)
     before = {"role": op.role.value, "name": op.name, "active": op.active} if op else None
     if op is None:
@@ -18,8 +19,15 @@ def add_operator(session: Session, telegram_id: int, role: Role, name: str,
     else:
         op.role, op.name, op.active = role, name, True
     session.add(op)
-    audit.record(session, "operator_set", "operator", telegram_id, actor_id=actor_id,
-                 before=before, after={"role": role.value, "name": name, "active": True})
+    audit.record(
+        session,
+        "operator_set",
+        "operator",
+        telegram_id,
+        actor_id=actor_id,
+        before=before,
+        after={"role": role.value, "name": name, "active": True},
+    )
     return op
 
 

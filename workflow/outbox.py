@@ -53,7 +53,10 @@ def enqueue(
         if existing.first() is not None:
             return None
     item = OutboxItem(
-        kind=kind, draft_id=draft_id, chat_id=chat_id, payload=payload or {},
+        kind=kind,
+        draft_id=draft_id,
+        chat_id=chat_id,
+        payload=payload or {},
         dedupe_key=dedupe_key,
     )
     session.add(item)
@@ -98,8 +101,11 @@ def status_message_id(session: Session) -> int | None:
     """The group's status message: the one the last successful STATUS send created."""
     row = session.exec(
         select(OutboxItem)
-        .where(OutboxItem.kind == Kind.STATUS, OutboxItem.status == OutboxStatus.SENT,
-               col(OutboxItem.sent_message_id).is_not(None))
+        .where(
+            OutboxItem.kind == Kind.STATUS,
+            OutboxItem.status == OutboxStatus.SENT,
+            col(OutboxItem.sent_message_id).is_not(None),
+        )
         .order_by(col(OutboxItem.id).desc())
     ).first()
     return row.sent_message_id if row else None

@@ -7,10 +7,18 @@ from sqlmodel import Session, select
 from workflow.models import Prompt
 
 
-def record(session: Session, chat_id: int, message_id: int, draft_id: int, action: str,
-           operator_id: int) -> None:
-    session.add(Prompt(chat_id=chat_id, message_id=message_id, draft_id=draft_id,
-                       action=action, operator_id=operator_id))
+def record(
+    session: Session, chat_id: int, message_id: int, draft_id: int, action: str, operator_id: int
+) -> None:
+    session.add(
+        Prompt(
+            chat_id=chat_id,
+            message_id=message_id,
+            draft_id=draft_id,
+            action=action,
+            operator_id=operator_id,
+        )
+    )
 
 
 def find(session: Session, chat_id: int, message_id: int) -> tuple[int, str] | None:

@@ -36,7 +36,8 @@ class Stamp:
 
 def stamp_for(session: Session, draft: Draft) -> Stamp:
     sigs = [
-        s for s in session.exec(
+        s
+        for s in session.exec(
             select(Signature).where(Signature.draft_id == draft.id).order_by(col(Signature.id))
         )
         if not s.void
@@ -72,9 +73,18 @@ def record_published(session: Session, draft_id: int, message_id: int | None) ->
     session.add(draft)
     stamp = stamp_for(session, draft)
     audit.record(
-        session, "published", "draft", draft_id, actor_id=None,
-        after={"message_id": message_id, "drafter": stamp.drafter, "reviewer": stamp.reviewer,
-               "signer": stamp.signer, "entry_version": draft.matched_entry_version},
+        session,
+        "published",
+        "draft",
+        draft_id,
+        actor_id=None,
+        after={
+            "message_id": message_id,
+            "drafter": stamp.drafter,
+            "reviewer": stamp.reviewer,
+            "signer": stamp.signer,
+            "entry_version": draft.matched_entry_version,
+        },
     )
     outbox.enqueue_card(session, draft)
     return draft
@@ -104,7 +114,9 @@ def issue_deep_link(session: Session, draft_id: int, ttl_hours: float) -> str:
     token = "r" + secrets.token_urlsafe(24)  # start parameter: [A-Za-z0-9_-], <= 64 chars
     session.add(
         DeepLinkToken(
-            token=token, draft_id=draft_id, user_id=message.user_id,
+            token=token,
+            draft_id=draft_id,
+            user_id=message.user_id,
             expires_at=utcnow() + timedelta(hours=ttl_hours),
         )
     )
@@ -129,10 +141,14 @@ def redeem_token(session: Session, token: str, user_id: int) -> Draft:
     session.add(row)
     draft = session.get(Draft, row.draft_id)
     assert draft is not None
-    audit.record(session, "deep_link_opened", "draft", draft.id, actor_id=None,
-                 after={"user_id": user_id})
+    audit.record(
+        session, "deep_link_opened", "draft", draft.id, actor_id=None, after={"user_id": user_id}
+    )
     outbox.enqueue(
-        session, outbox.Kind.PRIVATE_REPLY, draft_id=draft.id, chat_id=user_id,
+        session,
+        outbox.Kind.PRIVATE_REPLY,
+        draft_id=draft.id,
+        chat_id=user_id,
         dedupe_key=f"private_reply:{draft.id}",
     )
     return draft

@@ -23,7 +23,16 @@ from workflow.errors import (
     NotFound,
     SeparationOfDuties,
 )
-from workflow.models import CardState, Draft, DraftState, Operator, Role, Signature, Tier, Visibility
+from workflow.models import (
+    CardState,
+    Draft,
+    DraftState,
+    Operator,
+    Role,
+    Signature,
+    Tier,
+    Visibility,
+)
 
 SIGNER_RANK = {Role.REVIEWER: 1, Role.DEPUTY_HEAD: 2, Role.HEAD: 3}
 TIER_RANK = {Tier.ORDINARY: 0, Tier.IMPORTANT: 1, Tier.MAJOR: 2}
@@ -174,16 +183,27 @@ def approve(
         draft.override_reason = override_reason
         draft.override_by = user_id
         audit.record(
-            session, "compliance_overridden", "draft", draft_id, actor_id=user_id,
+            session,
+            "compliance_overridden",
+            "draft",
+            draft_id,
+            actor_id=user_id,
             after={"reason": override_reason, "findings": draft.compliance},
         )
     sig = Signature(
-        draft_id=draft_id, operator_id=user_id, operator_name=operator.name,
-        role=operator.role, step=step,
+        draft_id=draft_id,
+        operator_id=user_id,
+        operator_name=operator.name,
+        role=operator.role,
+        step=step,
     )
     session.add(sig)
     audit.record(
-        session, "approved", "draft", draft_id, actor_id=user_id,
+        session,
+        "approved",
+        "draft",
+        draft_id,
+        actor_id=user_id,
         before={"signatures": len([s for s in sigs if not s.void])},
         after={"step": step, "role": operator.role.value, "final": is_final},
     )
@@ -204,13 +224,18 @@ def _void_signatures(session: Session, draft: Draft, user_id: int, why: str) -> 
             session.add(sig)
             voided = True
     if voided:
-        audit.record(session, "signatures_voided", "draft", draft.id, actor_id=user_id,
-                     after={"why": why})
+        audit.record(
+            session, "signatures_voided", "draft", draft.id, actor_id=user_id, after={"why": why}
+        )
     return voided
 
 
 def edit(
-    session: Session, draft_id: int, user_id: int, text: str, findings: list[dict[str, Any]],
+    session: Session,
+    draft_id: int,
+    user_id: int,
+    text: str,
+    findings: list[dict[str, Any]],
     expected_version: int | None = None,
 ) -> Outcome:
     """Replace the reply text; signatures given so far are void (RULES §1)."""
@@ -225,15 +250,28 @@ def edit(
     draft.compliance = findings
     draft.override_reason = None
     voided = _void_signatures(session, draft, user_id, "edited")
-    audit.record(session, "edited", "draft", draft_id, actor_id=user_id,
-                 before={"text": before}, after={"text": text})
+    audit.record(
+        session,
+        "edited",
+        "draft",
+        draft_id,
+        actor_id=user_id,
+        before={"text": before},
+        after={"text": text},
+    )
     _touch(session, draft, "signatures_voided" if voided else "edited")
     return Outcome(draft)
 
 
 def choose_candidate(
-    session: Session, draft_id: int, user_id: int, entry_id: str, answer: str,
-    entry_version: int, findings: list[dict[str, Any]], expected_version: int | None = None,
+    session: Session,
+    draft_id: int,
+    user_id: int,
+    entry_id: str,
+    answer: str,
+    entry_version: int,
+    findings: list[dict[str, Any]],
+    expected_version: int | None = None,
 ) -> Outcome:
     """Use another of the top matches as the reply (a hard negative for training)."""
     draft = lock_draft(session, draft_id, expected_version)
@@ -247,14 +285,24 @@ def choose_candidate(
     draft.compliance = findings
     draft.override_reason = None
     voided = _void_signatures(session, draft, user_id, "match changed")
-    audit.record(session, "match_chosen", "draft", draft_id, actor_id=user_id,
-                 before={"entry_id": before}, after={"entry_id": entry_id})
+    audit.record(
+        session,
+        "match_chosen",
+        "draft",
+        draft_id,
+        actor_id=user_id,
+        before={"entry_id": before},
+        after={"entry_id": entry_id},
+    )
     _touch(session, draft, "signatures_voided" if voided else "match_chosen")
     return Outcome(draft)
 
 
 def reject(
-    session: Session, draft_id: int, user_id: int, reason: str,
+    session: Session,
+    draft_id: int,
+    user_id: int,
+    reason: str,
     expected_version: int | None = None,
 ) -> Outcome:
     """Close the draft without replying; the reason stays on record."""
@@ -265,14 +313,18 @@ def reject(
     draft.reject_reason = reason
     draft.decided_at = utcnow()
     draft.card_state = CardState.CLOSED
-    audit.record(session, "rejected", "draft", draft_id, actor_id=user_id,
-                 after={"reason": reason})
+    audit.record(
+        session, "rejected", "draft", draft_id, actor_id=user_id, after={"reason": reason}
+    )
     _touch(session, draft)
     return Outcome(draft, completed=True)
 
 
 def set_visibility(
-    session: Session, draft_id: int, user_id: int, visibility: Visibility,
+    session: Session,
+    draft_id: int,
+    user_id: int,
+    visibility: Visibility,
     expected_version: int | None = None,
 ) -> Outcome:
     """Switch between a public reply and a private one; signatures given are void."""
@@ -283,21 +335,33 @@ def set_visibility(
     from workflow.models import ChatKind, CitizenMessage
 
     message = session.get(CitizenMessage, draft.message_id)
-    if message is not None and message.chat_kind is ChatKind.PRIVATE and (
-        visibility is Visibility.PUBLIC
+    if (
+        message is not None
+        and message.chat_kind is ChatKind.PRIVATE
+        and (visibility is Visibility.PUBLIC)
     ):
         raise InvalidTransition("a private message can only be answered privately")
     before = draft.visibility
     draft.visibility = visibility
     voided = _void_signatures(session, draft, user_id, "visibility changed")
-    audit.record(session, "visibility_changed", "draft", draft_id, actor_id=user_id,
-                 before={"visibility": before.value}, after={"visibility": visibility.value})
+    audit.record(
+        session,
+        "visibility_changed",
+        "draft",
+        draft_id,
+        actor_id=user_id,
+        before={"visibility": before.value},
+        after={"visibility": visibility.value},
+    )
     _touch(session, draft, "signatures_voided" if voided else None)
     return Outcome(draft)
 
 
 def raise_tier(
-    session: Session, draft_id: int, user_id: int, reason: str,
+    session: Session,
+    draft_id: int,
+    user_id: int,
+    reason: str,
     expected_version: int | None = None,
 ) -> Outcome:
     """Escalate one tier up (never down); signatures already given stay valid."""
@@ -311,7 +375,14 @@ def raise_tier(
     before = draft.tier
     draft.tier = order[index + 1]
     draft.tier_reason = reason
-    audit.record(session, "tier_raised", "draft", draft_id, actor_id=user_id,
-                 before={"tier": before.value}, after={"tier": draft.tier.value, "reason": reason})
+    audit.record(
+        session,
+        "tier_raised",
+        "draft",
+        draft_id,
+        actor_id=user_id,
+        before={"tier": before.value},
+        after={"tier": draft.tier.value, "reason": reason},
+    )
     _touch(session, draft, "tier_raised")
     return Outcome(draft)

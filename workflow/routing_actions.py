@@ -117,49 +117,87 @@ def _findings(message: str, reply: str, lists: ComplianceLists | None) -> list[d
         return []
     # An admin-written template is not checked for relevance (no similarity): it answers
     # by design with a procedure, not with the content of the question.
-    return [{"code": str(f.code), "detail": f.detail, "blocking": bool(f.blocking)}
-            for f in check_reply(message, reply, None, lists)]
+    return [
+        {"code": str(f.code), "detail": f.detail, "blocking": bool(f.blocking)}
+        for f in check_reply(message, reply, None, lists)
+    ]
 
 
-def _template_reply(session: Session, draft: Draft, message: CitizenMessage, key: str,
-                    config: RoutingConfig, lists: ComplianceLists | None,
-                    **params: Any) -> None:
+def _template_reply(
+    session: Session,
+    draft: Draft,
+    message: CitizenMessage,
+    key: str,
+    config: RoutingConfig,
+    lists: ComplianceLists | None,
+    **params: Any,
+) -> None:
     """Make a template the draft's reply; it still goes through sign-off (RULES §1)."""
     text = config.templates[key].format(**params)
     before = draft.text
     draft.text = text
     draft.compliance = _findings(message.text, text, lists)
     session.add(draft)
-    audit.record(session, "reply_templated", "draft", draft.id, actor_id=None,
-                 before={"text": before}, after={"template": key, "text": text})
+    audit.record(
+        session,
+        "reply_templated",
+        "draft",
+        draft.id,
+        actor_id=None,
+        before={"text": before},
+        after={"template": key, "text": text},
+    )
 
 
-def _notice_citizen(session: Session, message: CitizenMessage, key: str,
-                    params: dict[str, Any], subject: tuple[str, object]) -> None:
+def _notice_citizen(
+    session: Session,
+    message: CitizenMessage,
+    key: str,
+    params: dict[str, Any],
+    subject: tuple[str, object],
+) -> None:
     """Send a pre-approved template at once, replying to the citizen's message."""
     outbox.enqueue(
-        session, outbox.Kind.NOTICE, chat_id=message.chat_id,
+        session,
+        outbox.Kind.NOTICE,
+        chat_id=message.chat_id,
         payload={"template": key, "params": params, "reply_to": message.message_id},
         dedupe_key=f"{key}:{message.id}",
     )
-    audit.record(session, "preapproved_sent", subject[0], subject[1], actor_id=None,
-                 after={"template": key, "params": params, "message_id": message.id})
+    audit.record(
+        session,
+        "preapproved_sent",
+        subject[0],
+        subject[1],
+        actor_id=None,
+        after={"template": key, "params": params, "message_id": message.id},
+    )
 
 
-def _notice_operators(session: Session, config: RoutingConfig, key: str,
-                      params: dict[str, Any]) -> None:
-    outbox.enqueue(session, outbox.Kind.NOTICE, chat_id=config.operators_chat_id,
-                   payload={"template": key, "params": params})
+def _notice_operators(
+    session: Session, config: RoutingConfig, key: str, params: dict[str, Any]
+) -> None:
+    outbox.enqueue(
+        session,
+        outbox.Kind.NOTICE,
+        chat_id=config.operators_chat_id,
+        payload={"template": key, "params": params},
+    )
 
 
 # --- cases -------------------------------------------------------------------------------------
 
 
-def _open_case(session: Session, message: CitizenMessage, draft: Draft | None, kind: CaseKind,
-               config: RoutingConfig, lists: ComplianceLists | None) -> None:
+def _open_case(
+    session: Session,
+    message: CitizenMessage,
+    draft: Draft | None,
+    kind: CaseKind,
+    config: RoutingConfig,
+    lists: ComplianceLists | None,
+) -> None:
     account = (
-        extract_reported_account(message.text)
-        if kind is CaseKind.IMPERSONATION_REPORT else None
+        extract_reported_account(message.text) if kind is CaseKind.IMPERSONATION_REPORT else None
     )
     case = cases.open_case(session, kind, message, draft.id if draft else None, account)
     key = f"case_ack_{kind.value}"
@@ -173,30 +211,57 @@ def _open_case(session: Session, message: CitizenMessage, draft: Draft | None, k
     logger.info("case %s opened (%s) for message %s", case.ticket, kind.value, message.id)
 
 
-def _alert_heads(session: Session, message: CitizenMessage, draft: Draft | None, ticket: str,
-                 config: RoutingConfig) -> None:
+def _alert_heads(
+    session: Session,
+    message: CitizenMessage,
+    draft: Draft | None,
+    ticket: str,
+    config: RoutingConfig,
+) -> None:
     """RULES §5 / Weibo Art. 13: tell the principal head(s) at once, by name."""
-    heads = list(session.exec(
-        select(Operator).where(Operator.role == Role.HEAD, col(Operator.active).is_(True))
-        .order_by(col(Operator.telegram_id))
-    ))
+    heads = list(
+        session.exec(
+            select(Operator)
+            .where(Operator.role == Role.HEAD, col(Operator.active).is_(True))
+            .order_by(col(Operator.telegram_id))
+        )
+    )
     mentions = [[h.telegram_id, h.name] for h in heads]
     outbox.enqueue(
-        session, outbox.Kind.ALERT, chat_id=config.operators_chat_id,
-        payload={"template": "incident_alert", "mentions": mentions,
-                 "params": {"ticket": ticket, "draft": draft.id if draft else "—",
-                            "text": message.text_redacted[:300]}},
+        session,
+        outbox.Kind.ALERT,
+        chat_id=config.operators_chat_id,
+        payload={
+            "template": "incident_alert",
+            "mentions": mentions,
+            "params": {
+                "ticket": ticket,
+                "draft": draft.id if draft else "—",
+                "text": message.text_redacted[:300],
+            },
+        },
         dedupe_key=f"incident_alert:{message.id}",
     )
-    audit.record(session, "head_alerted", "case", ticket, actor_id=None,
-                 after={"heads": [h.telegram_id for h in heads], "message_id": message.id})
+    audit.record(
+        session,
+        "head_alerted",
+        "case",
+        ticket,
+        actor_id=None,
+        after={"heads": [h.telegram_id for h in heads], "message_id": message.id},
+    )
 
 
 # --- suggestions -------------------------------------------------------------------------------
 
 
-def _forward_suggestion(session: Session, message: CitizenMessage, draft: Draft | None,
-                        config: RoutingConfig, lists: ComplianceLists | None) -> None:
+def _forward_suggestion(
+    session: Session,
+    message: CitizenMessage,
+    draft: Draft | None,
+    config: RoutingConfig,
+    lists: ComplianceLists | None,
+) -> None:
     category = department = ""
     if draft is not None and draft.confident and draft.matched_entry_id:
         entry = session.get(KBEntry, draft.matched_entry_id)
@@ -204,25 +269,43 @@ def _forward_suggestion(session: Session, message: CitizenMessage, draft: Draft 
             category, department = entry.category, entry.department
     target = config.departments.pick(message.text, category, department)
     # RULES §4: the department gets the de-identified text only (contact masked).
-    params = {"department": target.name if target else "", "ref": message.id,
-              "text": message.text_redacted}
+    params = {
+        "department": target.name if target else "",
+        "ref": message.id,
+        "text": message.text_redacted,
+    }
     if target is not None and target.chat_id is None and target.email:
-        outbox.enqueue(session, outbox.Kind.EMAIL,
-                       payload={"to": target.email, "template": "suggestion_forward",
-                                "params": params},
-                       dedupe_key=f"suggestion:{message.id}")
+        outbox.enqueue(
+            session,
+            outbox.Kind.EMAIL,
+            payload={"to": target.email, "template": "suggestion_forward", "params": params},
+            dedupe_key=f"suggestion:{message.id}",
+        )
         via = "email"
     else:
         chat_id = target.chat_id if target is not None else config.operators_chat_id
         key = "suggestion_forward" if target is not None else "suggestion_unrouted"
-        outbox.enqueue(session, outbox.Kind.NOTICE, chat_id=chat_id,
-                       payload={"template": key, "params": params},
-                       dedupe_key=f"suggestion:{message.id}")
+        outbox.enqueue(
+            session,
+            outbox.Kind.NOTICE,
+            chat_id=chat_id,
+            payload={"template": key, "params": params},
+            dedupe_key=f"suggestion:{message.id}",
+        )
         via = "telegram" if target is not None else "operators"
-    audit.record(session, "suggestion_forwarded", "message", message.id, actor_id=None,
-                 after={"department": target.name if target else None, "via": via,
-                        "chat_id": target.chat_id if target else config.operators_chat_id,
-                        "email": target.email if target else None})
+    audit.record(
+        session,
+        "suggestion_forwarded",
+        "message",
+        message.id,
+        actor_id=None,
+        after={
+            "department": target.name if target else None,
+            "via": via,
+            "chat_id": target.chat_id if target else config.operators_chat_id,
+            "email": target.email if target else None,
+        },
+    )
     if "suggestion_thanks" in config.preapproved:
         _notice_citizen(session, message, "suggestion_thanks", {}, ("message", message.id))
     elif draft is not None:
@@ -234,54 +317,100 @@ def _forward_suggestion(session: Session, message: CitizenMessage, draft: Draft 
 
 def _handle_spam(session: Session, message: CitizenMessage, config: RoutingConfig) -> None:
     if message.chat_kind is not ChatKind.DISCUSSION:
-        audit.record(session, "spam_logged", "message", message.id, actor_id=None,
-                     after={"chat_kind": message.chat_kind.value})
+        audit.record(
+            session,
+            "spam_logged",
+            "message",
+            message.id,
+            actor_id=None,
+            after={"chat_kind": message.chat_kind.value},
+        )
         return
     if config.spam_delete:
-        outbox.enqueue(session, outbox.Kind.DELETE, chat_id=message.chat_id,
-                       payload={"message_id": message.message_id},
-                       dedupe_key=f"spam_delete:{message.id}")
+        outbox.enqueue(
+            session,
+            outbox.Kind.DELETE,
+            chat_id=message.chat_id,
+            payload={"message_id": message.message_id},
+            dedupe_key=f"spam_delete:{message.id}",
+        )
         action, key = "spam_deleted", "spam_deleted_notice"
     else:
         action, key = "spam_hidden", "spam_hidden_notice"
-    audit.record(session, action, "message", message.id, actor_id=None,
-                 after={"chat_id": message.chat_id, "message_id": message.message_id,
-                        "user_id": message.user_id})
-    _notice_operators(session, config, key,
-                      {"ref": message.id, "text": message.text_redacted[:120]})
+    audit.record(
+        session,
+        action,
+        "message",
+        message.id,
+        actor_id=None,
+        after={
+            "chat_id": message.chat_id,
+            "message_id": message.message_id,
+            "user_id": message.user_id,
+        },
+    )
+    _notice_operators(
+        session, config, key, {"ref": message.id, "text": message.text_redacted[:120]}
+    )
 
 
 def abuse_count(session: Session, user_id: int) -> int:
     """How many messages of this user were routed as abuse."""
-    return int(session.exec(
-        select(func.count()).select_from(CitizenMessage).where(
-            CitizenMessage.user_id == user_id, CitizenMessage.label == "abuse"
-        )
-    ).one())
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(CitizenMessage)
+            .where(CitizenMessage.user_id == user_id, CitizenMessage.label == "abuse")
+        ).one()
+    )
 
 
 def _handle_abuse(session: Session, message: CitizenMessage, config: RoutingConfig) -> None:
     count = abuse_count(session, message.user_id)
-    audit.record(session, "abuse_logged", "message", message.id, actor_id=None,
-                 after={"user_id": message.user_id, "count": count,
-                        "chat_kind": message.chat_kind.value})
-    who = {"user": message.user_name or str(message.user_id), "user_id": message.user_id,
-           "count": count, "text": message.text_redacted[:120]}
+    audit.record(
+        session,
+        "abuse_logged",
+        "message",
+        message.id,
+        actor_id=None,
+        after={"user_id": message.user_id, "count": count, "chat_kind": message.chat_kind.value},
+    )
+    who = {
+        "user": message.user_name or str(message.user_id),
+        "user_id": message.user_id,
+        "count": count,
+        "text": message.text_redacted[:120],
+    }
     restrict = (
         message.chat_kind is ChatKind.DISCUSSION
         and config.abuse_restrict_after > 0
         and count >= config.abuse_restrict_after
     )
     if not restrict:
-        _notice_operators(session, config, "abuse_notice",
-                          {**who, "limit": config.abuse_restrict_after})
+        _notice_operators(
+            session, config, "abuse_notice", {**who, "limit": config.abuse_restrict_after}
+        )
         return
     # The user is muted for a while; the comment section itself stays open (RULES §2).
     hours = config.abuse_restrict_hours
-    outbox.enqueue(session, outbox.Kind.RESTRICT, chat_id=message.chat_id,
-                   payload={"user_id": message.user_id, "hours": hours},
-                   dedupe_key=f"restrict:{message.id}")
-    audit.record(session, "user_restricted", "user", message.user_id, actor_id=None,
-                 after={"chat_id": message.chat_id, "hours": hours, "count": count,
-                        "message_id": message.id})
+    outbox.enqueue(
+        session,
+        outbox.Kind.RESTRICT,
+        chat_id=message.chat_id,
+        payload={"user_id": message.user_id, "hours": hours},
+        dedupe_key=f"restrict:{message.id}",
+    )
+    audit.record(
+        session,
+        "user_restricted",
+        "user",
+        message.user_id,
+        actor_id=None,
+        after={
+            "chat_id": message.chat_id,
+            "hours": hours,
+            "count": count,
+            "message_id": message.id,
+        },
+    )
     _notice_operators(session, config, "abuse_restricted_notice", {**who, "hours": hours})

@@ -45,25 +45,44 @@ def sweep(session: Session, policy: SlaPolicy, now: datetime) -> tuple[list[int]
             draft.sla_warned = True
             role = ALERT_ROLE[draft.tier]
             outbox.enqueue(
-                session, outbox.Kind.NOTICE, draft_id=draft.id,
-                payload={"template": "sla_breach", "reply_to_card": True,
-                         "params": {"id": draft.id, "tier": draft.tier.value,
-                                    "role": role.value}},
+                session,
+                outbox.Kind.NOTICE,
+                draft_id=draft.id,
+                payload={
+                    "template": "sla_breach",
+                    "reply_to_card": True,
+                    "params": {"id": draft.id, "tier": draft.tier.value, "role": role.value},
+                },
                 dedupe_key=f"sla_breach:{draft.id}",
             )
-            audit.record(session, "sla_breached", "draft", draft.id,
-                         after={"due": draft.sla_due_at.isoformat(), "alerted": role.value})
+            audit.record(
+                session,
+                "sla_breached",
+                "draft",
+                draft.id,
+                after={"due": draft.sla_due_at.isoformat(), "alerted": role.value},
+            )
             escalated.append(draft.id)
         elif not draft.sla_warned and total > 0 and elapsed / total >= policy.warn_fraction:
             draft.sla_warned = True
             outbox.enqueue(
-                session, outbox.Kind.NOTICE, draft_id=draft.id,
-                payload={"template": "sla_warning", "reply_to_card": True,
-                         "params": {"id": draft.id, "tier": draft.tier.value, "due": due_text}},
+                session,
+                outbox.Kind.NOTICE,
+                draft_id=draft.id,
+                payload={
+                    "template": "sla_warning",
+                    "reply_to_card": True,
+                    "params": {"id": draft.id, "tier": draft.tier.value, "due": due_text},
+                },
                 dedupe_key=f"sla_warning:{draft.id}",
             )
-            audit.record(session, "sla_warned", "draft", draft.id,
-                         after={"due": draft.sla_due_at.isoformat()})
+            audit.record(
+                session,
+                "sla_warned",
+                "draft",
+                draft.id,
+                after={"due": draft.sla_due_at.isoformat()},
+            )
             warned.append(draft.id)
         else:
             continue

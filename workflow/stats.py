@@ -51,18 +51,23 @@ def percentiles(minutes: list[float]) -> Percentiles:
     if not minutes:
         return Percentiles(0, None, None)
     values = np.asarray(minutes, dtype=float)
-    return Percentiles(len(minutes), float(np.percentile(values, 50)),
-                       float(np.percentile(values, 90)))
+    return Percentiles(
+        len(minutes), float(np.percentile(values, 50)), float(np.percentile(values, 90))
+    )
 
 
 def expiring_entries(session: Session, today: date | None = None) -> list[KBEntry]:
     """Live entries that expire within a week (RULES §2: keep the base effective)."""
     today = today or datetime.now().astimezone().date()
-    query = select(KBEntry).where(col(KBEntry.retired).is_(False),
-                                  col(KBEntry.valid_until).is_not(None))
+    query = select(KBEntry).where(
+        col(KBEntry.retired).is_(False), col(KBEntry.valid_until).is_not(None)
+    )
     return sorted(
-        (e for e in session.exec(query)
-         if e.valid_until is not None and today <= e.valid_until <= today + EXPIRY_WARNING),
+        (
+            e
+            for e in session.exec(query)
+            if e.valid_until is not None and today <= e.valid_until <= today + EXPIRY_WARNING
+        ),
         key=lambda e: (e.valid_until, e.id),
     )
 
@@ -75,34 +80,48 @@ def dashboard(session: Session, days: int = 14, now: datetime | None = None) -> 
     now = now or utcnow()
     since = now - timedelta(days=days)
     day_list = [(now - timedelta(days=i)).date() for i in range(days - 1, -1, -1)]
-    messages = list(session.exec(
-        select(CitizenMessage).where(col(CitizenMessage.received_at) >= since)
-    ))
+    messages = list(
+        session.exec(select(CitizenMessage).where(col(CitizenMessage.received_at) >= since))
+    )
     per_day: dict[date, Counter[str]] = defaultdict(Counter)
     for m in messages:
         per_day[m.received_at.date()][m.label] += 1
     labels = sorted({m.label for m in messages})
     received = {m.id: m.received_at for m in messages}
-    drafts = list(session.exec(
-        select(Draft).where(col(Draft.message_id).in_(list(received)))
-    )) if received else []
+    drafts = (
+        list(session.exec(select(Draft).where(col(Draft.message_id).in_(list(received)))))
+        if received
+        else []
+    )
     published = [d for d in drafts if d.state is DraftState.PUBLISHED and d.published_at]
-    first = [_minutes(d.published_at, received[d.message_id])  # type: ignore[arg-type]
-             for d in published]
-    signed = [_minutes(d.decided_at, d.created_at) for d in drafts
-              if d.decided_at and d.state in (DraftState.APPROVED, DraftState.PUBLISHED)]
+    first = [
+        _minutes(d.published_at, received[d.message_id])  # type: ignore[arg-type]
+        for d in published
+    ]
+    signed = [
+        _minutes(d.decided_at, d.created_at)
+        for d in drafts
+        if d.decided_at and d.state in (DraftState.APPROVED, DraftState.PUBLISHED)
+    ]
     breaches = [d for d in drafts if d.sla_escalated]
     names = {op.telegram_id: op.name for op in session.exec(select(Operator))}
     workload: dict[str, Counter[str]] = defaultdict(Counter)
     for rec in session.exec(
-        select(AuditRecord).where(col(AuditRecord.at) >= since,
-                                  col(AuditRecord.action).in_(WORK_ACTIONS))
+        select(AuditRecord).where(
+            col(AuditRecord.at) >= since, col(AuditRecord.action).in_(WORK_ACTIONS)
+        )
     ):
         if rec.actor_id is not None:
             workload[names.get(rec.actor_id, str(rec.actor_id))][rec.action] += 1
     return Dashboard(
-        days=day_list, labels=labels, per_day=dict(per_day), messages=len(messages),
-        answered=len(published), first_reply=percentiles(first), sign_off=percentiles(signed),
-        sla_breaches=breaches, workload=dict(workload),
+        days=day_list,
+        labels=labels,
+        per_day=dict(per_day),
+        messages=len(messages),
+        answered=len(published),
+        first_reply=percentiles(first),
+        sign_off=percentiles(signed),
+        sla_breaches=breaches,
+        workload=dict(workload),
         expiring=expiring_entries(session, now.date()),
     )

@@ -90,7 +90,7 @@ def load_view(session: Session, draft_id: int) -> DraftView:
         )
     )
     valid = [s for s in sigs if not s.void]
-    needed = list(review.required_roles(draft.tier)[len(valid):])
+    needed = list(review.required_roles(draft.tier)[len(valid) :])
     matched_q = None
     for c in draft.candidates:
         if c.get("entry_id") == draft.matched_entry_id:
@@ -118,8 +118,9 @@ def load_view(session: Session, draft_id: int) -> DraftView:
         candidates=list(draft.candidates),
         compliance=list(draft.compliance),
         override_reason=draft.override_reason,
-        signatures=[SignatureView(s.operator_name, s.role, s.step, s.signed_at, s.void)
-                    for s in sigs],
+        signatures=[
+            SignatureView(s.operator_name, s.role, s.step, s.signed_at, s.void) for s in sigs
+        ],
         needed=needed if draft.state is DraftState.PENDING else [],
         stamp=stamp_for(session, draft),
         notice=draft.notice,

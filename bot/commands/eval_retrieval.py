@@ -30,7 +30,9 @@ def retrieval(
     queries: Annotated[
         Path,
         typer.Option(
-            "--queries", help="Labelled messages, queries.jsonl format.", exists=True,
+            "--queries",
+            help="Labelled messages, queries.jsonl format.",
+            exists=True,
             dir_okay=False,
         ),
     ],

@@ -51,7 +51,9 @@ def train_command(
     data: Annotated[
         list[Path],
         typer.Option(
-            "--data", help="Folder with kb.jsonl + queries.jsonl (repeatable).", exists=True,
+            "--data",
+            help="Folder with kb.jsonl + queries.jsonl (repeatable).",
+            exists=True,
             file_okay=False,
         ),
     ],
@@ -59,8 +61,10 @@ def train_command(
     history: Annotated[
         Path | None,
         typer.Option(
-            "--history", help="Operator history JSONL: {text, entry_id, kind: approved|rejected}.",
-            exists=True, dir_okay=False,
+            "--history",
+            help="Operator history JSONL: {text, entry_id, kind: approved|rejected}.",
+            exists=True,
+            dir_okay=False,
         ),
     ] = None,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Fine-tuning epochs.")] = 1,
@@ -84,8 +88,14 @@ def train_command(
     pairs, negatives = _read_history(history) if history else ([], [])
     try:
         report = train(
-            data, out, extra_pairs=pairs, hard_negatives=negatives, epochs=epochs,
-            progress=True, base_model=base_model, max_pairs=max_pairs,
+            data,
+            out,
+            extra_pairs=pairs,
+            hard_negatives=negatives,
+            epochs=epochs,
+            progress=True,
+            base_model=base_model,
+            max_pairs=max_pairs,
         )
     except (DatasetError, ModelNotFound, ValueError) as exc:
         _fail(str(exc))

@@ -83,7 +83,6 @@ def make_guard(signer: Signer, runner: Callable[..., Awaitable[object]]) -> obje
             await runner(operator_for_session, session_id) if session_id else None  # type: ignore[assignment]
         )
         if op is None:
-            
             return render("signin.html", request, {}, status=401)
         request[OPERATOR] = op
         request[SESSION_ID] = session_id or ""
@@ -92,18 +91,24 @@ def make_guard(signer: Signer, runner: Callable[..., Awaitable[object]]) -> obje
             form = await request.post()
             given = str(form.get("csrf") or request.headers.get("X-CSRF-Token", ""))
             if not hmac.compare_digest(given, request[CSRF]):
-                logger.warning("console POST without a valid CSRF token refused (op=%s)",
-                               op.telegram_id)
-                raise web.HTTPForbidden(text="CSRF 校验失败，请刷新页面后重试。",
-                                        content_type="text/plain")
+                logger.warning(
+                    "console POST without a valid CSRF token refused (op=%s)", op.telegram_id
+                )
+                raise web.HTTPForbidden(
+                    text="CSRF 校验失败，请刷新页面后重试。", content_type="text/plain"
+                )
         return await handler(request)
 
     return guard
 
 
-def setup_routes(app: web.Application, signer: Signer, settings: Settings,
-                 runner: Callable[..., Awaitable[object]]) -> None:
-    
+def setup_routes(
+    app: web.Application,
+    signer: Signer,
+    settings: Settings,
+    runner: Callable[..., Awaitable[object]],
+) -> None:
+
     secure = settings.console_url.startswith("https://")
 
     async def login(request: web.Request) -> web.StreamResponse:
@@ -115,25 +120,32 @@ def setup_routes(app: web.Application, signer: Signer, settings: Settings,
         token = str(form.get("token", ""))
         try:
             started: ConsoleSession = await runner(  # type: ignore[assignment]
-                redeem_login, token, settings.console_session_hours)
+                redeem_login, token, settings.console_session_hours
+            )
         except TokenInvalid as exc:
             from bot.console.texts import LOGIN_ERRORS
 
             return render(
-                "signin.html", request, {"error": LOGIN_ERRORS.get(exc.reason, exc.reason)},
+                "signin.html",
+                request,
+                {"error": LOGIN_ERRORS.get(exc.reason, exc.reason)},
                 status=403,
             )
         response = see_other(request.app.router["dashboard"].url_for())
         response.set_cookie(
-            COOKIE, signer.cookie(started.id), httponly=True, samesite="Strict", secure=secure,
-            path="/console", max_age=int(settings.console_session_hours * 3600),
+            COOKIE,
+            signer.cookie(started.id),
+            httponly=True,
+            samesite="Strict",
+            secure=secure,
+            path="/console",
+            max_age=int(settings.console_session_hours * 3600),
         )
         return response
 
     async def logout(request: web.Request) -> web.StreamResponse:
         await runner(end_session, request[SESSION_ID])
-        response = render(
-            "signin.html", request, {"notice": "已退出登录。"})
+        response = render("signin.html", request, {"notice": "已退出登录。"})
         response.del_cookie(COOKIE, path="/console")
         return response
 

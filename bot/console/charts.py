@@ -9,8 +9,17 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-PALETTE = ("#2f6fb3", "#e07b39", "#3a9a5b", "#c0392b", "#8e6cbf", "#7f8c8d", "#d4ac0d",
-           "#16a085", "#a04000")
+PALETTE = (
+    "#2f6fb3",
+    "#e07b39",
+    "#3a9a5b",
+    "#c0392b",
+    "#8e6cbf",
+    "#7f8c8d",
+    "#d4ac0d",
+    "#16a085",
+    "#a04000",
+)
 
 
 @dataclass(frozen=True)
@@ -32,8 +41,14 @@ class Chart:
     legend: list[tuple[str, str]]  # color, name
 
 
-def stacked_days(days: list[date], per_day: dict[date, Counter[str]], labels: list[str],
-                 names: dict[str, str], width: int = 640, height: int = 200) -> Chart:
+def stacked_days(
+    days: list[date],
+    per_day: dict[date, Counter[str]],
+    labels: list[str],
+    names: dict[str, str],
+    width: int = 640,
+    height: int = 200,
+) -> Chart:
     """One stacked bar per day, a colour per label."""
     top = max((sum(per_day.get(d, Counter()).values()) for d in days), default=0) or 1
     plot_h = height - 30
@@ -50,8 +65,16 @@ def stacked_days(days: list[date], per_day: dict[date, Counter[str]], labels: li
                 continue
             h = plot_h * n / top
             y -= h
-            rects.append(Rect(i * slot + 4, y, slot - 8, h, colors[lab],
-                              f"{day:%m-%d} {names.get(lab, lab)}：{n}"))
+            rects.append(
+                Rect(
+                    i * slot + 4,
+                    y,
+                    slot - 8,
+                    h,
+                    colors[lab],
+                    f"{day:%m-%d} {names.get(lab, lab)}：{n}",
+                )
+            )
         if i % max(len(days) // 7, 1) == 0:
             marks.append((i * slot + slot / 2, height - 10, f"{day:%m-%d}"))
     legend = [(colors[lab], names.get(lab, lab)) for lab in labels]

@@ -42,17 +42,21 @@ SESSION_ID: web.RequestKey[str] = web.RequestKey("console_session_id", str)
 CSRF: web.RequestKey[str] = web.RequestKey("console_csrf", str)
 
 
-def render(template: str, request: web.Request, context: dict[str, Any],
-           status: int = 200) -> web.Response:
+def render(
+    template: str, request: web.Request, context: dict[str, Any], status: int = 200
+) -> web.Response:
     """Render a page with what every page shows (operator, CSRF token, texts)."""
     import aiohttp_jinja2
 
     from bot.console import texts
 
-    base = {"operator": request.get(OPERATOR), "csrf": request.get(CSRF, ""), "T": texts,
-            "path": request.path}
-    return aiohttp_jinja2.render_template(template, request, {**base, **context},
-                                          status=status)
+    base = {
+        "operator": request.get(OPERATOR),
+        "csrf": request.get(CSRF, ""),
+        "T": texts,
+        "path": request.path,
+    }
+    return aiohttp_jinja2.render_template(template, request, {**base, **context}, status=status)
 
 
 def see_other(url: Any) -> web.Response:

@@ -15,13 +15,17 @@ async def dashboard_page(request: web.Request) -> web.StreamResponse:
     board = await run(request, dashboard)
     clusters = (await clusters_for(request))[:5]
     workload = sorted(board.workload.items(), key=lambda kv: -sum(kv[1].values()))
-    return render("dashboard.html", request, {
-        "board": board,
-        "traffic": charts.stacked_days(board.days, board.per_day, board.labels, texts.LABEL),
-        "workload": workload,
-        "workload_chart": charts.bars([(name, sum(c.values())) for name, c in workload]),
-        "clusters": clusters,
-    })
+    return render(
+        "dashboard.html",
+        request,
+        {
+            "board": board,
+            "traffic": charts.stacked_days(board.days, board.per_day, board.labels, texts.LABEL),
+            "workload": workload,
+            "workload_chart": charts.bars([(name, sum(c.values())) for name, c in workload]),
+            "clusters": clusters,
+        },
+    )
 
 
 def setup_routes(app: web.Application) -> None:

@@ -27,16 +27,24 @@ async def clusters_for(request: web.Request) -> list[gaps.Cluster]:
     return await asyncio.to_thread(gaps.cluster, messages, embed)
 
 
-async def gaps_page(request: web.Request, error: str | None = None,
-                    status: int = 200) -> web.StreamResponse:
+async def gaps_page(
+    request: web.Request, error: str | None = None, status: int = 200
+) -> web.StreamResponse:
     clusters = await clusters_for(request)
     entries = await run(request, store.list_entries)
     ok = request.query.get("ok")
-    return render("gaps.html", request, {
-        "clusters": clusters, "entries": entries, "error": error,
-        "ok": texts.notice(ok, role="分管负责人/主要负责人") if ok in texts.NOTICES else None,
-        "can_curate": request[OPERATOR].role in kb_changes.CURATORS,
-    }, status=status)
+    return render(
+        "gaps.html",
+        request,
+        {
+            "clusters": clusters,
+            "entries": entries,
+            "error": error,
+            "ok": texts.notice(ok, role="分管负责人/主要负责人") if ok in texts.NOTICES else None,
+            "can_curate": request[OPERATOR].role in kb_changes.CURATORS,
+        },
+        status=status,
+    )
 
 
 async def add_variants(request: web.Request) -> web.StreamResponse:
@@ -48,16 +56,25 @@ async def add_variants(request: web.Request) -> web.StreamResponse:
         entry = await run(request, store.get_entry, entry_id)
         variants = list(entry.variants) + [v for v in chosen if v not in entry.variants]
         reason = str(form.get("reason", "")) or "缺口报告：补充相似问法"
-        result = await run(request, kb_changes.save_entry, user_id(request), entry_id,
-                           {"variants": variants}, reason)
+        result = await run(
+            request,
+            kb_changes.save_entry,
+            user_id(request),
+            entry_id,
+            {"variants": variants},
+            reason,
+        )
     except NotAuthorised as exc:
         return await gaps_page(request, texts.error_text(exc), 403)
     except GovReplyError as exc:
         return await gaps_page(request, texts.error_text(exc), 400)
     if result.applied:
         await reindex(request)
-    url = request.app.router["kb_entry"].url_for(entry_id=entry_id).with_query(
-        ok="saved" if result.applied else "pending")
+    url = (
+        request.app.router["kb_entry"]
+        .url_for(entry_id=entry_id)
+        .with_query(ok="saved" if result.applied else "pending")
+    )
     return see_other(url)
 
 

@@ -21,10 +21,23 @@ from workflow.errors import GovReplyError
 from workflow.models import Role
 from workflow.review import can_give
 
-VALIDITY = {"live": "有效", "expiring": "一周内到期", "expired": "已过期", "future": "未生效",
-            "retired": "已停用"}
-EDITABLE = ("question", "variants", "answer", "category", "department", "sensitivity",
-            "valid_from", "valid_until")
+VALIDITY = {
+    "live": "有效",
+    "expiring": "一周内到期",
+    "expired": "已过期",
+    "future": "未生效",
+    "retired": "已停用",
+}
+EDITABLE = (
+    "question",
+    "variants",
+    "answer",
+    "category",
+    "department",
+    "sensitivity",
+    "valid_from",
+    "valid_until",
+)
 
 
 def validity(entry: KBEntry, today: date | None = None) -> str:
@@ -61,8 +74,9 @@ def can_curate(op: Any) -> bool:
     return op.role in kb_changes.CURATORS
 
 
-def _redirect(request: web.Request, route: str, ok: str | None = None,
-              **parts: str) -> web.Response:
+def _redirect(
+    request: web.Request, route: str, ok: str | None = None, **parts: str
+) -> web.Response:
     url = request.app.router[route].url_for(**parts)
     if ok:
         url = url.with_query(ok=ok)
@@ -77,7 +91,8 @@ async def kb_list(request: web.Request) -> web.StreamResponse:
     want = {k: q.get(k, "") for k in ("category", "department", "sensitivity", "validity")}
     text = q.get("q", "").strip()
     rows = [
-        (e, v) for e, v in rows
+        (e, v)
+        for e, v in rows
         if (not want["category"] or e.category == want["category"])
         and (not want["department"] or e.department == want["department"])
         and (not want["sensitivity"] or str(e.sensitivity) == want["sensitivity"])
@@ -85,13 +100,23 @@ async def kb_list(request: web.Request) -> web.StreamResponse:
         and (not text or text in e.id or text in e.question or text in e.answer)
     ]
     pending = await run(request, kb_changes.pending_changes)
-    return render("kb_list.html", request, {
-        "rows": rows, "want": want, "q": text, "validity_names": VALIDITY,
-        "categories": sorted({e.category for e in entries if e.category}),
-        "departments": sorted({e.department for e in entries if e.department}),
-        "expiring": [e for e, v in ((e, validity(e, today)) for e in entries) if v == "expiring"],
-        "pending": pending, "can_curate": can_curate(request[OPERATOR]),
-    })
+    return render(
+        "kb_list.html",
+        request,
+        {
+            "rows": rows,
+            "want": want,
+            "q": text,
+            "validity_names": VALIDITY,
+            "categories": sorted({e.category for e in entries if e.category}),
+            "departments": sorted({e.department for e in entries if e.department}),
+            "expiring": [
+                e for e, v in ((e, validity(e, today)) for e in entries) if v == "expiring"
+            ],
+            "pending": pending,
+            "can_curate": can_curate(request[OPERATOR]),
+        },
+    )
 
 
 async def kb_search(request: web.Request) -> web.StreamResponse:
@@ -100,14 +125,20 @@ async def kb_search(request: web.Request) -> web.StreamResponse:
     if text:
         matcher = services_of(request).matcher
         result = await asyncio.to_thread(matcher.search, text, 5)
-    return render("kb_search.html", request, {
-        "q": text, "result": result,
-        "threshold": services_of(request).matcher.threshold,
-    })
+    return render(
+        "kb_search.html",
+        request,
+        {
+            "q": text,
+            "result": result,
+            "threshold": services_of(request).matcher.threshold,
+        },
+    )
 
 
-async def kb_entry(request: web.Request, error: str | None = None,
-                   status: int = 200) -> web.StreamResponse:
+async def kb_entry(
+    request: web.Request, error: str | None = None, status: int = 200
+) -> web.StreamResponse:
     entry_id = request.match_info["entry_id"]
     try:
         entry = await run(request, store.get_entry, entry_id)
@@ -116,22 +147,36 @@ async def kb_entry(request: web.Request, error: str | None = None,
     versions = await run(request, store.versions, entry_id)
     changes = await run(request, kb_changes.changes_for, entry_id)
     ok = request.query.get("ok")
-    return render("kb_entry.html", request, {
-        "entry": entry, "versions": list(reversed(versions)), "changes": changes,
-        "state": validity(entry), "validity_names": VALIDITY, "error": error,
-        "ok": texts.notice(ok, role="分管负责人/主要负责人") if ok in texts.NOTICES else None,
-        "can_curate": can_curate(request[OPERATOR]),
-        "needed": kb_changes.needed_role(str(entry.sensitivity)),
-    }, status=status)
+    return render(
+        "kb_entry.html",
+        request,
+        {
+            "entry": entry,
+            "versions": list(reversed(versions)),
+            "changes": changes,
+            "state": validity(entry),
+            "validity_names": VALIDITY,
+            "error": error,
+            "ok": texts.notice(ok, role="分管负责人/主要负责人") if ok in texts.NOTICES else None,
+            "can_curate": can_curate(request[OPERATOR]),
+            "needed": kb_changes.needed_role(str(entry.sensitivity)),
+        },
+        status=status,
+    )
 
 
 async def kb_new(request: web.Request) -> web.StreamResponse:
     q = request.query
-    prefill = {"question": q.get("question", ""), "variants": q.getall("variant", []),
-               "answer": "", "category": q.get("category", ""), "department": "",
-               "sensitivity": "ordinary", "id": q.get("id", "")}
-    return render("kb_new.html", request, {"entry": prefill,
-                                                                   "error": None})
+    prefill = {
+        "question": q.get("question", ""),
+        "variants": q.getall("variant", []),
+        "answer": "",
+        "category": q.get("category", ""),
+        "department": "",
+        "sensitivity": "ordinary",
+        "id": q.get("id", ""),
+    }
+    return render("kb_new.html", request, {"entry": prefill, "error": None})
 
 
 async def kb_create(request: web.Request) -> web.StreamResponse:
@@ -144,13 +189,17 @@ async def kb_create(request: web.Request) -> web.StreamResponse:
             from workflow.errors import ImportFailed
 
             raise ImportFailed("console", 1, "id", "不能为空")
-        result = await run(request, kb_changes.save_entry, user_id(request), entry_id, fields,
-                           reason, create=True)
+        result = await run(
+            request, kb_changes.save_entry, user_id(request), entry_id, fields, reason, create=True
+        )
     except GovReplyError as exc:
         entry = {**fields, "id": entry_id}
         return render(
-            "kb_new.html", request, {"entry": entry, "error": texts.error_text(exc),
-                                     "reason": reason}, status=texts.status_for(exc))
+            "kb_new.html",
+            request,
+            {"entry": entry, "error": texts.error_text(exc), "reason": reason},
+            status=texts.status_for(exc),
+        )
     if result.applied:
         await reindex(request)
         return _redirect(request, "kb_entry", "saved", entry_id=entry_id)
@@ -161,8 +210,14 @@ async def kb_edit(request: web.Request) -> web.StreamResponse:
     entry_id = request.match_info["entry_id"]
     form = await request.post()
     try:
-        result = await run(request, kb_changes.save_entry, user_id(request), entry_id,
-                           form_fields(form), str(form.get("reason", "")))
+        result = await run(
+            request,
+            kb_changes.save_entry,
+            user_id(request),
+            entry_id,
+            form_fields(form),
+            str(form.get("reason", "")),
+        )
     except GovReplyError as exc:
         return await kb_entry(request, texts.error_text(exc), texts.status_for(exc))
     if result.applied:
@@ -176,8 +231,14 @@ async def kb_retire(request: web.Request) -> web.StreamResponse:
     retire = request.match_info["action"] == "retire"
     form = await request.post()
     try:
-        await run(request, kb_changes.set_retired, user_id(request), entry_id, retire,
-                  str(form.get("reason", "")))
+        await run(
+            request,
+            kb_changes.set_retired,
+            user_id(request),
+            entry_id,
+            retire,
+            str(form.get("reason", "")),
+        )
     except GovReplyError as exc:
         return await kb_entry(request, texts.error_text(exc), texts.status_for(exc))
     await reindex(request)
@@ -187,8 +248,17 @@ async def kb_retire(request: web.Request) -> web.StreamResponse:
 def field_diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
     """Per changed field, the old and new text split into (op, text) segments."""
     out = []
-    for name in ("question", "variants", "answer", "category", "department", "sensitivity",
-                 "valid_from", "valid_until", "retired"):
+    for name in (
+        "question",
+        "variants",
+        "answer",
+        "category",
+        "department",
+        "sensitivity",
+        "valid_from",
+        "valid_until",
+        "retired",
+    ):
         a, b = _as_text(old.get(name)), _as_text(new.get(name))
         if a == b:
             continue
@@ -203,8 +273,13 @@ def field_diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]
                 left.append(("del", a[i1:i2]))
             if j2 > j1:
                 right.append(("ins", b[j1:j2]))
-        out.append({"field": texts.FIELD.get(name, "停用" if name == "retired" else name),
-                    "left": left, "right": right})
+        out.append(
+            {
+                "field": texts.FIELD.get(name, "停用" if name == "retired" else name),
+                "left": left,
+                "right": right,
+            }
+        )
     return out
 
 
@@ -227,24 +302,36 @@ async def kb_diff(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text="版本号必须是数字") from None
     if a not in versions or b not in versions:
         raise web.HTTPNotFound(text="没有该版本")
-    return render("kb_diff.html", request, {
-        "entry_id": entry_id, "a": versions[a], "b": versions[b],
-        "diff": field_diff(versions[a].snapshot, versions[b].snapshot),
-        "numbers": sorted(versions),
-    })
+    return render(
+        "kb_diff.html",
+        request,
+        {
+            "entry_id": entry_id,
+            "a": versions[a],
+            "b": versions[b],
+            "diff": field_diff(versions[a].snapshot, versions[b].snapshot),
+            "numbers": sorted(versions),
+        },
+    )
 
 
 async def kb_changes_page(request: web.Request) -> web.StreamResponse:
     op = request[OPERATOR]
     pending = await run(request, kb_changes.pending_changes)
     ok = request.query.get("ok")
-    return render("kb_changes.html", request, {
-        "pending": pending,
-        "can_sign": {c.id: can_give(op.role, c.needed_role) and c.proposed_by != op.telegram_id
-                     for c in pending},
-        "ok": texts.notice(ok, role="分管负责人/主要负责人") if ok in texts.NOTICES else None,
-        "error": None,
-    })
+    return render(
+        "kb_changes.html",
+        request,
+        {
+            "pending": pending,
+            "can_sign": {
+                c.id: can_give(op.role, c.needed_role) and c.proposed_by != op.telegram_id
+                for c in pending
+            },
+            "ok": texts.notice(ok, role="分管负责人/主要负责人") if ok in texts.NOTICES else None,
+            "error": None,
+        },
+    )
 
 
 async def kb_change_decide(request: web.Request) -> web.StreamResponse:
@@ -256,13 +343,26 @@ async def kb_change_decide(request: web.Request) -> web.StreamResponse:
             await run(request, kb_changes.approve_change, change_id, user_id(request))
             await reindex(request)
         else:
-            await run(request, kb_changes.reject_change, change_id, user_id(request),
-                      str(form.get("note", "")))
+            await run(
+                request,
+                kb_changes.reject_change,
+                change_id,
+                user_id(request),
+                str(form.get("note", "")),
+            )
     except GovReplyError as exc:
         pending = await run(request, kb_changes.pending_changes)
-        return render("kb_changes.html", request, {
-            "pending": pending, "can_sign": {}, "ok": None, "error": texts.error_text(exc),
-        }, status=texts.status_for(exc))
+        return render(
+            "kb_changes.html",
+            request,
+            {
+                "pending": pending,
+                "can_sign": {},
+                "ok": None,
+                "error": texts.error_text(exc),
+            },
+            status=texts.status_for(exc),
+        )
     ok = "change_approved" if action == "approve" else "change_rejected"
     return _redirect(request, "kb_changes", ok)
 
@@ -274,8 +374,11 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/kb/new", kb_new, name="kb_new")
     r.add_post("/kb/new", kb_create, name="kb_create")
     r.add_get("/kb/changes", kb_changes_page, name="kb_changes")
-    r.add_post("/kb/changes/{change_id:\\d+}/{action:approve|reject}", kb_change_decide,
-               name="kb_change_decide")
+    r.add_post(
+        "/kb/changes/{change_id:\\d+}/{action:approve|reject}",
+        kb_change_decide,
+        name="kb_change_decide",
+    )
     r.add_get("/kb/entry/{entry_id}", kb_entry, name="kb_entry")
     r.add_post("/kb/entry/{entry_id}/edit", kb_edit, name="kb_edit")
     r.add_post("/kb/entry/{entry_id}/{action:retire|restore}", kb_retire, name="kb_retire")

@@ -31,11 +31,15 @@ def _preview_rows(session: Any, records: list[kb_io.EntryRecord]) -> list[dict[s
         if entry is None:
             action, fields = "new", []
         else:
-            fields = [texts.FIELD.get(k, k) for k in store.CONTENT_FIELDS
-                      if getattr(entry, k) != getattr(rec, k)]
+            fields = [
+                texts.FIELD.get(k, k)
+                for k in store.CONTENT_FIELDS
+                if getattr(entry, k) != getattr(rec, k)
+            ]
             action = "updated" if fields or entry.retired else "unchanged"
-        needed = kb_changes.needed_role(str(entry.sensitivity) if entry else None,
-                                        str(rec.sensitivity))
+        needed = kb_changes.needed_role(
+            str(entry.sensitivity) if entry else None, str(rec.sensitivity)
+        )
         rows.append({"rec": rec, "action": action, "fields": fields, "needed": needed})
     return rows
 
@@ -51,61 +55,107 @@ async def import_preview(request: web.Request) -> web.StreamResponse:
     upload = form.get("file")
     if not isinstance(upload, web.FileField):
         return render(
-            "kb_import.html", request, {"stage": "upload", "error": "请选择文件。"}, status=400)
+            "kb_import.html", request, {"stage": "upload", "error": "请选择文件。"}, status=400
+        )
     name = str(upload.filename or "upload")
     data = upload.file.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         return render(
-            "kb_import.html", request, {"stage": "upload", "error": "文件超过 10 MB。"},
-            status=400)
+            "kb_import.html", request, {"stage": "upload", "error": "文件超过 10 MB。"}, status=400
+        )
     problems = kb_io.validation_report(data, name)
     if problems:
         # Nothing is imported while any row has a problem (all or nothing).
-        return render("kb_import.html", request, {
-            "stage": "report", "name": name, "problems": problems,
-        }, status=400)
+        return render(
+            "kb_import.html",
+            request,
+            {
+                "stage": "report",
+                "name": name,
+                "problems": problems,
+            },
+            status=400,
+        )
     try:
         records = kb_io.parse(data, name)
     except GovReplyError as exc:
-        return render("kb_import.html", request, {
-            "stage": "report", "name": name,
-            "problems": [kb_io.Problem(getattr(exc, "line", 0), getattr(exc, "field", ""),
-                                       getattr(exc, "problem", str(exc)))],
-        }, status=400)
+        return render(
+            "kb_import.html",
+            request,
+            {
+                "stage": "report",
+                "name": name,
+                "problems": [
+                    kb_io.Problem(
+                        getattr(exc, "line", 0),
+                        getattr(exc, "field", ""),
+                        getattr(exc, "problem", str(exc)),
+                    )
+                ],
+            },
+            status=400,
+        )
     uploads = request.app[UPLOADS]
     key = secrets.token_urlsafe(12)
     uploads[key] = (name, data)
     while len(uploads) > MAX_UPLOADS:
         uploads.popitem(last=False)
     rows = await run(request, _preview_rows, records)
-    return render("kb_import.html", request, {
-        "stage": "preview", "name": name, "rows": rows, "key": key,
-    })
+    return render(
+        "kb_import.html",
+        request,
+        {
+            "stage": "preview",
+            "name": name,
+            "rows": rows,
+            "key": key,
+        },
+    )
 
 
 async def import_apply(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     upload = request.app[UPLOADS].pop(str(form.get("key", "")), None)
     if upload is None:
-        return render("kb_import.html", request, {
-            "stage": "upload", "error": "预览已失效，请重新上传文件。"}, status=400)
+        return render(
+            "kb_import.html",
+            request,
+            {"stage": "upload", "error": "预览已失效，请重新上传文件。"},
+            status=400,
+        )
     name, data = upload
     try:
         records = kb_io.parse(data, name)
-        summary, held = await run(request, kb_changes.import_entries, user_id(request),
-                                  records, name)
+        summary, held = await run(
+            request, kb_changes.import_entries, user_id(request), records, name
+        )
     except NotAuthorised as exc:
         raise web.HTTPForbidden(text=texts.error_text(exc)) from None
     except GovReplyError as exc:
-        return render("kb_import.html", request, {
-            "stage": "upload", "error": texts.error_text(exc)}, status=400)
+        return render(
+            "kb_import.html",
+            request,
+            {"stage": "upload", "error": texts.error_text(exc)},
+            status=400,
+        )
     indexed = await reindex(request)
-    return render("kb_import.html", request, {
-        "stage": "done", "name": name, "indexed": indexed, "held": held,
-        "notice": texts.notice("imported", created=len(summary.created),
-                               updated=len(summary.updated),
-                               unchanged=len(summary.unchanged), held=len(held)),
-    })
+    return render(
+        "kb_import.html",
+        request,
+        {
+            "stage": "done",
+            "name": name,
+            "indexed": indexed,
+            "held": held,
+            "notice": texts.notice(
+                "imported",
+                created=len(summary.created),
+                updated=len(summary.updated),
+                unchanged=len(summary.unchanged),
+                held=len(held),
+            ),
+        },
+    )
 
 
 async def export(request: web.Request) -> web.StreamResponse:
@@ -113,14 +163,21 @@ async def export(request: web.Request) -> web.StreamResponse:
     if fmt not in FORMATS:
         raise web.HTTPBadRequest(text=f"未知格式 {fmt}；可用 jsonl、csv、xlsx")
     retired = request.query.get("retired") == "1"
-    rows = await run(request, lambda s: store.export_dicts(
-        store.list_entries(s, include_retired=retired)))
+    rows = await run(
+        request, lambda s: store.export_dicts(store.list_entries(s, include_retired=retired))
+    )
     body = kb_io.export_rows(rows, fmt)
     name = f"kb-{datetime.now().astimezone().date().isoformat()}.{fmt}"
-    kinds = {"jsonl": "application/jsonl", "csv": "text/csv",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-    return web.Response(body=body, content_type=kinds[fmt],
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    kinds = {
+        "jsonl": "application/jsonl",
+        "csv": "text/csv",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    return web.Response(
+        body=body,
+        content_type=kinds[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def setup_routes(app: web.Application) -> None:

@@ -16,16 +16,25 @@ from workflow.errors import ComplianceBlocked, GovReplyError
 logger = logging.getLogger(__name__)
 
 
-async def queue_page(request: web.Request, error: str | None = None,
-                     status: int = 200, blocked: int | None = None) -> web.StreamResponse:
+async def queue_page(
+    request: web.Request, error: str | None = None, status: int = 200, blocked: int | None = None
+) -> web.StreamResponse:
     q = request.query
     want = {k: q.get(k, "") for k in ("tier", "label", "kind")}
     views = await run(request, pending_views, **want)
     ok = q.get("ok")
-    return render("queue.html", request, {
-        "views": views, "want": want, "error": error, "blocked": blocked,
-        "ok": texts.notice(ok) if ok in texts.NOTICES else None,
-    }, status=status)
+    return render(
+        "queue.html",
+        request,
+        {
+            "views": views,
+            "want": want,
+            "error": error,
+            "blocked": blocked,
+            "ok": texts.notice(ok) if ok in texts.NOTICES else None,
+        },
+        status=status,
+    )
 
 
 async def queue_action(request: web.Request) -> web.StreamResponse:
@@ -64,5 +73,8 @@ async def queue_action(request: web.Request) -> web.StreamResponse:
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/queue", queue_page, name="queue")
-    app.router.add_post("/queue/{draft_id:\\d+}/{action:approve|reject|edit|choose}",
-                        queue_action, name="queue_action")
+    app.router.add_post(
+        "/queue/{draft_id:\\d+}/{action:approve|reject|edit|choose}",
+        queue_action,
+        name="queue_action",
+    )

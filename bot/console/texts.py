@@ -17,13 +17,26 @@ CHAT_KIND = bot_texts.CHAT_KIND
 COMPLIANCE = bot_texts.COMPLIANCE
 SENSITIVITY = {"ordinary": "一般", "important": "重要", "major": "重大敏感"}
 FIELD = {
-    "id": "编号", "question": "标准问题", "variants": "相似问法", "answer": "答案",
-    "category": "分类", "department": "部门", "sensitivity": "敏感级别",
-    "valid_from": "生效日期", "valid_until": "失效日期", "(json)": "JSON", "(file)": "文件",
+    "id": "编号",
+    "question": "标准问题",
+    "variants": "相似问法",
+    "answer": "答案",
+    "category": "分类",
+    "department": "部门",
+    "sensitivity": "敏感级别",
+    "valid_from": "生效日期",
+    "valid_until": "失效日期",
+    "(json)": "JSON",
+    "(file)": "文件",
 }
 KB_CHANGE_STATE = {"pending": "待签批", "approved": "已签批生效", "rejected": "已驳回"}
-WORK = {"approved": "签批", "edited": "修改", "rejected": "驳回", "match_chosen": "换用条目",
-        "tier_raised": "升级"}
+WORK = {
+    "approved": "签批",
+    "edited": "修改",
+    "rejected": "驳回",
+    "match_chosen": "换用条目",
+    "tier_raised": "升级",
+}
 
 NOTICES: dict[str, str] = {
     "saved": "已保存，新版本已生效。",
@@ -33,7 +46,7 @@ NOTICES: dict[str, str] = {
     "change_approved": "已签批，修改已生效。",
     "change_rejected": "已驳回该修改。",
     "imported": "导入完成：新增 {created} 条，更新 {updated} 条，未变 {unchanged} 条；"
-                "{held} 条待签批。索引已更新。",
+    "{held} 条待签批。索引已更新。",
     "approved": "已签批。",
     "approved_final": "已签批，答复进入发送队列。",
     "edited": "草稿已修改（此前签批作废）。",

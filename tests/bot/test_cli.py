@@ -29,8 +29,9 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_users_add_and_list(cli_env: str) -> None:
-    code, out, _ = run("users", "add", "--telegram-id", "1001", "--role", "reviewer",
-                       "--name", "王审核")
+    code, out, _ = run(
+        "users", "add", "--telegram-id", "1001", "--role", "reviewer", "--name", "王审核"
+    )
     assert code == 0 and "王审核 is reviewer" in out
     code, out, _ = run("users", "list")
     assert "1001\treviewer\t王审核\tactive" in out
@@ -47,8 +48,9 @@ def test_malformed_kb_names_line_and_field_and_imports_nothing(
 ) -> None:
     assert run("db", "upgrade")[0] == 0
     bad = tmp_path / "kb.jsonl"
-    good = json.dumps({"id": "Q1", "question": "如何办理居住证", "answer": "请到派出所。"},
-                      ensure_ascii=False)
+    good = json.dumps(
+        {"id": "Q1", "question": "如何办理居住证", "answer": "请到派出所。"}, ensure_ascii=False
+    )
     broken = json.dumps({"id": "Q2", "question": "身份证丢了", "answer": ""}, ensure_ascii=False)
     bad.write_text(good + "\n" + broken + "\n", encoding="utf-8")
     code, _, err = run("kb", "import", str(bad))
@@ -79,8 +81,16 @@ def test_kb_import_then_export_round_trips(cli_env: str, tmp_path: Path) -> None
 
 def test_audit_verify_detects_an_edited_and_a_deleted_record(cli_env: str) -> None:
     for n in range(3):
-        run("users", "add", "--telegram-id", str(1000 + n), "--role", "reviewer",
-            "--name", f"审核{n}")
+        run(
+            "users",
+            "add",
+            "--telegram-id",
+            str(1000 + n),
+            "--role",
+            "reviewer",
+            "--name",
+            f"审核{n}",
+        )
     code, out, _ = run("audit", "verify")
     assert code == 0 and "intact: 3 records" in out
 

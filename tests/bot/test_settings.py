@@ -15,7 +15,8 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def test_every_setting_is_documented_in_the_readme() -> None:
     text = README.read_text(encoding="utf-8")
     missing = [
-        f"GOVREPLY_{name.upper()}" for name in Settings.model_fields
+        f"GOVREPLY_{name.upper()}"
+        for name in Settings.model_fields
         if f"`GOVREPLY_{name.upper()}`" not in text
     ]
     assert missing == []

@@ -188,7 +188,7 @@ async def test_import_preview_then_apply_makes_entries_searchable(desk: World) -
     good = ("id,question,variants,answer,category,department,sensitivity,valid_from,valid_until\n"
             "WS001,狂犬疫苗在哪里打？,被狗咬了去哪打针|狂犬疫苗接种点,"
             "请到各区疾控中心或社区卫生服务中心狂犬病暴露处置门诊接种。,卫生,卫健委,ordinary,,\n"
-            ).encode("utf-8")
+            ).encode()
     async with console_client(desk) as client:
         csrf = await login(desk, client, admin)
         import aiohttp

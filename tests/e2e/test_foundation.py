@@ -76,7 +76,8 @@ async def test_two_presses_at_once_publish_exactly_once(desk: World) -> None:
     await desk.citizen_says("租房能提取公积金吗")
     card = await desk.card()
     answers = await asyncio.gather(
-        desk.press(desk.reviewer, card, "ap"), desk.press(desk.reviewer2, card, "ap"),
+        desk.press(desk.reviewer, card, "ap"),
+        desk.press(desk.reviewer2, card, "ap"),
         desk.press(desk.reviewer, card, "ap"),
     )
     await desk.citizen_reply()

@@ -83,7 +83,9 @@ async def test_raise_tier_with_reason_needs_head(desk: World) -> None:
     await desk.press(desk.reviewer, card, "up")
     prompt = await desk.emu.wait_for_message(desk.ops, lambda m: "升级理由" in (m.text or ""))
     await desk.reply_to(desk.reviewer, prompt, "涉及群体性反映")
-    card = await desk.card_edit(card, lambda m: "重要" in (m.text or "") and "已升级" in (m.text or ""))
+    card = await desk.card_edit(
+        card, lambda m: "重要" in (m.text or "") and "已升级" in (m.text or "")
+    )
     draft = await _draft(desk)
     assert draft.tier is Tier.IMPORTANT and draft.tier_reason == "涉及群体性反映"
 

@@ -29,21 +29,40 @@ TICKET = re.compile(r"GR-\d{4}-\d{6}")
 
 def _directory(tmp_path: Path) -> Path:
     path = tmp_path / "departments.json"
-    path.write_text(json.dumps({"departments": [
-        {"name": "城市管理局", "categories": [], "keywords": ["公厕", "厕所", "公园"],
-         "chat_id": DEPT_CHAT},
-        {"name": "教育局", "keywords": ["学校"], "email": "jyj@example.gov.cn"},
-    ]}, ensure_ascii=False), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "departments": [
+                    {
+                        "name": "城市管理局",
+                        "categories": [],
+                        "keywords": ["公厕", "厕所", "公园"],
+                        "chat_id": DEPT_CHAT,
+                    },
+                    {"name": "教育局", "keywords": ["学校"], "email": "jyj@example.gov.cn"},
+                ]
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
 @pytest.fixture
-async def world(db_url: str, tmp_path: Path, st_model: SentenceTransformer
-                ) -> AsyncIterator[World]:
+async def world(
+    db_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> AsyncIterator[World]:
     async with open_desk(
-        db_url, tmp_path, st_model, departments_file=_directory(tmp_path),
-        abuse_restrict_after=2, periodic_seconds=0.2, case_reminder_hours=1 / 3600,
-        unit_name="示例市人民政府办公室", official_account="示例市发布",
+        db_url,
+        tmp_path,
+        st_model,
+        departments_file=_directory(tmp_path),
+        abuse_restrict_after=2,
+        periodic_seconds=0.2,
+        case_reminder_hours=1 / 3600,
+        unit_name="示例市人民政府办公室",
+        official_account="示例市发布",
     ) as w:
         w.extra["dept"] = w.emu.group(DEPT_CHAT, "城市管理局工作群")
         yield w
@@ -52,6 +71,7 @@ async def world(db_url: str, tmp_path: Path, st_model: SentenceTransformer
 def _case_card(ticket: str | None = None) -> Any:
     def match(m: SimMessage) -> bool:
         return "🗂 案件" in (m.text or "") and (ticket is None or ticket in (m.text or ""))
+
     return match
 
 
@@ -99,24 +119,29 @@ async def test_complaint_opens_a_case_and_the_ack_with_ticket_goes_through_sign_
     assert "审签人：陈分管" in reply.text
 
     await _press_case(world, world.reviewer, case_card, "🙋 我来承办")
-    await world.emu.wait_for_edit(world.ops, case_card.message_id,
-                                  lambda m: "承办人：王审核" in (m.text or ""), timeout=20)
+    await world.emu.wait_for_edit(
+        world.ops, case_card.message_id, lambda m: "承办人：王审核" in (m.text or ""), timeout=20
+    )
     await _press_case(world, world.reviewer, case_card, "▶️ 处理中")
-    await world.emu.wait_for_edit(world.ops, case_card.message_id,
-                                  lambda m: "处理中" in (m.text or ""), timeout=20)
+    await world.emu.wait_for_edit(
+        world.ops, case_card.message_id, lambda m: "处理中" in (m.text or ""), timeout=20
+    )
 
     await world.emu.send_message(world.reviewer, world.ops, "/cases open")
     listing = await world.emu.wait_for_message(
-        world.ops, lambda m: "未办结案件" in (m.text or ""), timeout=20)
+        world.ops, lambda m: "未办结案件" in (m.text or ""), timeout=20
+    )
     assert ticket in listing.text and "王审核" in listing.text
 
     await _press_case(world, world.reviewer, case_card, "✅ 办结")
     prompt = await world.emu.wait_for_message(
-        world.ops, lambda m: "办结结果" in (m.text or ""), timeout=20)
+        world.ops, lambda m: "办结结果" in (m.text or ""), timeout=20
+    )
     await world.reply_to(world.reviewer, prompt, "已督促城管局核查，涉事人员已批评教育")
     await world.emu.wait_for_message(world.ops, lambda m: "已办结" in (m.text or ""), timeout=20)
     closed = await world.emu.wait_for_edit(
-        world.ops, case_card.message_id, lambda m: "办结结果" in (m.text or ""), timeout=20)
+        world.ops, case_card.message_id, lambda m: "办结结果" in (m.text or ""), timeout=20
+    )
     assert not closed.buttons
 
     await world.emu.send_message(world.head, world.ops, f"/case {ticket}")
@@ -126,32 +151,42 @@ async def test_complaint_opens_a_case_and_the_ack_with_ticket_goes_through_sign_
     def rows(session: Any) -> tuple[list[str], bool]:
         actions = [r.action for r in session.exec(select(AuditRecord))]
         return actions, audit.verify(session).ok
+
     actions, chain_ok = await world.db().run(rows)
-    for action in ("case_opened", "reply_templated", "case_assigned", "case_status_changed",
-                   "case_closed", "published"):
+    for action in (
+        "case_opened",
+        "reply_templated",
+        "case_assigned",
+        "case_status_changed",
+        "case_closed",
+        "published",
+    ):
         assert action in actions
     assert chain_ok
 
 
 async def test_preapproved_ack_is_sent_at_once_in_traditional(
-    db_url: str, tmp_path: Path, st_model: SentenceTransformer,
+    db_url: str,
+    tmp_path: Path,
+    st_model: SentenceTransformer,
 ) -> None:
-    async with open_desk(db_url, tmp_path, st_model,
-                         preapproved_templates=["case_ack"]) as w:
+    async with open_desk(db_url, tmp_path, st_model, preapproved_templates=["case_ack"]) as w:
         asked = await w.citizen_says("我要投訴城管執法人員態度惡劣，還亂收費")
         ack = await w.citizen_reply()
         assert TICKET.search(ack.text) and ack.reply_to_message_id == asked.message_id
         card = await w.emu.wait_for_message(w.ops, _case_card(_ticket(ack)), timeout=20)
         assert "投诉" in card.text
-        actions = await w.db().run(
-            lambda s: [r.action for r in s.exec(select(AuditRecord))])
+        actions = await w.db().run(lambda s: [r.action for r in s.exec(select(AuditRecord))])
         assert "preapproved_sent" in actions
 
 
 async def test_impersonation_report_checklist_documents_and_reminders(world: World) -> None:
     await world.emu.send_message(
-        world.citizen, None,
-        "舉報：抖音上有個叫「示例市公安局」的帳號冒充你們，抖音號 shili110 在騙錢", photo=True)
+        world.citizen,
+        None,
+        "舉報：抖音上有個叫「示例市公安局」的帳號冒充你們，抖音號 shili110 在騙錢",
+        photo=True,
+    )
     card = await world.emu.wait_for_message(world.ops, _case_card(), timeout=20)
     ticket = _ticket(card)
     assert "shili110" in card.text and "抖音" in card.text and "截图：1 张" in card.text
@@ -161,7 +196,8 @@ async def test_impersonation_report_checklist_documents_and_reminders(world: Wor
 
     # Reminded until every step is ticked (RULES §6).
     reminder = await world.emu.wait_for_message(
-        world.ops, lambda m: "尚有 4 个处置步骤未完成" in (m.text or ""), timeout=20)
+        world.ops, lambda m: "尚有 4 个处置步骤未完成" in (m.text or ""), timeout=20
+    )
     assert ticket in reminder.text
 
     await _press_case(world, world.reviewer, card, "📄 生成函件")
@@ -173,22 +209,29 @@ async def test_impersonation_report_checklist_documents_and_reminders(world: Wor
     assert any("备案" in t and "示例市公安局" in t for t in texts)
 
     steps = ["已排查核实", "已报网信、公安部门", "已致函平台关停", "已报主管单位备案"]
-    for step, user in zip(steps, (world.reviewer, world.reviewer2, world.deputy, world.head),
-                          strict=True):
+    for step, user in zip(
+        steps, (world.reviewer, world.reviewer2, world.deputy, world.head), strict=True
+    ):
         text, alert = await _press_case(world, user, card, f"☐ {step}")
         assert not alert, text
         card = await world.emu.wait_for_edit(
-            world.ops, card.message_id,
-            lambda m, s=step: f"☑ {s}" in (m.text or ""), timeout=20)
+            world.ops, card.message_id, lambda m, s=step: f"☑ {s}" in (m.text or ""), timeout=20
+        )
     assert card.text.count("☑") == 4 and "刘主任" in card.text
 
     future = utcnow() + timedelta(days=30)
-    assert await world.db().run(
-        cases.remind_open_impersonation, future, timedelta(hours=1), None) == []
+    assert (
+        await world.db().run(cases.remind_open_impersonation, future, timedelta(hours=1), None)
+        == []
+    )
     case = await world.db().run(lambda s: s.exec(select(Case)).one())
     assert case.screenshot_file_ids and case.reported_handle == "shili110"
-    assert set(case.checklist) == {"verified", "reported_to_authorities",
-                                   "platform_letter_sent", "filed_with_supervisor"}
+    assert set(case.checklist) == {
+        "verified",
+        "reported_to_authorities",
+        "platform_letter_sent",
+        "filed_with_supervisor",
+    }
 
 
 async def test_suggestion_is_forwarded_masked_and_the_citizen_thanked(world: World) -> None:
@@ -214,7 +257,9 @@ async def test_suggestion_for_an_email_department_is_recorded_undeliverable_with
 
     def email(session: Any) -> Any:
         from workflow.models import OutboxItem
+
         return session.exec(select(OutboxItem).where(OutboxItem.kind == "email")).first()
+
     item = await world.db().run(email)
     assert item is not None and item.payload["to"] == "jyj@example.gov.cn"
 
@@ -233,7 +278,8 @@ async def test_spam_comment_is_deleted_logged_and_operators_told(world: World) -
     call = await world.emu.wait_for_call("deleteMessage", timeout=20)
     assert call.ok and call.params["message_id"] == comment.message_id
     notice = await world.emu.wait_for_message(
-        world.ops, lambda m: "垃圾广告" in (m.text or ""), timeout=20)
+        world.ops, lambda m: "垃圾广告" in (m.text or ""), timeout=20
+    )
     assert "领取免费礼品" in notice.text
     drafts = await world.db().run(lambda s: s.exec(select(Draft)).all())
     assert drafts == []
@@ -244,13 +290,15 @@ async def test_spam_comment_is_deleted_logged_and_operators_told(world: World) -
 async def test_repeated_abuse_restricts_the_user_and_tells_operators(world: World) -> None:
     await world.comment("你們這幫廢物，垃圾政府")
     first = await world.emu.wait_for_message(
-        world.ops, lambda m: "辱骂" in (m.text or ""), timeout=20)
+        world.ops, lambda m: "辱骂" in (m.text or ""), timeout=20
+    )
     assert "第 1 次" in first.text
     await world.comment("你们这帮废物，垃圾政府")
     call = await world.emu.wait_for_call("restrictChatMember", timeout=20)
     assert call.ok and call.params["user_id"] == world.citizen.id
     notice = await world.emu.wait_for_message(
-        world.ops, lambda m: "限制其发言" in (m.text or ""), timeout=20)
+        world.ops, lambda m: "限制其发言" in (m.text or ""), timeout=20
+    )
     assert "第 2 次" in notice.text and "评论功能保持开放" in notice.text
     assert world.emu.world.restrictions[(world.discussion.id, world.citizen.id)]
     drafts = await world.db().run(lambda s: s.exec(select(Draft)).all())
@@ -264,7 +312,8 @@ async def test_sensitive_incident_alerts_the_head_and_needs_the_heads_sign_off(
 ) -> None:
     await world.citizen_says("化工厂爆炸了，死了好几个人，现场浓烟滚滚")
     alert = await world.emu.wait_for_message(
-        world.ops, lambda m: "🚨 敏感事件" in (m.text or ""), timeout=20)
+        world.ops, lambda m: "🚨 敏感事件" in (m.text or ""), timeout=20
+    )
     assert "刘主任" in alert.text and "tg://user?id=1004" in (alert.sent_text or "")
     ticket = _ticket(alert)
     await world.emu.wait_for_message(world.ops, _case_card(ticket), timeout=20)

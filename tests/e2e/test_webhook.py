@@ -35,12 +35,18 @@ async def test_webhook_round_trip_and_secret_check(
         reviewer = emu.user(1001, "王审核")
         seed(sqlite_url, {1001: (Role.REVIEWER, "王审核")})
         settings = make_settings(
-            emu, sqlite_url, tmp_path, mode="webhook", listen_port=port,
-            webhook_url=f"http://127.0.0.1:{port}/telegram", webhook_secret="s3cret-token",
+            emu,
+            sqlite_url,
+            tmp_path,
+            mode="webhook",
+            listen_port=port,
+            webhook_url=f"http://127.0.0.1:{port}/telegram",
+            webhook_secret="s3cret-token",
         )
-        async with open_services(settings, model=st_model) as services, running(
-            services
-        ) as runtime:
+        async with (
+            open_services(settings, model=st_model) as services,
+            running(services) as runtime,
+        ):
             runner = await start_http(runtime)
             try:
                 await emu.send_message(citizen, None, "请问驾驶证到期了怎么换证")
@@ -53,7 +59,8 @@ async def test_webhook_round_trip_and_secret_check(
                 )
                 async with aiohttp.ClientSession() as http:
                     wrong = await http.post(
-                        f"http://127.0.0.1:{port}/telegram", json={"update_id": 999},
+                        f"http://127.0.0.1:{port}/telegram",
+                        json={"update_id": 999},
                         headers={"X-Telegram-Bot-Api-Secret-Token": "guess"},
                     )
                     assert wrong.status == 403

@@ -33,8 +33,9 @@ async def login_link(world: World, user: SimUser) -> str:
     """The user sends /console to the bot privately and returns the link the bot sends back."""
     chat = world.emu.private_chat(user)
     await world.emu.send_message(user, None, "/console")
-    reply = await world.emu.wait_for_message(chat, lambda m: "/console/login" in (m.text or ""),
-                                             timeout=20)
+    reply = await world.emu.wait_for_message(
+        chat, lambda m: "/console/login" in (m.text or ""), timeout=20
+    )
     match = re.search(r"https?://\S+", reply.text or "")
     assert match, reply.text
     return match.group(0)

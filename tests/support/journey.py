@@ -62,14 +62,25 @@ class World:
 
     async def card(self, predicate: Any = None, timeout: float = 20) -> SimMessage:  # noqa: ASYNC109
         """The next new draft card in the operators' group."""
+
         def is_card(m: SimMessage) -> bool:
-            return "草稿 #" in (m.text or "") and bool(m.buttons) and (
-                predicate is None or predicate(m)
+            return (
+                "草稿 #" in (m.text or "")
+                and bool(m.buttons)
+                and (predicate is None or predicate(m))
             )
+
         return await self.emu.wait_for_message(self.ops, is_card, timeout=timeout)
 
-    async def press(self, user: SimUser, card: SimMessage, action: str,
-                    arg: str | None = None, *, stale: bool = False) -> tuple[str | None, bool]:
+    async def press(
+        self,
+        user: SimUser,
+        card: SimMessage,
+        action: str,
+        arg: str | None = None,
+        *,
+        stale: bool = False,
+    ) -> tuple[str | None, bool]:
         """Press the card's button for `action` (rv1:<action>:...) and return the answer.
 
         `stale=True` presses a button of an older version of the card, as a client that has
@@ -133,16 +144,17 @@ def seed(db_url: str, operators: dict[int, tuple[Role, str]]) -> None:
 
 
 @asynccontextmanager
-async def start_bot(settings: Settings, model: SentenceTransformer) -> AsyncIterator[
-    tuple[Services, Runtime]
-]:
+async def start_bot(
+    settings: Settings, model: SentenceTransformer
+) -> AsyncIterator[tuple[Services, Runtime]]:
     async with open_services(settings, model=model) as services, running(services) as runtime:
         yield services, runtime
 
 
 @asynccontextmanager
-async def open_desk(db_url: str, tmp_path: Path, model: SentenceTransformer,
-                    **overrides: Any) -> AsyncIterator[World]:
+async def open_desk(
+    db_url: str, tmp_path: Path, model: SentenceTransformer, **overrides: Any
+) -> AsyncIterator[World]:
     async with BotApiEmulator(bot_username="govreply_bot") as emu:
         ops = emu.group(OPS_CHAT, "审核工作群")
         discussion = emu.group(DISCUSSION_CHAT, "示例市发布 评论区")
@@ -156,11 +168,29 @@ async def open_desk(db_url: str, tmp_path: Path, model: SentenceTransformer,
         for u in (reviewer, reviewer2, deputy, head, stranger):
             emu.set_member(ops, u, "member")
         emu.private_chat(citizen)
-        seed(db_url, {
-            1001: (Role.REVIEWER, "王审核"), 1002: (Role.REVIEWER, "赵审核"),
-            1003: (Role.DEPUTY_HEAD, "陈分管"), 1004: (Role.HEAD, "刘主任"),
-        })
+        seed(
+            db_url,
+            {
+                1001: (Role.REVIEWER, "王审核"),
+                1002: (Role.REVIEWER, "赵审核"),
+                1003: (Role.DEPUTY_HEAD, "陈分管"),
+                1004: (Role.HEAD, "刘主任"),
+            },
+        )
         settings = make_settings(emu, db_url, tmp_path, **overrides)
         async with start_bot(settings, model) as (services, runtime):
-            yield World(emu, settings, services, runtime, ops, discussion, channel, citizen,
-                        reviewer, reviewer2, deputy, head, stranger)
+            yield World(
+                emu,
+                settings,
+                services,
+                runtime,
+                ops,
+                discussion,
+                channel,
+                citizen,
+                reviewer,
+                reviewer2,
+                deputy,
+                head,
+                stranger,
+            )

@@ -28,7 +28,8 @@ def test_lunch_break_is_skipped() -> None:
 
 def test_friday_evening_rolls_to_monday() -> None:
     cal = WorkCalendar()
-    # 2026-11-27 is a Friday; 4 working hours from 17:00 = 0.5h Friday, 3h Monday morning, 0.5h after lunch.
+    # 2026-11-27 is a Friday; 4 working hours from 17:00:
+    # 0.5h Friday, 3h Monday morning, 0.5h after lunch.
     assert cal.add_working_hours(at(2026, 11, 27, 17), 4) == at(2026, 11, 30, 14, 0)
 
 

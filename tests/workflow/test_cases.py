@@ -43,8 +43,13 @@ def db(db_url: str) -> Iterator[Database]:
 
 def _message(session: Session, n: int, text: str = "我要投诉", photos: int = 0) -> CitizenMessage:
     message = CitizenMessage(
-        chat_id=5001, chat_kind=ChatKind.PRIVATE, message_id=n, user_id=5001, text=text,
-        text_redacted=text, photo_file_ids=[f"photo{i}" for i in range(photos)],
+        chat_id=5001,
+        chat_kind=ChatKind.PRIVATE,
+        message_id=n,
+        user_id=5001,
+        text=text,
+        text_redacted=text,
+        photo_file_ids=[f"photo{i}" for i in range(photos)],
         has_photo=bool(photos),
     )
     session.add(message)
@@ -57,6 +62,7 @@ def _open(db: Database, n: int, kind: CaseKind = CaseKind.COMPLAINT, **kw: objec
         case = cases.open_case(session, kind, _message(session, n, **kw))  # type: ignore[arg-type]
         assert case.id is not None
         return case.id
+
     return db.call(run)
 
 
@@ -93,6 +99,7 @@ def test_one_case_per_message_even_if_opened_twice(db: Database) -> None:
         a = cases.open_case(session, CaseKind.COMPLAINT, message)
         b = cases.open_case(session, CaseKind.COMPLAINT, message)
         return a.ticket, b.ticket
+
     first, second = db.call(run)
     assert first == second
 
@@ -109,16 +116,27 @@ def test_status_assign_comment_close_are_in_history_and_audit(db: Database) -> N
     assert view.outcome == "已督促城管局整改并回复市民" and view.closed_at is not None
 
     def rows(session: Session) -> tuple[list[str], list[str], bool]:
-        events = [e.action for e in session.exec(
-            select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.id))
-        )]
-        actions = [r.action for r in session.exec(
-            select(AuditRecord).where(AuditRecord.subject_id == view.ticket)
-        )]
+        events = [
+            e.action
+            for e in session.exec(
+                select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.id))
+            )
+        ]
+        actions = [
+            r.action
+            for r in session.exec(select(AuditRecord).where(AuditRecord.subject_id == view.ticket))
+        ]
         return events, actions, audit.verify(session).ok
+
     events, actions, chain_ok = db.call(rows)
-    assert events == ["opened", "assigned", "status_changed", "status_changed", "commented",
-                      "closed"]
+    assert events == [
+        "opened",
+        "assigned",
+        "status_changed",
+        "status_changed",
+        "commented",
+        "closed",
+    ]
     assert actions == [f"case_{e}" for e in events]
     assert chain_ok
     assert [e.actor for e in view.events][-2:] == ["刘主任", "王审核"]
@@ -162,10 +180,13 @@ def test_impersonation_checklist_records_who_and_when(db: Database) -> None:
     def run(session: Session) -> int:
         message = _message(session, 1, "抖音上有个冒充公安局的号", photos=2)
         case = cases.open_case(
-            session, CaseKind.IMPERSONATION_REPORT, message,
+            session,
+            CaseKind.IMPERSONATION_REPORT,
+            message,
             account=ReportedAccount("示例市公安局", "shili110", "", "抖音"),
         )
         return case.id or 0
+
     case_id = db.call(run)
     view = db.call(cases.load_case, case_id)
     assert view.screenshots == 2 and view.account.handle == "shili110"
@@ -202,9 +223,10 @@ def test_reminders_repeat_until_every_step_is_ticked(db: Database) -> None:
     assert db.call(cases.remind_open_impersonation, start + 30 * hour, hour) == []
 
     def notices(session: Session) -> list[dict[str, object]]:
-        return [i.payload for i in session.exec(
-            select(OutboxItem).where(OutboxItem.kind == "notice")
-        )]
+        return [
+            i.payload for i in session.exec(select(OutboxItem).where(OutboxItem.kind == "notice"))
+        ]
+
     payloads = db.call(notices)
     assert [p["template"] for p in payloads] == ["case_reminder", "case_reminder"]
 
@@ -213,10 +235,13 @@ def test_documents_are_filled_from_the_case(db: Database) -> None:
     def run(session: Session) -> int:
         message = _message(session, 1, "举报仿冒账号", photos=1)
         case = cases.open_case(
-            session, CaseKind.IMPERSONATION_REPORT, message,
+            session,
+            CaseKind.IMPERSONATION_REPORT,
+            message,
             account=ReportedAccount("示例市公安局", "shili110", "", "抖音"),
         )
         return case.id or 0
+
     case_id = db.call(run)
     db.call(cases.tick_step, case_id, REVIEWER, ChecklistStep.VERIFIED)
     db.call(cases.request_documents, case_id, REVIEWER, -100100)

@@ -20,10 +20,24 @@ from workflow.operators import add_operator
 def _seed_draft(db: Database) -> int:
     db.call(add_operator, 1001, Role.REVIEWER, "王审核")
     db.call(add_operator, 1002, Role.REVIEWER, "赵审核")
-    incoming = Incoming(1, 5001, ChatKind.PRIVATE, 1, 5001, "李", "社保卡丢了怎么办",
-                        datetime.now(UTC))
-    plan = DraftPlan("社保卡丢了怎么办", "consultation", 0.9, [], Tier.ORDINARY, "",
-                     Visibility.PRIVATE, "请先挂失再补卡。", "SB001", 1, 0.9, 0.99, True)
+    incoming = Incoming(
+        1, 5001, ChatKind.PRIVATE, 1, 5001, "李", "社保卡丢了怎么办", datetime.now(UTC)
+    )
+    plan = DraftPlan(
+        "社保卡丢了怎么办",
+        "consultation",
+        0.9,
+        [],
+        Tier.ORDINARY,
+        "",
+        Visibility.PRIVATE,
+        "请先挂失再补卡。",
+        "SB001",
+        1,
+        0.9,
+        0.99,
+        True,
+    )
     draft = db.call(intake.record_message, incoming, plan)
     assert draft is not None and draft.id is not None
     return draft.id
@@ -53,11 +67,13 @@ def test_two_processes_approving_at_once_make_one_transition(db_url: str) -> Non
     one, two = Database(db_url), Database(db_url)
     try:
         draft_id = _seed_draft(one)
-        results = _race([
-            lambda: one.call(review.approve, draft_id, 1001, None),
-            lambda: two.call(review.approve, draft_id, 1002, None),
-            lambda: two.call(review.approve, draft_id, 1001, None),
-        ])
+        results = _race(
+            [
+                lambda: one.call(review.approve, draft_id, 1001, None),
+                lambda: two.call(review.approve, draft_id, 1002, None),
+                lambda: two.call(review.approve, draft_id, 1001, None),
+            ]
+        )
         succeeded = [r for r in results if isinstance(r, review.Outcome)]
         assert len(succeeded) == 1
         publishes = one.call(
@@ -75,10 +91,12 @@ def test_two_workers_never_claim_the_same_item(db_url: str) -> None:
     upgrade(db_url)
     one, two = Database(db_url), Database(db_url)
     try:
+
         def fill(session: Session) -> None:
             for n in range(40):
-                outbox.enqueue(session, outbox.Kind.NOTICE, chat_id=1,
-                               payload={"template": "welcome", "n": n})
+                outbox.enqueue(
+                    session, outbox.Kind.NOTICE, chat_id=1, payload={"template": "welcome", "n": n}
+                )
 
         one.call(fill)
         claimed: list[list[int]] = [[], []]
@@ -102,6 +120,7 @@ def test_audit_chain_stays_linear_under_concurrent_appends(db_url: str) -> None:
     upgrade(db_url)
     one, two = Database(db_url), Database(db_url)
     try:
+
         def append(db: Database, n: int) -> None:
             for i in range(15):
                 db.call(audit.record, "probe", "test", f"{n}-{i}")
