@@ -44,7 +44,7 @@ def build_application(services: Services) -> Application[Any, GovContext, Any, A
     )
     if settings.rate_limit:
         # Paces sends to Telegram's flood limits; RetryAfter is left to the outbox.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))  # type: ignore[arg-type]
     app = builder.build()
     app.bot_data["services"] = services
     app.bot_data["wake"] = lambda: None  # replaced by the runtime's delivery worker
@@ -56,5 +56,5 @@ def build_application(services: Services) -> Application[Any, GovContext, Any, A
     citizen.register_fallback(app)
     admin.register_fallback(app, settings.operators_chat_id)
     app.add_handler(TypeHandler(Update, on_update_done), group=DONE_GROUP)
-    app.add_error_handler(on_error)  # type: ignore[arg-type]
+    app.add_error_handler(on_error)
     return app

@@ -146,7 +146,7 @@ class DeliveryWorker:
                 # message id is on record by now.
                 reply = (await self.db.run(load_view, item.draft_id)).card_message_id
             msg = await self.bot.send_message(
-                chat_id=item.chat_id or self.settings.operators_chat_id,
+                chat_id=item.chat_id or _chat(item, self.settings.operators_chat_id),
                 text=t(payload["template"], **localize(payload.get("params", {}))),
                 reply_parameters=ReplyParameters(reply, allow_sending_without_reply=True)
                 if reply
@@ -156,12 +156,12 @@ class DeliveryWorker:
         if kind == outbox.Kind.STATUS:
             return await self._send_status()
         if kind == outbox.Kind.DELETE:
-            await self.bot.delete_message(item.chat_id, item.payload["message_id"])
+            await self.bot.delete_message(_chat(item), item.payload["message_id"])
             return None
         if kind == outbox.Kind.RESTRICT:
             until = datetime.now().astimezone() + timedelta(hours=item.payload.get("hours", 24))
             await self.bot.restrict_chat_member(
-                item.chat_id,
+                _chat(item),
                 item.payload["user_id"],
                 ChatPermissions(can_send_messages=False),
                 until_date=until,
@@ -226,6 +226,14 @@ class DeliveryWorker:
             view.chat_id, render_reply(view), reply_parameters=reply_to
         )
         return msg.message_id
+
+
+def _chat(item: OutboxItem, default: int | None = None) -> int:
+    """The item's chat; an item without one can never be delivered."""
+    chat_id = item.chat_id if item.chat_id is not None else default
+    if chat_id is None:
+        raise Undeliverable(f"outbox item {item.id} has no chat")
+    return chat_id
 
 
 def localize(params: dict[str, object]) -> dict[str, object]:

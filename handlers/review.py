@@ -124,15 +124,15 @@ async def on_group_reply(update: Update, context: GovContext) -> None:
                 outcome = await services.desk.approve(draft_id, user.id, None, text)
                 reply = t("alert_done") if outcome.completed else t("alert_signed")
         else:
-            draft_id = await services.desk.draft_for_card(message.chat.id, target.message_id)
-            if draft_id is None:
+            card_draft = await services.desk.draft_for_card(message.chat.id, target.message_id)
+            if card_draft is None:
                 # The card may be answered before its send is on record: its own buttons
                 # name the draft.
-                draft_id = _draft_in_buttons(target, context.bot.id)
-            if draft_id is None:
+                card_draft = _draft_in_buttons(target, context.bot.id)
+            if card_draft is None:
                 return
-            await services.desk.edit(draft_id, user.id, text)
-            reply = t("ack_edit", id=draft_id)
+            await services.desk.edit(card_draft, user.id, text)
+            reply = t("ack_edit", id=card_draft)
     except GovReplyError as exc:
         reply = describe(exc)
     await message.reply_text(reply)

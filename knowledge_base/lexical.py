@@ -46,7 +46,10 @@ class BM25Index:
     # -- updates -------------------------------------------------------------------------
     def add(self, row_ids: Iterable[int], texts: Iterable[str]) -> None:
         """Append rows (their ids must not be present yet)."""
-        indptr, indices, data, ids = [0], [], [], []
+        indptr: list[int] = [0]
+        indices: list[int] = []
+        data: list[float] = []
+        ids: list[int] = []
         for row_id, text in zip(row_ids, texts, strict=True):
             counts: dict[int, int] = {}
             for term in self.analyzer(text):

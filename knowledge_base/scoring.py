@@ -62,7 +62,7 @@ class LinearModel:
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """Logistic of :meth:`decision`."""
-        return 1.0 / (1.0 + np.exp(-self.decision(x)))
+        return np.asarray(1.0 / (1.0 + np.exp(-self.decision(x))), dtype=np.float64)
 
 
 @dataclass

@@ -15,7 +15,7 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
@@ -151,7 +151,7 @@ def extend_vocabulary(model: SentenceTransformer, texts: Iterable[str]) -> int:
     so homophones start close together, which is how typos in citizen messages look.
     """
     from pypinyin import lazy_pinyin
-    from transformers import BertTokenizerFast
+    from transformers import BertTokenizerFast  # type: ignore[attr-defined]
 
     tokenizer = model.tokenizer
     vocab = tokenizer.get_vocab()
@@ -169,7 +169,7 @@ def extend_vocabulary(model: SentenceTransformer, texts: Iterable[str]) -> int:
         vocab=extended, do_lower_case=True, tokenize_chinese_chars=True
     )
     transformer = model[0]
-    bert = transformer.auto_model
+    bert: Any = transformer.auto_model
     old = bert.get_input_embeddings().weight.detach().clone()
     bert.resize_token_embeddings(len(ordered) + len(missing), mean_resizing=False)
     weight = bert.get_input_embeddings().weight
@@ -275,7 +275,7 @@ def fine_tune(
             )
             scores = scores.masked_fill(mask, -1e4)
             loss = torch.nn.functional.cross_entropy(scores, torch.arange(len(batch)))
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()
             schedule.step()

@@ -77,7 +77,8 @@ def record(
 def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
     if value is None:
         return None
-    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+    plain: dict[str, Any] = json.loads(json.dumps(value, ensure_ascii=False, default=str))
+    return plain
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ def cluster(
         return []
     if len(messages) == 1:
         return [Cluster(list(messages))]
-    from sklearn.cluster import AgglomerativeClustering  # type: ignore[import-untyped]
+    from sklearn.cluster import AgglomerativeClustering
 
     sim = similarity_matrix([m.text for m in messages], embed, dense_weight)
     distance = 1.0 - sim

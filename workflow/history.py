@@ -35,10 +35,10 @@ def operator_history(session: Session) -> list[dict[str, Any]]:
     chosen = select(AuditRecord).where(AuditRecord.action == "match_chosen")
     for record in session.exec(chosen.order_by(col(AuditRecord.id))):
         replaced = (record.before or {}).get("entry_id")
-        draft = session.get(Draft, int(record.subject_id))
-        if not replaced or draft is None:
+        chosen_draft = session.get(Draft, int(record.subject_id))
+        if not replaced or chosen_draft is None:
             continue
-        message = session.get(CitizenMessage, draft.message_id)
-        if message is not None:
-            rows.append({"text": redact(message.text), "entry_id": replaced, "kind": "rejected"})
+        asked = session.get(CitizenMessage, chosen_draft.message_id)
+        if asked is not None:
+            rows.append({"text": redact(asked.text), "entry_id": replaced, "kind": "rejected"})
     return rows

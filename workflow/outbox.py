@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, and_, col, or_, select
 
 from knowledge_base.sqltypes import utcnow
 from workflow.models import Draft, OutboxItem, OutboxStatus
@@ -133,10 +133,14 @@ def claim(
         select(OutboxItem)
         .where(
             or_(
-                (OutboxItem.status == OutboxStatus.PENDING)
-                & (col(OutboxItem.next_attempt_at) <= now),
-                (OutboxItem.status == OutboxStatus.SENDING)
-                & (col(OutboxItem.claimed_at) <= now - lease),
+                and_(
+                    col(OutboxItem.status) == OutboxStatus.PENDING,
+                    col(OutboxItem.next_attempt_at) <= now,
+                ),
+                and_(
+                    col(OutboxItem.status) == OutboxStatus.SENDING,
+                    col(OutboxItem.claimed_at) <= now - lease,
+                ),
             )
         )
         .order_by(col(OutboxItem.id))

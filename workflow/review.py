@@ -95,7 +95,8 @@ def tier_for(sensitivity: str | None, label: str) -> Tier:
         "petition": Tier.IMPORTANT,
         "sensitive_incident": Tier.MAJOR,
     }
-    tiers = [Tier(sensitivity) if sensitivity in Tier._value2member_map_ else Tier.ORDINARY]
+    known = sensitivity is not None and sensitivity in Tier._value2member_map_
+    tiers = [Tier(sensitivity) if known and sensitivity else Tier.ORDINARY]
     tiers.append(by_label.get(label, Tier.ORDINARY))
     return max(tiers, key=TIER_RANK.__getitem__)
 
