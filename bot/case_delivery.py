@@ -20,6 +20,7 @@ from telegram import InputFile
 from telegram.constants import ParseMode
 from telegram.error import NetworkError
 
+from bot.sending import send_or_edit
 from handlers.case_cards import render_case_card
 from handlers.texts import t
 from workflow import cases, outbox
@@ -50,19 +51,9 @@ async def send(worker: DeliveryWorker, item: OutboxItem) -> int | None:
     if item.kind == outbox.Kind.CASE_CARD:
         view = await worker.db.run(cases.load_case, item.payload["case_id"])
         text, markup = render_case_card(view)
-        if view.card_message_id is not None:
-            await worker.bot.edit_message_text(
-                text,
-                chat_id=view.card_chat_id,
-                message_id=view.card_message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
-            return view.card_message_id
-        msg = await worker.bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        return await send_or_edit(
+            worker.bot, chat_id, text, markup, view.card_chat_id, view.card_message_id
         )
-        return msg.message_id
     if item.kind == outbox.Kind.DOCUMENT:
         document = item.payload["document"]
         unit = cases.Unit(

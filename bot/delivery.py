@@ -17,11 +17,11 @@ import socket
 from datetime import datetime, timedelta
 
 from telegram import Bot, ChatPermissions, ReplyParameters
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import case_delivery
 from bot.db import Database
+from bot.sending import send_or_edit
 from bot.settings import Settings
 from handlers import texts
 from handlers.cards import render_card, render_reply, render_status
@@ -177,19 +177,9 @@ class DeliveryWorker:
             raise Undeliverable("GOVREPLY_OPERATORS_CHAT_ID is not set")
         view = await self.db.run(load_view, item.draft_id)
         text, markup = render_card(view)
-        if view.card_message_id is not None:
-            await self.bot.edit_message_text(
-                text,
-                chat_id=view.card_chat_id,
-                message_id=view.card_message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
-            return view.card_message_id
-        msg = await self.bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        return await send_or_edit(
+            self.bot, chat_id, text, markup, view.card_chat_id, view.card_message_id
         )
-        return msg.message_id
 
     async def _send_status(self) -> int | None:
         chat_id = self.settings.operators_chat_id

@@ -18,8 +18,8 @@ from typing import Any
 from knowledge_base.errors import ImportFailed
 from knowledge_base.models import Sensitivity
 
-COLUMNS = (
-    "id",
+# The content of an entry (everything but its id); one list for files, store and console.
+CONTENT_FIELDS = (
     "question",
     "variants",
     "answer",
@@ -29,6 +29,7 @@ COLUMNS = (
     "valid_from",
     "valid_until",
 )
+COLUMNS = ("id", *CONTENT_FIELDS)
 
 
 @dataclass

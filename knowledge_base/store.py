@@ -15,20 +15,9 @@ from sqlmodel import Session, col, select
 
 from knowledge_base.documents import KBDoc
 from knowledge_base.errors import EntryNotFound
-from knowledge_base.io import COLUMNS, EntryRecord
+from knowledge_base.io import COLUMNS, CONTENT_FIELDS, EntryRecord
 from knowledge_base.models import KBEntry, KBEntryVersion, Sensitivity
 from knowledge_base.sqltypes import utcnow
-
-CONTENT_FIELDS = (
-    "question",
-    "variants",
-    "answer",
-    "category",
-    "department",
-    "sensitivity",
-    "valid_from",
-    "valid_until",
-)
 
 
 @dataclass

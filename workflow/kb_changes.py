@@ -62,7 +62,7 @@ def validate(fields: dict[str, Any]) -> kb_io.EntryRecord:
 
 
 def _content(record: kb_io.EntryRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in store.CONTENT_FIELDS}
+    return {name: getattr(record, name) for name in kb_io.CONTENT_FIELDS}
 
 
 def _apply(

@@ -231,6 +231,24 @@ def _void_signatures(session: Session, draft: Draft, user_id: int, why: str) -> 
     return voided
 
 
+def _replace_reply(
+    session: Session,
+    draft: Draft,
+    user_id: int,
+    findings: list[dict[str, Any]],
+    action: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> Outcome:
+    """The reply changed: new checks, no override, and signatures given are void (RULES §1)."""
+    draft.compliance = findings
+    draft.override_reason = None
+    voided = _void_signatures(session, draft, user_id, action)
+    audit.record(session, action, "draft", draft.id, actor_id=user_id, before=before, after=after)
+    _touch(session, draft, "signatures_voided" if voided else action)
+    return Outcome(draft)
+
+
 def edit(
     session: Session,
     draft_id: int,
@@ -248,20 +266,9 @@ def edit(
     draft.drafter_id = user_id
     if user_id not in draft.edited_by:
         draft.edited_by = [*draft.edited_by, user_id]
-    draft.compliance = findings
-    draft.override_reason = None
-    voided = _void_signatures(session, draft, user_id, "edited")
-    audit.record(
-        session,
-        "edited",
-        "draft",
-        draft_id,
-        actor_id=user_id,
-        before={"text": before},
-        after={"text": text},
+    return _replace_reply(
+        session, draft, user_id, findings, "edited", {"text": before}, {"text": text}
     )
-    _touch(session, draft, "signatures_voided" if voided else "edited")
-    return Outcome(draft)
 
 
 def choose_candidate(
@@ -283,20 +290,15 @@ def choose_candidate(
     draft.matched_entry_id = entry_id
     draft.matched_entry_version = entry_version
     draft.text = answer
-    draft.compliance = findings
-    draft.override_reason = None
-    voided = _void_signatures(session, draft, user_id, "match changed")
-    audit.record(
+    return _replace_reply(
         session,
+        draft,
+        user_id,
+        findings,
         "match_chosen",
-        "draft",
-        draft_id,
-        actor_id=user_id,
-        before={"entry_id": before},
-        after={"entry_id": entry_id},
+        {"entry_id": before},
+        {"entry_id": entry_id},
     )
-    _touch(session, draft, "signatures_voided" if voided else "match_chosen")
-    return Outcome(draft)
 
 
 def reject(

@@ -15,6 +15,7 @@ from multidict import MultiDictProxy
 from bot.console import texts
 from bot.console.context import OPERATOR, reindex, render, run, see_other, services_of, user_id
 from knowledge_base import store
+from knowledge_base.io import CONTENT_FIELDS
 from knowledge_base.models import KBEntry
 from workflow import kb_changes
 from workflow.errors import GovReplyError
@@ -28,16 +29,7 @@ VALIDITY = {
     "future": "未生效",
     "retired": "已停用",
 }
-EDITABLE = (
-    "question",
-    "variants",
-    "answer",
-    "category",
-    "department",
-    "sensitivity",
-    "valid_from",
-    "valid_until",
-)
+EDITABLE = CONTENT_FIELDS
 
 
 def validity(entry: KBEntry, today: date | None = None) -> str:

@@ -33,7 +33,7 @@ def _preview_rows(session: Any, records: list[kb_io.EntryRecord]) -> list[dict[s
         else:
             fields = [
                 texts.FIELD.get(k, k)
-                for k in store.CONTENT_FIELDS
+                for k in kb_io.CONTENT_FIELDS
                 if getattr(entry, k) != getattr(rec, k)
             ]
             action = "updated" if fields or entry.retired else "unchanged"

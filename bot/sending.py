@@ -1,0 +1,28 @@
+"""Sending primitives shared by the outbox workers (drafts and cases)."""
+
+from __future__ import annotations
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+
+
+async def send_or_edit(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    card_chat_id: int | None,
+    card_message_id: int | None,
+) -> int:
+    """Edit a card in place if it was sent before (fewer messages in the group), else send it."""
+    if card_message_id is not None:
+        await bot.edit_message_text(
+            text,
+            chat_id=card_chat_id or chat_id,
+            message_id=card_message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+        )
+        return card_message_id
+    msg = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    return msg.message_id
