@@ -180,8 +180,8 @@ def view_of(session: Session, case: Case, events: int = 8) -> CaseView:
     )
 
 
-def get_case(session: Session, ticket: str) -> CaseView:
-    """The case with this ticket number (case-insensitive).
+def get_case(session: Session, ticket: str, events: int = 8) -> CaseView:
+    """The case with this ticket number (case-insensitive), with its last `events` history lines.
 
     Raises:
         NotFound: no case has this ticket.
@@ -189,7 +189,7 @@ def get_case(session: Session, ticket: str) -> CaseView:
     case = session.exec(select(Case).where(Case.ticket == ticket.strip().upper())).first()
     if case is None:
         raise NotFound("case", ticket)
-    return view_of(session, case)
+    return view_of(session, case, events)
 
 
 def load_case(session: Session, case_id: int) -> CaseView:
@@ -199,18 +199,30 @@ def load_case(session: Session, case_id: int) -> CaseView:
     return view_of(session, case)
 
 
+UNASSIGNED = 0  # `assignee_id` filter value for cases nobody has taken
+
+
 def list_cases(
     session: Session,
     status: CaseStatus | None = None,
     include_closed: bool = False,
     limit: int = 50,
+    kind: CaseKind | None = None,
+    assignee_id: int | None = None,
 ) -> list[CaseView]:
-    """Cases newest first: of one status, or every open one (all with include_closed)."""
+    """Cases newest first: of one status, or every open one (all with include_closed);
+    optionally of one kind and one assignee (`UNASSIGNED` for nobody's)."""
     query = select(Case).order_by(col(Case.id).desc()).limit(limit)
     if status is not None:
         query = query.where(Case.status == status)
     elif not include_closed:
         query = query.where(Case.status != CaseStatus.CLOSED)
+    if kind is not None:
+        query = query.where(Case.kind == kind)
+    if assignee_id == UNASSIGNED:
+        query = query.where(col(Case.assignee_id).is_(None))
+    elif assignee_id is not None:
+        query = query.where(Case.assignee_id == assignee_id)
     return [view_of(session, c, events=0) for c in session.exec(query)]
 
 

@@ -1,7 +1,8 @@
 """The web console: an aiohttp sub-app mounted at /console on the bot's own HTTP server.
 
 Pages: dashboard, Q&A base (search, list, edit with versions and sign-off, import/export),
-review queue (through the same `Desk` as the Telegram buttons), gap report. Server-rendered
+review queue (through the same `Desk` as the Telegram buttons), cases (through the same
+`workflow.cases` functions as the case card buttons), gap report. Server-rendered
 with aiohttp-jinja2; static files are local (no CDN).
 
     web_app.add_subapp("/console", build_console(runtime))
@@ -9,15 +10,17 @@ with aiohttp-jinja2; static files are local (no CDN).
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.console import auth, dashboard, gaps, kb, kb_files, review_queue
+from bot.console import auth, cases, dashboard, gaps, kb, kb_files, review_queue
 from bot.console.context import RUNTIME
 from bot.runtime import Runtime
+from workflow.calendar import LOCAL_TZ
 
 HERE = Path(__file__).parent
 
@@ -36,14 +39,21 @@ def build_console(runtime: Runtime) -> web.Application:
     )
     env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.0f}%"
     env.filters["mins"] = _minutes
+    env.filters["when"] = _when
     app.router.add_static("/static", HERE / "static", name="static")
     auth.setup_routes(app, signer, settings, runner)
     dashboard.setup_routes(app)
     kb.setup_routes(app)
     kb_files.setup_routes(app)
     review_queue.setup_routes(app)
+    cases.setup_routes(app)
     gaps.setup_routes(app)
     return app
+
+
+def _when(value: datetime | None) -> str:
+    """A stored (UTC) time as local time, to the minute."""
+    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def _minutes(value: float | None) -> str:

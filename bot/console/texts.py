@@ -15,6 +15,10 @@ LABEL = bot_texts.LABEL
 VISIBILITY = bot_texts.VISIBILITY
 CHAT_KIND = bot_texts.CHAT_KIND
 COMPLIANCE = bot_texts.COMPLIANCE
+CASE_KIND = bot_texts.CASE_KIND
+CASE_STATUS = bot_texts.CASE_STATUS
+CHECKLIST_STEP = bot_texts.CHECKLIST_STEP
+CASE_EVENT = bot_texts.CASE_EVENT
 SENSITIVITY = {"ordinary": "一般", "important": "重要", "major": "重大敏感"}
 FIELD = {
     "id": "编号",
@@ -53,6 +57,11 @@ NOTICES: dict[str, str] = {
     "rejected": "草稿已驳回。",
     "chosen": "已换用条目。",
     "logged_out": "已退出登录。",
+    "case_assigned": "已由您承办。",
+    "case_status": "案件状态已变更。",
+    "case_commented": "备注已记录。",
+    "case_ticked": "已勾选该处置步骤。",
+    "case_closed": "案件已办结，结果已记录。",
 }
 
 LOGIN_ERRORS = {
@@ -65,6 +74,15 @@ DOMAIN = {
     "a reason is required for every Q&A change": "每次修改都必须填写理由。",
     "nothing changed": "内容没有变化。",
     "nobody signs off their own Q&A change": "不能签批自己提交的修改。",
+    "a comment needs some text": "备注不能为空。",
+    "closing a case needs an outcome": "办结须填写办理结果。",
+}
+# Case refusals that name the ticket ("case GR-2025-000001 is closed"): tail -> text.
+CASE_DOMAIN = {
+    "is closed": "案件已办结，不能再变更。",
+    "is already closed": "案件已办结。",
+    "has no impersonation checklist": "该案件不是仿冒账号举报，没有处置清单。",
+    "is not an impersonation report": "该案件不是仿冒账号举报。",
 }
 
 
@@ -79,6 +97,10 @@ def error_text(error: GovReplyError) -> str:
         return f"第 {error.line} 行，字段「{name}」：{error.problem}"
     if isinstance(error, InvalidTransition) and error.detail in DOMAIN:
         return DOMAIN[error.detail]
+    if isinstance(error, InvalidTransition) and error.detail.startswith("case "):
+        tail = error.detail.split(" ", 2)[-1]
+        if tail in CASE_DOMAIN:
+            return CASE_DOMAIN[tail]
     if isinstance(error, NotAuthorised) and error.needed == "admin":
         return "此操作需要管理员、分管负责人或主要负责人权限。"
     detail = getattr(error, "detail", None)
@@ -90,3 +112,18 @@ def error_text(error: GovReplyError) -> str:
 def status_for(error: GovReplyError) -> int:
     """HTTP status of a refused console action: 403 for a missing role, else 400."""
     return 403 if isinstance(error, NotAuthorised) else 400
+
+
+def case_event_detail(action: str, detail: dict[str, Any], comment: str | None) -> str:
+    """What a case history line adds after its action (plain text; the template escapes)."""
+    if comment:
+        return comment
+    if action == "status_changed":
+        return CASE_STATUS.get(str(detail.get("status")), "")
+    if action == "step_ticked":
+        return CHECKLIST_STEP.get(str(detail.get("step")), "")
+    if action == "assigned":
+        return str(detail.get("name", ""))
+    if action == "closed":
+        return str(detail.get("outcome", ""))
+    return ""
