@@ -17,7 +17,16 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.console import auth, cases, dashboard, gaps, kb, kb_files, review_queue
+from bot.console import (
+    auth,
+    cases,
+    dashboard,
+    gaps,
+    index_jobs,
+    kb,
+    kb_files,
+    review_queue,
+)
 from bot.console.context import RUNTIME
 from bot.runtime import Runtime
 from workflow.calendar import LOCAL_TZ
@@ -45,6 +54,7 @@ def build_console(runtime: Runtime) -> web.Application:
     dashboard.setup_routes(app)
     kb.setup_routes(app)
     kb_files.setup_routes(app)
+    index_jobs.setup_routes(app)
     review_queue.setup_routes(app)
     cases.setup_routes(app)
     gaps.setup_routes(app)

@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.console import texts
-from bot.console.context import OPERATOR, reindex, render, run, user_id
+from bot.console import index_jobs, texts
+from bot.console.context import OPERATOR, render, run, user_id
 from knowledge_base import io as kb_io
 from knowledge_base import store
 from knowledge_base.models import KBEntry
@@ -138,14 +138,14 @@ async def import_apply(request: web.Request) -> web.StreamResponse:
             {"stage": "upload", "error": texts.error_text(exc)},
             status=400,
         )
-    indexed = await reindex(request)
+    job = index_jobs.start(request)  # re-embedding runs in the background; the page polls
     return render(
         "kb_import.html",
         request,
         {
             "stage": "done",
             "name": name,
-            "indexed": indexed,
+            "job": job,
             "held": held,
             "notice": texts.notice(
                 "imported",

@@ -50,7 +50,7 @@ NOTICES: dict[str, str] = {
     "change_approved": "已签批，修改已生效。",
     "change_rejected": "已驳回该修改。",
     "imported": "导入完成：新增 {created} 条，更新 {updated} 条，未变 {unchanged} 条；"
-    "{held} 条待签批。索引已更新。",
+    "{held} 条待签批。",
     "approved": "已签批。",
     "approved_final": "已签批，答复进入发送队列。",
     "edited": "草稿已修改（此前签批作废）。",
@@ -63,6 +63,10 @@ NOTICES: dict[str, str] = {
     "case_ticked": "已勾选该处置步骤。",
     "case_closed": "案件已办结，结果已记录。",
 }
+
+INDEX_PROGRESS = "正在更新检索索引 {done}/{total}"
+INDEX_DONE = "检索索引已更新：{total} 个有效条目。"
+INDEX_FAILED = "检索索引更新失败，请稍后重试导入或联系管理员。"
 
 LOGIN_ERRORS = {
     "unknown": "登录链接无效。",

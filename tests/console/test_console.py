@@ -3,10 +3,13 @@ the bot then matches, imports that report errors, approvals that publish via the
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import select
 
+from knowledge_base import store
 from knowledge_base.models import KBEntry, KBEntryVersion
 from knowledge_base.sqltypes import utcnow
 from tests.support.console import ADMIN_ID, add_admin, console_client, login, login_link, token_of
@@ -204,9 +207,30 @@ async def test_import_preview_then_apply_makes_entries_searchable(desk: World) -
 
         key = re.search(r'name="key" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
         resp = await client.post("/console/kb/import/apply", data={"csrf": csrf, "key": key})
-        assert "新增 1 条" in await resp.text()
+        html = await resp.text()
+        assert "新增 1 条" in html and "正在更新检索索引" in html
+        # The index is re-embedded in the background; the page polls the job's progress.
+        url = re.search(r'data-url="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+        job = await _index_job_done(client, url)
+        live = await desk.db().run(store.live_docs)
+        assert job["total"] == len(live) and job["done"] == job["total"]
+        assert job["error"] is None
         search = await client.get("/console/kb/search", params={"q": "被狗咬了去哪打针"})
         assert "WS001" in await search.text()
+
+
+async def _index_job_done(client: Any, url: str) -> dict[str, Any]:
+    """Poll an index job's JSON until it has finished (as the page's script does)."""
+    for _ in range(600):
+        resp = await client.get(url)
+        assert resp.status == 200
+        job: dict[str, Any] = await resp.json()
+        assert 0 <= job["done"] <= max(job["total"], 0)
+        if job["finished"]:
+            return job
+        await asyncio.sleep(0.05)
+    msg = f"index job {url} did not finish"
+    raise AssertionError(msg)
 
 
 async def test_approve_from_the_queue_publishes_to_the_citizen(desk: World) -> None:
