@@ -16,8 +16,13 @@ from aiohttp import web
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 
@@ -25,16 +30,21 @@ CHROMIUM_ARGS = [
 async def browser_page() -> AsyncIterator[Any]:
     """A fresh page in headless Chromium."""
     if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 - one stat before the browser starts
-        pytest.fail(f"{CHROMIUM} not found: install it with "
-                    "`apt-get install -y chromium chromium-driver` (see .ci/run)")
+        pytest.fail(
+            f"{CHROMIUM} not found: install it with "
+            "`apt-get install -y chromium chromium-driver` (see .ci/run)"
+        )
     try:
         from playwright.async_api import async_playwright
     except ImportError:
-        pytest.fail("playwright is not installed: pip install playwright "
-                    "(do not run `playwright install`; the tests use Debian's Chromium)")
+        pytest.fail(
+            "playwright is not installed: pip install playwright "
+            "(do not run `playwright install`; the tests use Debian's Chromium)"
+        )
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                           args=CHROMIUM_ARGS)
+        browser = await pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         context = await browser.new_context(locale="zh-CN")
         page = await context.new_page()
         page.set_default_timeout(30_000)

@@ -49,17 +49,21 @@ async def test_login_through_a_console_link(desk: World, site: str, browser_page
     await expect(page.locator("svg.chart").first).to_be_visible()
 
 
-async def test_import_with_an_error_shows_the_report(desk: World, site: str,
-                                                     browser_page: Any) -> None:
+async def test_import_with_an_error_shows_the_report(
+    desk: World, site: str, browser_page: Any
+) -> None:
     page = browser_page
     admin = await add_admin(desk)
     await browser_login(page, desk, site, admin)
     await page.goto(f"{site}/console/kb/import")
-    bad = ("id,question,variants,answer,sensitivity\n"
-           "NEW1,新问题一,,答案一,ordinary\n"
-           "NEW2,新问题二,,,ordinary\n").encode()
-    await page.set_input_files("#import-file", files=[
-        {"name": "bad.csv", "mimeType": "text/csv", "buffer": bad}])
+    bad = (
+        "id,question,variants,answer,sensitivity\n"
+        "NEW1,新问题一,,答案一,ordinary\n"
+        "NEW2,新问题二,,,ordinary\n"
+    ).encode()
+    await page.set_input_files(
+        "#import-file", files=[{"name": "bad.csv", "mimeType": "text/csv", "buffer": bad}]
+    )
     await page.click("#preview")
     await expect(page.locator("[role=alert]")).to_contain_text("未导入任何条目")
     row = page.locator("#report tr").nth(1)
@@ -69,16 +73,19 @@ async def test_import_with_an_error_shows_the_report(desk: World, site: str,
     assert ids == []
 
 
-async def test_edit_an_entry_and_the_new_version_is_matched(desk: World, site: str,
-                                                            browser_page: Any) -> None:
+async def test_edit_an_entry_and_the_new_version_is_matched(
+    desk: World, site: str, browser_page: Any
+) -> None:
     page = browser_page
     admin = await add_admin(desk)
     await browser_login(page, desk, site, admin)
     await page.goto(f"{site}/console/kb/entry/SB001")
     variants = page.locator("#edit-form textarea[name=variants]")
     await variants.fill((await variants.input_value()) + "\n市民卡不见了去哪里挂失")
-    await page.fill("#edit-form textarea[name=answer]",
-                    "社保卡遗失请拨打12333挂失，再到任一社保网点补卡，当场可取新卡。")
+    await page.fill(
+        "#edit-form textarea[name=answer]",
+        "社保卡遗失请拨打12333挂失，再到任一社保网点补卡，当场可取新卡。",
+    )
     await page.fill("#edit-form input[name=reason]", "补充市民卡问法")
     await page.click("#save")
     await expect(page.locator("[role=status]")).to_contain_text("新版本已生效")
@@ -94,8 +101,9 @@ async def test_edit_an_entry_and_the_new_version_is_matched(desk: World, site: s
     assert "SB001" in (card.text or "")
 
 
-async def test_approve_a_draft_from_the_queue_page(desk: World, site: str,
-                                                   browser_page: Any) -> None:
+async def test_approve_a_draft_from_the_queue_page(
+    desk: World, site: str, browser_page: Any
+) -> None:
     page = browser_page
     await desk.citizen_says("请问外地人怎么办居住证？要带什么材料")
     await desk.card()
@@ -114,8 +122,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_sandbox_round_trip(tmp_path: Path, st_model: SentenceTransformer,
-                                  browser_page: Any) -> None:
+async def test_sandbox_round_trip(
+    tmp_path: Path, st_model: SentenceTransformer, browser_page: Any
+) -> None:
     from bot.sandbox import serve_sandbox
 
     page = browser_page
@@ -123,8 +132,9 @@ async def test_sandbox_round_trip(tmp_path: Path, st_model: SentenceTransformer,
     stop = asyncio.Event()
     settings = Settings(data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
     ready = asyncio.Event()
-    task = asyncio.create_task(serve_sandbox(settings, port=port, stop=stop, ready=ready,
-                                             model=st_model))
+    task = asyncio.create_task(
+        serve_sandbox(settings, port=port, stop=stop, ready=ready, model=st_model)
+    )
     try:
         started = asyncio.create_task(ready.wait())
         await asyncio.wait([task, started], timeout=120, return_when=asyncio.FIRST_COMPLETED)

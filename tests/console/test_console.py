@@ -83,8 +83,10 @@ async def test_post_without_csrf_token_is_refused_and_changes_nothing(desk: Worl
 async def test_reviewer_cannot_edit_the_qa_base(desk: World) -> None:
     async with console_client(desk) as client:
         csrf = await login(desk, client, desk.reviewer)
-        resp = await client.post("/console/kb/entry/HJ001/edit", data={
-            "csrf": csrf, "answer": "审核人想改", "reason": "试试"})
+        resp = await client.post(
+            "/console/kb/entry/HJ001/edit",
+            data={"csrf": csrf, "answer": "审核人想改", "reason": "试试"},
+        )
         assert resp.status == 403
         assert "权限" in await resp.text()
         resp = await client.post("/console/kb/import", data={"csrf": csrf})
@@ -97,20 +99,27 @@ async def test_kb_edit_creates_a_version_and_the_bot_matches_the_new_text(desk: 
     admin = await add_admin(desk)
     async with console_client(desk) as client:
         csrf = await login(desk, client, admin)
-        resp = await client.post("/console/kb/entry/SB001/edit", data={
-            "csrf": csrf, "question": "社保卡丢了怎么补办？",
-            "variants": "社保卡遗失补卡\n医保卡掉了怎么办\n市民卡不见了去哪里挂失",
-            "answer": "社保卡遗失请拨打12333挂失，再到任一社保网点补卡，当场可取新卡。",
-            "category": "社保", "department": "人社局", "sensitivity": "ordinary",
-            "reason": "补充市民卡问法，更新补卡地点",
-        })
+        resp = await client.post(
+            "/console/kb/entry/SB001/edit",
+            data={
+                "csrf": csrf,
+                "question": "社保卡丢了怎么补办？",
+                "variants": "社保卡遗失补卡\n医保卡掉了怎么办\n市民卡不见了去哪里挂失",
+                "answer": "社保卡遗失请拨打12333挂失，再到任一社保网点补卡，当场可取新卡。",
+                "category": "社保",
+                "department": "人社局",
+                "sensitivity": "ordinary",
+                "reason": "补充市民卡问法，更新补卡地点",
+            },
+        )
         assert resp.status == 200
         assert "新版本已生效" in await resp.text()
         diff = await client.get("/console/kb/entry/SB001/diff?a=1&b=2")
         assert "<ins>" in await diff.text()
 
-    versions = await desk.db().run(lambda s: list(s.exec(
-        select(KBEntryVersion).where(KBEntryVersion.entry_id == "SB001"))))
+    versions = await desk.db().run(
+        lambda s: list(s.exec(select(KBEntryVersion).where(KBEntryVersion.entry_id == "SB001")))
+    )
     assert [v.version for v in versions] == [1, 2]
     assert versions[-1].reason == "补充市民卡问法，更新补卡地点"
     assert versions[-1].changed_by == ADMIN_ID
@@ -127,20 +136,25 @@ async def test_kb_edit_creates_a_version_and_the_bot_matches_the_new_text(desk: 
 
 async def test_important_entry_edit_waits_for_deputy_head_sign_off(desk: World) -> None:
     admin = await add_admin(desk)
-    entry = await desk.db().run(lambda s: s.exec(
-        select(KBEntry).where(KBEntry.sensitivity != "ordinary")).first())
+    entry = await desk.db().run(
+        lambda s: s.exec(select(KBEntry).where(KBEntry.sensitivity != "ordinary")).first()
+    )
     if entry is None:  # the sample has none: make one important first (as head)
         async with console_client(desk) as head_client:
             csrf = await login(desk, head_client, desk.head)
-            await head_client.post("/console/kb/entry/GJ001/edit", data={
-                "csrf": csrf, "sensitivity": "important", "reason": "涉及资金，列为重要"})
+            await head_client.post(
+                "/console/kb/entry/GJ001/edit",
+                data={"csrf": csrf, "sensitivity": "important", "reason": "涉及资金，列为重要"},
+            )
         entry = await desk.db().run(lambda s: s.get(KBEntry, "GJ001"))
     assert str(entry.sensitivity) in ("important", "major")
     start_version = entry.version
     async with console_client(desk) as client:
         csrf = await login(desk, client, admin)
-        resp = await client.post(f"/console/kb/entry/{entry.id}/edit", data={
-            "csrf": csrf, "answer": entry.answer + "（新口径）", "reason": "更新口径"})
+        resp = await client.post(
+            f"/console/kb/entry/{entry.id}/edit",
+            data={"csrf": csrf, "answer": entry.answer + "（新口径）", "reason": "更新口径"},
+        )
         assert resp.status == 200
         assert "签批后生效" in await resp.text()
     live = await desk.db().run(lambda s: s.get(KBEntry, entry.id))
@@ -152,8 +166,9 @@ async def test_important_entry_edit_waits_for_deputy_head_sign_off(desk: World) 
         resp = await client.post(f"/console/kb/changes/{change.id}/approve", data={"csrf": csrf})
         assert resp.status == 403
     async with console_client(desk) as client:
-        csrf = await login(desk, client, desk.head if str(entry.sensitivity) == "major"
-                           else desk.deputy)
+        csrf = await login(
+            desk, client, desk.head if str(entry.sensitivity) == "major" else desk.deputy
+        )
         resp = await client.post(f"/console/kb/changes/{change.id}/approve", data={"csrf": csrf})
         assert resp.status == 200
     live = await desk.db().run(lambda s: s.get(KBEntry, entry.id))
@@ -188,10 +203,11 @@ async def test_import_with_an_error_shows_the_report_and_imports_nothing(desk: W
 
 async def test_import_preview_then_apply_makes_entries_searchable(desk: World) -> None:
     admin = await add_admin(desk)
-    good = ("id,question,variants,answer,category,department,sensitivity,valid_from,valid_until\n"
-            "WS001,狂犬疫苗在哪里打？,被狗咬了去哪打针|狂犬疫苗接种点,"
-            "请到各区疾控中心或社区卫生服务中心狂犬病暴露处置门诊接种。,卫生,卫健委,ordinary,,\n"
-            ).encode()
+    good = (
+        "id,question,variants,answer,category,department,sensitivity,valid_from,valid_until\n"
+        "WS001,狂犬疫苗在哪里打？,被狗咬了去哪打针|狂犬疫苗接种点,"
+        "请到各区疾控中心或社区卫生服务中心狂犬病暴露处置门诊接种。,卫生,卫健委,ordinary,,\n"
+    ).encode()
     async with console_client(desk) as client:
         csrf = await login(desk, client, admin)
         import aiohttp
@@ -242,8 +258,10 @@ async def test_approve_from_the_queue_publishes_to_the_citizen(desk: World) -> N
         html = await page.text()
         draft = await desk.db().run(lambda s: s.exec(select(Draft)).one())
         assert f"草稿 #{draft.id}" in html
-        resp = await client.post(f"/console/queue/{draft.id}/approve",
-                                 data={"csrf": csrf, "version": str(draft.version)})
+        resp = await client.post(
+            f"/console/queue/{draft.id}/approve",
+            data={"csrf": csrf, "version": str(draft.version)},
+        )
         assert resp.status == 200
         assert "答复进入发送队列" in await resp.text()
     reply = await desk.citizen_reply()
