@@ -15,7 +15,8 @@ class RedactionFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        cleaned = _TOKEN.sub("<token>", redact_for_log(message, limit=2000))
+        # The token first: masking digits would hide the pattern that finds it.
+        cleaned = redact_for_log(_TOKEN.sub("<token>", message), limit=2000)
         if cleaned != message:
             record.msg = cleaned
             record.args = None
