@@ -63,7 +63,7 @@ TEXTS: dict[str, str] = {
     "card_title": "📨 草稿 #{id}｜{kind}｜{label}｜{tier}｜{visibility}",
     "card_from": "来自：{user}（{when}）",
     "card_message": "市民留言：\n{text}",
-    "card_match": "匹配条目：{entry}（相似度 {score}，置信概率 {prob}）\n问题：{question}",
+    "card_match": "匹配条目：{entry}（匹配分 {score}，置信概率 {prob}）\n问题：{question}",
     "card_no_match": "⚠️ 未找到可靠答案（置信概率 {prob}），请编辑答复或选择其他条目。",
     "card_reply": "拟答复：\n{text}",
     "card_candidates": "其他候选：{items}",
