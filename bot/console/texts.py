@@ -19,7 +19,7 @@ CASE_KIND = bot_texts.CASE_KIND
 CASE_STATUS = bot_texts.CASE_STATUS
 CHECKLIST_STEP = bot_texts.CHECKLIST_STEP
 CASE_EVENT = bot_texts.CASE_EVENT
-SENSITIVITY = {"ordinary": "一般", "important": "重要", "major": "重大敏感"}
+SENSITIVITY = bot_texts.TIER  # an entry's sensitivity uses the tier names
 FIELD = {
     "id": "编号",
     "question": "标准问题",
