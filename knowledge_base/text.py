@@ -87,6 +87,12 @@ def _converter() -> object:
 _T2S_LOCK = threading.Lock()
 
 
+def to_simplified(text: str) -> str:
+    """Traditional -> Simplified Chinese with opencc; the one converter every module uses."""
+    with _T2S_LOCK:  # opencc's converter keeps per-call state; guard for to_thread callers
+        return str(_converter().convert(text))  # type: ignore[attr-defined]
+
+
 def _cn_to_int(token: str) -> int | None:
     if all(ch in _NUM_DIGITS for ch in token):
         return int("".join(str(_NUM_DIGITS[ch]) for ch in token))
@@ -123,9 +129,7 @@ def normalize(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text)
     text = _EMOJI.sub(" ", text)
-    with _T2S_LOCK:  # opencc's converter keeps per-call state; guard for to_thread callers
-        text = _converter().convert(text)  # type: ignore[attr-defined]
-    text = text.lower()
+    text = to_simplified(text).lower()
     text = "".join(" " if _is_punct_or_symbol(ch) else ch for ch in text)
     text = _TYPO_RE.sub(lambda m: _TYPOS[m.group(0)], text)
     text = _CN_NUMBER.sub(_replace_number, text)

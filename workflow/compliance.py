@@ -17,11 +17,9 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
 from pathlib import Path
 
-import opencc
-
+from knowledge_base.text import to_simplified
 from workflow.errors import ImportFailed
 from workflow.redaction import find_pii, mask_span
 
@@ -95,13 +93,8 @@ class ComplianceLists:
         return self.blocking.get(code, True)
 
 
-@cache
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
 def _normalise(text: str) -> str:
-    return str(_t2s().convert(unicodedata.normalize("NFKC", text))).lower()
+    return to_simplified(unicodedata.normalize("NFKC", text)).lower()
 
 
 def _is_allowed_link(link: str, allowed: tuple[str, ...]) -> bool:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
-import opencc
-
+from knowledge_base.text import to_simplified
 from workflow.errors import ImportFailed
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "departments.json"
@@ -26,11 +24,6 @@ class Department:
     keywords: tuple[str, ...] = ()
     chat_id: int | None = None
     email: str | None = None
-
-
-@cache
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
 
 
 @dataclass(frozen=True)
@@ -59,7 +52,7 @@ class DepartmentDirectory:
                 Department(
                     name=name,
                     categories=tuple(str(c) for c in raw.get("categories", [])),
-                    keywords=tuple(_t2s().convert(str(k)) for k in raw.get("keywords", [])),
+                    keywords=tuple(to_simplified(str(k)) for k in raw.get("keywords", [])),
                     chat_id=int(chat_id) if chat_id not in (None, "") else None,
                     email=str(raw["email"]) if raw.get("email") else None,
                 )
@@ -75,7 +68,7 @@ class DepartmentDirectory:
                 return d
             if category and category in d.categories:
                 return d
-        simplified = _t2s().convert(text)
+        simplified = to_simplified(text)
         scored = [(sum(k in simplified for k in d.keywords), -i, d) for i, d in enumerate(usable)]
         best = max(scored, default=None, key=lambda s: (s[0], s[1]))
         return best[2] if best and best[0] > 0 else None

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import docx
-import opencc
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+from knowledge_base.text import to_simplified
 
 logger = logging.getLogger(__name__)
 
@@ -72,11 +73,6 @@ def _templates() -> dict[str, Any]:
     return dict(json.loads(TEMPLATES_PATH.read_text(encoding="utf-8")))
 
 
-@cache
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
 _LINK_RE = re.compile(
     r"(?:https?://|www\.)[^\s，。、“”\"'）)]+|(?<![\w.])(?:t\.cn|dwz\.cn|url\.cn|b23\.tv|v\.douyin\.com)"
     r"/[A-Za-z0-9_\-]+",
@@ -118,7 +114,7 @@ def _platform(text: str) -> str:
 def extract_reported_account(text: str) -> ReportedAccount:
     """Find the reported account's name, handle, link and platform in a citizen's message."""
     folded = unicodedata.normalize("NFKC", text)
-    simplified = _t2s().convert(folded)
+    simplified = to_simplified(folded)
     link_match = _LINK_RE.search(folded)
     link = link_match.group().rstrip(".") if link_match else ""
     without_link = _LINK_RE.sub(" ", folded)
@@ -132,7 +128,7 @@ def extract_reported_account(text: str) -> ReportedAccount:
             break
     handle = ""
     # The handle keywords are Simplified (抖音号); Traditional messages say 抖音號.
-    simplified_without_link = _t2s().convert(without_link)
+    simplified_without_link = to_simplified(without_link)
     for pattern in _HANDLE_RES:
         found = pattern.search(without_link) or pattern.search(simplified_without_link)
         if found and found.group(1) != name:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-import opencc
+from knowledge_base.text import to_simplified
 
 logger = logging.getLogger(__name__)
 
@@ -92,11 +92,6 @@ def government_hotlines() -> frozenset[str]:
     return _lexicon().hotlines
 
 
-@functools.cache
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
 @functools.lru_cache(maxsize=8192)
 def _fold_char(ch: str) -> str:
     """Map one character to Simplified, half-width form; keep it if that changes the length."""
@@ -107,7 +102,7 @@ def _fold_char(ch: str) -> str:
         return " "
     if code < 0x2E80:
         return ch
-    out = _t2s().convert(ch)
+    out = to_simplified(ch)
     return out if len(out) == 1 else ch
 
 

@@ -21,15 +21,14 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 from pathlib import Path
 
 import numpy as np
-import opencc
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
+from knowledge_base.text import to_simplified
 from workflow.errors import ImportFailed
 
 logger = logging.getLogger(__name__)
@@ -92,11 +91,6 @@ class RouterConfig:
     neighbours: int = 2
 
 
-@cache
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
 _LONG_DIGITS = re.compile(r"\d{6,}")
 _SPACES = re.compile(r"\s+")
 
@@ -104,7 +98,7 @@ _SPACES = re.compile(r"\s+")
 def normalize_message(text: str) -> str:
     """Traditional -> Simplified, full-width -> half-width, lower case, long numbers -> '#'."""
     text = unicodedata.normalize("NFKC", text)
-    text = _t2s().convert(text).lower()
+    text = to_simplified(text).lower()
     text = _LONG_DIGITS.sub("#", text)
     return _SPACES.sub(" ", text).strip()
 
