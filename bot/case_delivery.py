@@ -20,7 +20,7 @@ from telegram import InputFile
 from telegram.constants import ParseMode
 from telegram.error import NetworkError
 
-from bot.sending import send_or_edit
+from bot.sending import Undeliverable, send_or_edit
 from handlers.case_cards import render_case_card
 from handlers.texts import t
 from workflow import cases, outbox
@@ -39,8 +39,6 @@ _FILENAME = {"platform_letter": "致平台函", "filing_record": "备案表"}
 
 async def send(worker: DeliveryWorker, item: OutboxItem) -> int | None:
     """Send one item of KINDS; returns the Telegram message id when there is one."""
-    from bot.delivery import Undeliverable
-
     settings = worker.settings
     if item.kind == outbox.Kind.EMAIL:
         await _send_email(worker, item)
@@ -85,8 +83,6 @@ async def send(worker: DeliveryWorker, item: OutboxItem) -> int | None:
 
 
 async def _send_email(worker: DeliveryWorker, item: OutboxItem) -> None:
-    from bot.delivery import Undeliverable
-
     settings = worker.settings
     if not settings.smtp_host:
         raise Undeliverable(

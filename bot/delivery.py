@@ -16,12 +16,13 @@ import os
 import socket
 from datetime import datetime, timedelta
 
+from sqlmodel import Session
 from telegram import Bot, ChatPermissions, ReplyParameters
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import case_delivery
 from bot.db import Database
-from bot.sending import send_or_edit
+from bot.sending import Undeliverable, send_or_edit
 from bot.settings import Settings
 from handlers import texts
 from handlers.cards import render_card, render_reply, render_status
@@ -31,10 +32,6 @@ from workflow.models import ChatKind, OutboxItem, Visibility
 from workflow.views import load_view
 
 logger = logging.getLogger(__name__)
-
-
-class Undeliverable(Exception):
-    """The recipient can never get this item (blocked the bot, chat gone)."""
 
 
 class DeliveryWorker:
@@ -109,10 +106,8 @@ class DeliveryWorker:
     def _schedule_wake(self, delay: float) -> None:
         asyncio.get_running_loop().call_later(delay, self._wake.set)
 
-    def _record(self, session: object, item: OutboxItem, message_id: int | None) -> None:
-        from sqlmodel import Session
-
-        assert isinstance(session, Session) and item.id is not None
+    def _record(self, session: Session, item: OutboxItem, message_id: int | None) -> None:
+        assert item.id is not None
         outbox.mark_sent(session, item.id, message_id)
         if item.kind in case_delivery.KINDS:
             case_delivery.record(session, item, message_id, self.settings.operators_chat_id)

@@ -26,13 +26,20 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "channel_post"
 
 
 async def store_and_enqueue(
-    app: Application[Any, Any, Any, Any, Any, Any], db: Database, payload: dict[str, Any]
+    app: Application[Any, Any, Any, Any, Any, Any],
+    db: Database,
+    payload: dict[str, Any],
+    update: Update | None = None,
 ) -> bool:
-    """Store one raw update (idempotent) and queue it for the handlers; False if seen before."""
+    """Store one raw update (idempotent) and queue it for the handlers; False if seen before.
+
+    `update` is the already decoded payload when the caller has it (polling), so it is not
+    decoded twice.
+    """
     update_id = int(payload["update_id"])
     stored = await db.run(intake.record_update, update_id, payload)
     if stored:
-        await app.update_queue.put(Update.de_json(payload, app.bot))
+        await app.update_queue.put(update or Update.de_json(payload, app.bot))
     return stored
 
 
@@ -85,6 +92,5 @@ class InboxPoller:
                 await asyncio.sleep(delay)
                 continue
             for update in updates:
-                payload = update.to_dict()
-                await store_and_enqueue(self.app, self.db, payload)
+                await store_and_enqueue(self.app, self.db, update.to_dict(), update)
                 offset = update.update_id + 1

@@ -52,7 +52,7 @@ async def running(services: Services, *, poll: bool = True) -> AsyncIterator[Run
         poller = None
         if poll and settings.mode is Mode.POLLING:
             await app.bot.delete_webhook()
-            poller = InboxPoller(app, services.db, timeout=settings_poll_timeout(settings))
+            poller = InboxPoller(app, services.db)
             runtime.tasks.append(asyncio.create_task(poller.run(), name="poller"))
         try:
             yield runtime
@@ -66,10 +66,6 @@ async def running(services: Services, *, poll: bool = True) -> AsyncIterator[Run
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await app.stop()
-
-
-def settings_poll_timeout(_settings: object) -> int:
-    return 10
 
 
 async def run_periodic_once(runtime: Runtime) -> None:

@@ -6,6 +6,10 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 
 
+class Undeliverable(Exception):
+    """The recipient can never get this item (blocked the bot, chat gone)."""
+
+
 async def send_or_edit(
     bot: Bot,
     chat_id: int,

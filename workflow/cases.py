@@ -267,17 +267,8 @@ def _event(
 
 def enqueue_case_card(session: Session, case: Case) -> None:
     """Send or refresh the case card, unless a refresh is already waiting (it renders at send)."""
-    from workflow.models import OutboxItem, OutboxStatus
-
-    waiting = session.exec(
-        select(OutboxItem).where(
-            OutboxItem.kind == outbox.Kind.CASE_CARD,
-            OutboxItem.status == OutboxStatus.PENDING,
-        )
-    )
-    if any(item.payload.get("case_id") == case.id for item in waiting):
-        return
-    outbox.enqueue(session, outbox.Kind.CASE_CARD, payload={"case_id": case.id})
+    if not outbox.is_waiting(session, outbox.Kind.CASE_CARD, case_id=case.id):
+        outbox.enqueue(session, outbox.Kind.CASE_CARD, payload={"case_id": case.id})
 
 
 def open_case(

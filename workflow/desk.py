@@ -22,8 +22,9 @@ from knowledge_base.retrieval import Matcher, MatchResult
 from knowledge_base.sqltypes import utcnow
 from workflow import intake, publishing, review, routing_actions, sla
 from workflow.compliance import ComplianceLists, check_reply
+from workflow.errors import InvalidTransition, NotFound
 from workflow.intake import DraftPlan, Incoming
-from workflow.models import ChatKind, Draft, Tier, Visibility
+from workflow.models import ChatKind, CitizenMessage, Draft, Tier, Visibility
 from workflow.redaction import redact, redact_for_log
 from workflow.routing_actions import RoutingConfig
 from workflow.sla import SlaPolicy
@@ -187,8 +188,6 @@ class Desk:
     ) -> review.Outcome:
         entry = await self.db.run(_entry_or_none, entry_id)
         if entry is None or entry.retired:
-            from workflow.errors import NotFound
-
             raise NotFound("entry", entry_id)
         message = await self.db.run(_message_text, draft_id)
         found = await self.findings(message, entry.answer)
@@ -221,8 +220,6 @@ class Desk:
         """Choose the draft's candidate number `index` (as shown on the card)."""
         view = await self.view(draft_id)
         if not 0 <= index < len(view.candidates):
-            from workflow.errors import InvalidTransition
-
             raise InvalidTransition(f"draft {draft_id} has no candidate {index + 1}")
         return await self.choose(draft_id, user_id, view.candidates[index]["entry_id"], version)
 
@@ -243,12 +240,8 @@ def _entry_or_none(session: Session, entry_id: str) -> KBEntry | None:
 
 
 def _message_text(session: Session, draft_id: int) -> str:
-    from workflow.models import CitizenMessage
-
     draft = session.get(Draft, draft_id)
     if draft is None:
-        from workflow.errors import NotFound
-
         raise NotFound("draft", draft_id)
     message = session.get(CitizenMessage, draft.message_id)
     return message.text if message else ""

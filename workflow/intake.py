@@ -182,25 +182,24 @@ def record_message(session: Session, incoming: Incoming, plan: DraftPlan) -> Dra
     return draft
 
 
-def live_card_count(session: Session) -> int:
+def _pending_with_card(session: Session, card_state: CardState) -> int:
     return int(
         session.exec(
             select(func.count())
             .select_from(Draft)
-            .where(Draft.state == DraftState.PENDING, Draft.card_state == CardState.LIVE)
+            .where(Draft.state == DraftState.PENDING, Draft.card_state == card_state)
         ).one()
     )
+
+
+def live_card_count(session: Session) -> int:
+    """Pending drafts whose card is in the group."""
+    return _pending_with_card(session, CardState.LIVE)
 
 
 def waiting_count(session: Session) -> int:
     """Pending drafts that have no card in the group yet."""
-    return int(
-        session.exec(
-            select(func.count())
-            .select_from(Draft)
-            .where(Draft.state == DraftState.PENDING, Draft.card_state == CardState.QUEUED)
-        ).one()
-    )
+    return _pending_with_card(session, CardState.QUEUED)
 
 
 @dataclass(frozen=True)

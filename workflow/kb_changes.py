@@ -10,6 +10,7 @@ applied change is a new entry version (knowledge_base.store).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -186,8 +187,6 @@ def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _restore_types(changes: dict[str, Any]) -> dict[str, Any]:
-    from datetime import date
-
     out = dict(changes)
     for key in ("valid_from", "valid_until"):
         if isinstance(out.get(key), str):

@@ -68,16 +68,30 @@ def enqueue(
     return item
 
 
+def is_waiting(
+    session: Session, kind: str, *, draft_id: int | None = None, case_id: int | None = None
+) -> bool:
+    """Whether an unsent item of `kind` (for this draft / case) is queued already.
+
+    Cards and status messages render at send time, so one waiting refresh covers any number of
+    changes made before it goes out.
+    """
+    query = select(OutboxItem).where(
+        OutboxItem.kind == kind, OutboxItem.status == OutboxStatus.PENDING
+    )
+    if draft_id is not None:
+        query = query.where(OutboxItem.draft_id == draft_id)
+    waiting = session.exec(query)
+    if case_id is None:
+        return waiting.first() is not None
+    return any(item.payload.get("case_id") == case_id for item in waiting)
+
+
 def enqueue_card(session: Session, draft: Draft) -> None:
     """Refresh the draft's card, unless a refresh is already waiting (it renders at send)."""
-    waiting = session.exec(
-        select(OutboxItem).where(
-            OutboxItem.kind == Kind.CARD,
-            OutboxItem.draft_id == draft.id,
-            OutboxItem.status == OutboxStatus.PENDING,
-        )
-    ).first()
-    if waiting is None and draft.card_state.value != "queued":
+    if draft.card_state.value != "queued" and not is_waiting(
+        session, Kind.CARD, draft_id=draft.id
+    ):
         enqueue(session, Kind.CARD, draft_id=draft.id)
 
 
@@ -88,12 +102,7 @@ def enqueue_publish(session: Session, draft: Draft) -> None:
 
 def enqueue_status(session: Session) -> None:
     """Refresh the group's queue status message, unless a refresh is already waiting."""
-    waiting = session.exec(
-        select(OutboxItem).where(
-            OutboxItem.kind == Kind.STATUS, OutboxItem.status == OutboxStatus.PENDING
-        )
-    ).first()
-    if waiting is None:
+    if not is_waiting(session, Kind.STATUS):
         enqueue(session, Kind.STATUS)
 
 

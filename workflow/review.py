@@ -25,6 +25,8 @@ from workflow.errors import (
 )
 from workflow.models import (
     CardState,
+    ChatKind,
+    CitizenMessage,
     Draft,
     DraftState,
     Operator,
@@ -335,8 +337,6 @@ def set_visibility(
     signer_for(session, user_id)
     if draft.visibility is visibility:
         return Outcome(draft)
-    from workflow.models import ChatKind, CitizenMessage
-
     message = session.get(CitizenMessage, draft.message_id)
     if (
         message is not None
