@@ -79,8 +79,12 @@ class Desk:
         text = incoming.text
         routing = self.router.classify(text)
         label = routing.label.value if hasattr(routing.label, "value") else str(routing.label)
-        result: MatchResult = await asyncio.to_thread(
-            self.matcher.search, text, self.config.candidates
+        make_draft = label not in self.config.routed_without_draft
+        # Spam and abuse get no draft: don't spend a search (and a compliance check) on them.
+        result = (
+            await asyncio.to_thread(self.matcher.search, text, self.config.candidates)
+            if make_draft
+            else MatchResult(matches=[], probability=0.0, confident=False)
         )
         best = result.best if result.confident else None
         entry = await self.db.run(_entry_or_none, best.entry_id) if best else None
@@ -107,7 +111,7 @@ class Desk:
                 for m in result.matches
             ],
             compliance=findings,
-            make_draft=label not in self.config.routed_without_draft,
+            make_draft=make_draft,
         )
 
     async def receive(self, incoming: Incoming) -> Draft | None:
