@@ -67,7 +67,8 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
     else:
         lines.append(t("card_compliance_ok"))
     if view.override_reason:
-        lines.append(t("card_override", name="", reason=escape(view.override_reason)))
+        name = escape(view.override_by_name or "")
+        lines.append(t("card_override", name=name, reason=escape(view.override_reason)))
     if view.notice == "signatures_voided":
         lines.append(t("card_voided"))
     elif view.notice == "tier_raised":

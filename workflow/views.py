@@ -15,6 +15,7 @@ from workflow.models import (
     CitizenMessage,
     Draft,
     DraftState,
+    Operator,
     Role,
     Signature,
     Tier,
@@ -56,6 +57,7 @@ class DraftView:
     candidates: list[dict[str, Any]]
     compliance: list[dict[str, Any]]
     override_reason: str | None
+    override_by_name: str | None
     signatures: list[SignatureView]
     needed: list[Role]  # roles still to sign, in order
     stamp: Stamp
@@ -76,6 +78,13 @@ class DraftView:
     @property
     def has_blocking(self) -> bool:
         return review.is_blocking(self.compliance) and not self.override_reason
+
+
+def _operator_name(session: Session, telegram_id: int | None) -> str | None:
+    if telegram_id is None:
+        return None
+    op = session.get(Operator, telegram_id)
+    return op.name if op else str(telegram_id)
 
 
 def load_view(session: Session, draft_id: int) -> DraftView:
@@ -118,6 +127,7 @@ def load_view(session: Session, draft_id: int) -> DraftView:
         candidates=list(draft.candidates),
         compliance=list(draft.compliance),
         override_reason=draft.override_reason,
+        override_by_name=_operator_name(session, draft.override_by),
         signatures=[
             SignatureView(s.operator_name, s.role, s.step, s.signed_at, s.void) for s in sigs
         ],

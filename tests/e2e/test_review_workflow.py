@@ -177,3 +177,34 @@ async def test_sla_warns_then_alerts_the_next_tier(desk: World) -> None:
     assert await desk.services.desk.sweep_sla(utcnow() + timedelta(days=30)) == ([], [])
     draft = await _draft(desk)
     assert draft.state is DraftState.PENDING
+
+
+async def test_failing_compliance_check_needs_a_reason_from_the_final_signer(desk: World) -> None:
+    await desk.citizen_says("请问社保卡丢了怎么补办")
+    card = await desk.card()
+    await desk.reply_to(
+        desk.reviewer, card, "您好，详情请访问 http://shop.example.com 领取优惠券。"
+    )
+    card = await desk.card_edit(card, lambda m: "含链接或广告" in (m.text or ""))
+    # The editor may not approve alone; the second reviewer is the final signer.
+    await desk.press(desk.reviewer2, card, "ap")
+    prompt = await desk.emu.wait_for_message(desk.ops, lambda m: "放行理由" in (m.text or ""))
+    draft = await _draft(desk)
+    assert draft.state is DraftState.PENDING
+    assert desk.emu.count_sent(desk.emu.private_chat(desk.citizen)) == 0
+
+    await desk.reply_to(desk.reviewer2, prompt, "链接为合作银行官方页面，已核实")
+    reply = await desk.citizen_reply()
+    assert "shop.example.com" in reply.text and "审签人：赵审核" in reply.text
+    closed = await desk.card_edit(card, lambda m: "已发布" in (m.text or ""))
+    assert "已由 赵审核 说明理由放行：链接为合作银行官方页面，已核实" in closed.text
+
+    def overrides(session):  # type: ignore[no-untyped-def]
+        return [
+            (r.actor_id, (r.after or {}).get("reason"))
+            for r in session.exec(
+                select(AuditRecord).where(AuditRecord.action == "compliance_overridden")
+            )
+        ]
+
+    assert await desk.db().run(overrides) == [(1002, "链接为合作银行官方页面，已核实")]
