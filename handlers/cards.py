@@ -109,12 +109,8 @@ def keyboard(view: DraftView) -> InlineKeyboardMarkup:
         data = ReviewButton(action, view.id, view.version, arg).pack()
         return InlineKeyboardButton(label, callback_data=data)
 
-    if (
-        view.needed
-        and len(view.needed) < 2
-        and view.signatures
-        and any(not s.void for s in view.signatures)
-    ):
+    # After the review signature, the button names the signer still needed (审签).
+    if len(view.needed) == 1 and any(not s.void for s in view.signatures):
         approve_label = t("btn_sign", role=texts.ROLE[view.needed[0].value])
     else:
         approve_label = t("btn_approve")
