@@ -28,10 +28,10 @@ def split(src: Path, dst: Path, seed: int = 13) -> None:
     """Write train/ and test/ copies of one set, split by entry."""
     queries = load_queries(src / "queries.jsonl")
     golds = sorted({q.gold for q in queries if q.gold})
-    random.Random(seed)  # noqa: S311 - reproducible sampling.shuffle(golds)
+    random.Random(seed).shuffle(golds)  # noqa: S311 - reproducible sampling
     train_ids = set(golds[: len(golds) // 2])
     nulls = sorted(q.text for q in queries if q.gold is None)
-    random.Random(seed)  # noqa: S311 - reproducible sampling.shuffle(nulls)
+    random.Random(seed).shuffle(nulls)  # noqa: S311 - reproducible sampling
     train_nulls = set(nulls[: len(nulls) // 2])
     for part in ("train", "test"):
         out = dst / part / src.name

@@ -28,7 +28,7 @@ import numpy as np
 from knowledge_base.documents import KBDoc
 from knowledge_base.embedding import embedding_dimension, encode, fingerprint, load_model
 from knowledge_base.index_state import IndexState
-from knowledge_base.scoring import FUSION_FEATURES, MatcherParams, abstain_features
+from knowledge_base.scoring import FUSION_FEATURES, MatcherParams, abstain_features, kb_profile
 from knowledge_base.text import char_ngrams, normalize
 
 if TYPE_CHECKING:
@@ -78,7 +78,10 @@ class Matcher:
     ) -> None:
         self.model = model
         self.model_path = Path(model_path).expanduser().resolve()
-        self.params = params or MatcherParams.for_model(self.model_path)
+        # All parameters of the model (pooled + per domain); ``params`` are the ones chosen
+        # for the Q&A base currently indexed (re-chosen whenever it changes).
+        self.base_params = params or MatcherParams.for_model(self.model_path)
+        self.params = self.base_params
         self.target_precision = target_precision
         self.threshold = self.params.threshold(target_precision)
         self.index_dir = index_dir
@@ -90,6 +93,18 @@ class Matcher:
             logger.info("model changed; re-embedding %d entries", len(self.state.docs))
             self.state.reembed(self._encode)
             self.state.save()
+        self._select_params()
+
+    def _select_params(self) -> None:
+        """Pick the domain parameters whose Q&A base looks most like the indexed one."""
+        if not self.base_params.domains:
+            return
+        texts = (t for d in self.state.docs.values() for t in (d.question, *d.variants))
+        chosen = self.base_params.select(kb_profile(texts))
+        if chosen is not self.params:
+            logger.info("matcher parameters: domain %s", chosen.name)
+            self.params = chosen
+            self.threshold = chosen.threshold(self.target_precision)
 
     @classmethod
     def open(
@@ -118,18 +133,21 @@ class Matcher:
             self.state.remove([i for i in self.state.docs if i not in wanted])
             self.state.upsert(docs, self._encode, progress=progress)
             self.state.save()
+            self._select_params()
 
     def upsert(self, docs: Iterable[KBDoc]) -> None:
         """Add or update entries; only new or changed texts are embedded."""
         with self._lock:
             self.state.upsert(list(docs), self._encode)
             self.state.save()
+            self._select_params()
 
     def remove(self, entry_ids: Iterable[str]) -> None:
         """Retire entries from the index; unknown ids are ignored."""
         with self._lock:
             self.state.remove(list(entry_ids))
             self.state.save()
+            self._select_params()
 
     def __len__(self) -> int:
         return len(self.state.docs)
@@ -243,5 +261,6 @@ class Matcher:
             "rows": len(self.state.row_ids),
             "dense_index": self.state.dense.kind,
             "threshold": self.threshold,
+            "parameters": self.params.name,
             "target_precision": self.target_precision,
         }

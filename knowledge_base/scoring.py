@@ -5,15 +5,27 @@ dense cosine, overlaps, ranks); its weights are fitted by logistic regression on
 (message, gold entry) pairs against retrieved non-gold candidates. Abstention is a second
 logistic regression over features of the top match (fused score, margins, per-signal
 agreement, lengths) that outputs P(top match answers the message); the threshold for a
-target precision is read off cross-validated predictions kept in the parameters.
+target precision is read off cross-validated predictions kept in the parameters. With
+enough training messages the abstention model is a small gradient-boosted tree ensemble
+(fitted by scikit-learn, stored as plain JSON arrays and evaluated here).
+
+A trained MODEL_DIR holds one set of parameters per training domain (each data folder), next
+to the pooled ones: near-miss questions look different in an open-domain set, a bank's
+customer service and a city's Q&A base, so fusion and abstention are fitted per domain. Each
+domain keeps a character profile of its Q&A base; the matcher picks the domain whose profile
+is closest to the Q&A base it serves (:meth:`MatcherParams.select`), or the pooled
+parameters when none is close.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,12 +34,24 @@ __all__ = [
     "FUSION_FEATURES",
     "LinearModel",
     "MatcherParams",
+    "TreeModel",
     "abstain_features",
     "default_params",
     "fit_params",
+    "kb_profile",
 ]
 
 PARAMS_FILE = "govreply_matcher.json"
+
+# A domain gets its own fusion and abstention from this many training messages on; smaller
+# ones (a 40-entry city sample) would overfit and use the pooled parameters.
+MIN_DOMAIN_MESSAGES = 400
+# Below this cosine between character profiles no training domain is "the same kind" of
+# Q&A base, and the pooled parameters are used.
+MIN_DOMAIN_SIMILARITY = 0.5
+# Trees need enough messages of both kinds; below this the abstention model stays linear.
+MIN_TREE_MESSAGES = 1000
+PROFILE_CHARS = 400
 
 FUSION_FEATURES = (
     "word", "char", "dense",
@@ -66,15 +90,72 @@ class LinearModel:
 
 
 @dataclass
+class TreeModel:
+    """Gradient-boosted trees: baseline + sum of leaf values, logistic for a probability.
+
+    Each tree is stored as parallel lists (feature, threshold, left, right, leaf, value);
+    a row goes left when ``x[feature] <= threshold`` (NaN goes where ``nan_left`` says).
+    """
+
+    features: tuple[str, ...]
+    baseline: float
+    trees: list[dict[str, list[Any]]]
+    kind: str = "trees"
+
+    def decision(self, x: np.ndarray) -> np.ndarray:
+        """Raw score (log-odds) for rows of ``x``."""
+        x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+        total = np.full(x.shape[0], self.baseline, dtype=np.float64)
+        rows = np.arange(x.shape[0])
+        for tree in self.trees:
+            feature = np.asarray(tree["feature"], dtype=np.int64)
+            threshold = np.asarray(tree["threshold"], dtype=np.float64)
+            left = np.asarray(tree["left"], dtype=np.int64)
+            right = np.asarray(tree["right"], dtype=np.int64)
+            leaf = np.asarray(tree["leaf"], dtype=bool)
+            nan_left = np.asarray(tree["nan_left"], dtype=bool)
+            node = np.zeros(x.shape[0], dtype=np.int64)
+            while not leaf[node].all():
+                value = x[rows, feature[node]]
+                go_left = np.where(np.isnan(value), nan_left[node], value <= threshold[node])
+                node = np.where(leaf[node], node, np.where(go_left, left[node], right[node]))
+            total += np.asarray(tree["value"], dtype=np.float64)[node]
+        return total
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        """Logistic of :meth:`decision`."""
+        return np.asarray(1.0 / (1.0 + np.exp(-self.decision(x))), dtype=np.float64)
+
+
+Scorer = LinearModel | TreeModel
+
+
+@dataclass
 class MatcherParams:
     """Everything the matcher learns besides the embedding model."""
 
     fusion: LinearModel
-    abstention: LinearModel
+    abstention: Scorer
     # Cross-validated (probability, correct) pairs used to pick a threshold for a precision.
     calibration_prob: list[float] = field(default_factory=list)
     calibration_correct: list[int] = field(default_factory=list)
     trained_on: str = ""
+    name: str = "pooled"  # the domain these parameters were fitted for
+    profile: dict[str, float] = field(default_factory=dict)  # of the domain's Q&A base
+    domains: list[MatcherParams] = field(default_factory=list)  # per-domain parameters
+
+    def select(self, profile: dict[str, float]) -> MatcherParams:
+        """The domain parameters for a Q&A base with this character profile.
+
+        The closest domain by cosine of profiles, if at least MIN_DOMAIN_SIMILARITY;
+        otherwise (or without domains) these pooled parameters.
+        """
+        best, best_sim = self, MIN_DOMAIN_SIMILARITY
+        for domain in self.domains:
+            sim = profile_similarity(profile, domain.profile)
+            if sim >= best_sim:
+                best, best_sim = domain, sim
+        return best
 
     def threshold(self, target_precision: float) -> float:
         """Lowest probability whose answered prefix keeps precision >= target.
@@ -103,13 +184,19 @@ class MatcherParams:
     @classmethod
     def from_json(cls, text: str) -> MatcherParams:
         """Parse the JSON written by :meth:`save`."""
-        data = json.loads(text)
+        return cls._from_dict(json.loads(text))
+
+    @classmethod
+    def _from_dict(cls, data: dict[str, object]) -> MatcherParams:
         return cls(
-            fusion=_linear(data["fusion"]),
-            abstention=_linear(data["abstention"]),
-            calibration_prob=data.get("calibration_prob", []),
-            calibration_correct=data.get("calibration_correct", []),
-            trained_on=data.get("trained_on", ""),
+            fusion=_linear(data["fusion"]),  # type: ignore[arg-type]
+            abstention=_scorer(data["abstention"]),  # type: ignore[arg-type]
+            calibration_prob=list(data.get("calibration_prob") or []),  # type: ignore[call-overload]
+            calibration_correct=list(data.get("calibration_correct") or []),  # type: ignore[call-overload]
+            trained_on=str(data.get("trained_on", "")),
+            name=str(data.get("name") or "pooled"),
+            profile=dict(data.get("profile") or {}),  # type: ignore[call-overload]
+            domains=[cls._from_dict(d) for d in data.get("domains") or []],  # type: ignore[attr-defined]
         )
 
     @classmethod
@@ -131,12 +218,43 @@ def _linear(data: dict[str, object]) -> LinearModel:
     )
 
 
+def _scorer(data: dict[str, object]) -> Scorer:
+    if data.get("kind") == "trees":
+        return TreeModel(
+            features=tuple(data["features"]),  # type: ignore[arg-type]
+            baseline=float(data["baseline"]),  # type: ignore[arg-type]
+            trees=list(data["trees"]),  # type: ignore[call-overload]
+        )
+    return _linear(data)
+
+
+def kb_profile(texts: Iterable[str]) -> dict[str, float]:
+    """Character profile of a Q&A base: the PROFILE_CHARS most frequent CJK characters.
+
+    Values are relative frequencies scaled to unit length, so two profiles compare by dot
+    product. Texts are expected normalised (Simplified).
+    """
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(ch for ch in text if "\u4e00" <= ch <= "\u9fff")
+    top = counts.most_common(PROFILE_CHARS)
+    norm = float(np.sqrt(sum(c * c for _, c in top))) or 1.0
+    return {ch: round(c / norm, 6) for ch, c in top}
+
+
+def profile_similarity(a: dict[str, float], b: dict[str, float]) -> float:
+    """Cosine of two profiles made by :func:`kb_profile`."""
+    if len(a) > len(b):
+        a, b = b, a
+    return float(sum(v * b.get(ch, 0.0) for ch, v in a.items()))
+
+
 def default_params() -> MatcherParams:
     """Parameters fitted on the project's own Chinese sample for a plain (English) model.
 
     They favour the lexical signals, because a dense model that was not trained on Chinese
     maps most Chinese characters to [UNK]. Regenerate with ``python -m
-    knowledge_base.training --defaults``.
+    knowledge_base.training`` ``fit_default_params``.
     """
     text = resources.files("knowledge_base.data").joinpath("default_matcher.json").read_text(
         "utf-8"
@@ -188,6 +306,40 @@ def _fit_linear(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], c: float) 
     )
 
 
+def _fit_trees(x: np.ndarray, y: np.ndarray, names: tuple[str, ...]) -> TreeModel:
+    """A small gradient-boosted tree ensemble, exported to plain lists."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model = HistGradientBoostingClassifier(
+        max_iter=150, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20,
+        l2_regularization=1.0, random_state=13,
+    )
+    model.fit(x, y)
+    trees: list[dict[str, list[Any]]] = []
+    for (predictor,) in model._predictors:  # one predictor per iteration (binary task)
+        nodes = predictor.nodes
+        trees.append(
+            {
+                "feature": [int(v) for v in nodes["feature_idx"]],
+                "threshold": [float(v) for v in nodes["num_threshold"]],
+                "left": [int(v) for v in nodes["left"]],
+                "right": [int(v) for v in nodes["right"]],
+                "leaf": [int(v) for v in nodes["is_leaf"]],
+                "nan_left": [int(v) for v in nodes["missing_go_to_left"]],
+                "value": [float(v) for v in nodes["value"]],
+            }
+        )
+    baseline = float(np.ravel(model._baseline_prediction)[0])
+    return TreeModel(features=names, baseline=baseline, trees=trees)
+
+
+def _fit_abstention(x: np.ndarray, y: np.ndarray, c: float) -> Scorer:
+    """Trees when there are enough right and wrong top matches to learn from, else linear."""
+    if y.size >= MIN_TREE_MESSAGES and min(y.sum(), y.size - y.sum()) >= 100:
+        return _fit_trees(x, y, ABSTAIN_FEATURES)
+    return _fit_linear(x, y, ABSTAIN_FEATURES, c)
+
+
 @dataclass
 class FusionSample:
     """Candidates of one training message: features and which one is gold (-1: none)."""
@@ -196,9 +348,37 @@ class FusionSample:
     gold_index: int
     qlen: int
     group: str = ""  # entry id the message belongs to, for grouped cross-validation
+    domain: str = ""  # the data folder the message comes from
 
 
-def fit_params(samples: list[FusionSample], trained_on: str, c: float = 1.0) -> MatcherParams:
+def fit_params(
+    samples: list[FusionSample],
+    trained_on: str,
+    c: float = 1.0,
+    profiles: dict[str, dict[str, float]] | None = None,
+) -> MatcherParams:
+    """Pooled parameters, plus one set per domain in ``profiles`` (see the module docstring).
+
+    A domain with fewer than MIN_DOMAIN_MESSAGES samples keeps its profile but the pooled
+    fusion and abstention, so its Q&A base is still recognised and never handed another
+    domain's parameters.
+    """
+    pooled = _fit_one(samples, trained_on, c)
+    for name, profile in (profiles or {}).items():
+        own = [s for s in samples if s.domain == name]
+        if len(own) >= MIN_DOMAIN_MESSAGES and any(s.gold_index >= 0 for s in own):
+            domain = _fit_one(own, trained_on, c)
+        else:
+            domain = MatcherParams(
+                pooled.fusion, pooled.abstention, pooled.calibration_prob,
+                pooled.calibration_correct, trained_on,
+            )
+        domain.name, domain.profile = name, profile
+        pooled.domains.append(domain)
+    return pooled
+
+
+def _fit_one(samples: list[FusionSample], trained_on: str, c: float) -> MatcherParams:
     """Fit fusion on answerable samples, then abstention on all of them (grouped CV)."""
     from sklearn.model_selection import GroupKFold
 
@@ -222,7 +402,7 @@ def fit_params(samples: list[FusionSample], trained_on: str, c: float = 1.0) -> 
         ay.append(float(s.gold_index >= 0 and order[0] == s.gold_index))
         groups.append(s.group or f"#{i}")
     x, y = np.vstack(ax), np.asarray(ay)
-    abstention = _fit_linear(x, y, ABSTAIN_FEATURES, c)
+    abstention = _fit_abstention(x, y, c)
     probs = np.zeros(y.size)
     n_groups = len(set(groups))
     folds = min(5, n_groups)
@@ -231,7 +411,7 @@ def fit_params(samples: list[FusionSample], trained_on: str, c: float = 1.0) -> 
             if len(set(y[train_idx])) < 2:
                 probs[test_idx] = abstention.probability(x[test_idx])
                 continue
-            fold = _fit_linear(x[train_idx], y[train_idx], ABSTAIN_FEATURES, c)
+            fold = _fit_abstention(x[train_idx], y[train_idx], c)
             probs[test_idx] = fold.probability(x[test_idx])
     else:
         probs = abstention.probability(x)

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from knowledge_base.documents import KBDoc
 from knowledge_base.evaluation import LabelledQuery, load_kb, load_queries
-from knowledge_base.scoring import FusionSample, MatcherParams, fit_params
+from knowledge_base.scoring import FusionSample, MatcherParams, fit_params, kb_profile
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -39,6 +39,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+SMALL_SET_ENTRIES = 100  # answered entries below which a set is "small" (see train())
 
 
 @dataclass
@@ -62,14 +64,19 @@ def load_dataset(folder: Path) -> Dataset:
 
 
 def collect_samples(
-    matcher: Matcher, queries: Sequence[LabelledQuery], progress: bool = False, desc: str = ""
+    matcher: Matcher,
+    queries: Sequence[LabelledQuery],
+    progress: bool = False,
+    desc: str = "",
+    domain: str = "",
 ) -> list[FusionSample]:
     """Candidate features of each message against the matcher's current index."""
     samples = []
     for query in tqdm(queries, desc=desc or "features", disable=not progress, unit="q"):
         entries, features, qlen = matcher.candidates(query.text)
         gold = entries.index(query.gold) if query.gold in entries else -1
-        samples.append(FusionSample(features, gold, qlen, group=query.gold or query.text))
+        group = query.gold or query.text
+        samples.append(FusionSample(features, gold, qlen, group=group, domain=domain))
     return samples
 
 
@@ -108,7 +115,7 @@ def _placeholder_params() -> MatcherParams:
 def _split_entries(ids: Iterable[str], share: float, seed: int) -> set[str]:
     """A deterministic ``share`` of entry ids (sorted, then shuffled with ``seed``)."""
     ordered = sorted(set(ids))
-    random.Random(seed)  # noqa: S311 - reproducible sampling.shuffle(ordered)
+    random.Random(seed).shuffle(ordered)  # noqa: S311 - reproducible sampling
     return set(ordered[: int(round(len(ordered) * share))])
 
 
@@ -337,9 +344,14 @@ def train(
         negatives.setdefault(message, []).append(entry_id)
 
     held_out: set[str] = set()
+    share_of: dict[str, float] = {}
     for s in sets:
         answered = {q.gold for q in s.queries if q.gold is not None}
-        held_out |= _split_entries(answered, fusion_share, seed) if len(answered) >= 10 else set()
+        # A small set gives the fine-tune little but needs every held-out message it can
+        # get for its fusion and abstention, so half of it is held out.
+        share_of[s.name] = fusion_share if len(answered) >= SMALL_SET_ENTRIES else 0.5
+        if len(answered) >= 10:
+            held_out |= _split_entries(answered, share_of[s.name], seed)
     pairs_by_set: dict[str, list[tuple[str, str]]] = {}
     for s in sets:
         pairs = [(q.text, q.gold) for q in s.queries if q.gold and q.gold not in held_out]
@@ -372,7 +384,7 @@ def train(
     samples: list[FusionSample] = []
     for s in sets:
         nulls = [q for q in s.queries if q.gold is None]
-        null_keep = _split_entries([q.text for q in nulls], fusion_share, seed + 1)
+        null_keep = _split_entries([q.text for q in nulls], share_of[s.name], seed + 1)
         chosen = [q for q in s.queries if q.gold in held_out or q.text in null_keep]
         if len(held_out) == 0 or len(s.docs) < 10:
             chosen = list(s.queries)  # tiny sets: use everything (params are regularised)
@@ -380,8 +392,13 @@ def train(
             continue
         matcher = Matcher(model, out_dir, params=_placeholder_params())
         matcher.rebuild(s.docs, progress=progress)
-        samples += collect_samples(matcher, chosen, progress=progress, desc=f"features {s.name}")
-    params = fit_params(samples, trained_on=",".join(s.name for s in sets))
+        samples += collect_samples(
+            matcher, chosen, progress=progress, desc=f"features {s.name}", domain=s.name
+        )
+    profiles = {
+        s.name: kb_profile(t for d in s.docs for t in (d.question, *d.variants)) for s in sets
+    }
+    params = fit_params(samples, trained_on=",".join(s.name for s in sets), profiles=profiles)
     params.save(out_dir)
     report = TrainReport(
         datasets=[str(d) for d in data_dirs],

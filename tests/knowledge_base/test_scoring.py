@@ -1,0 +1,105 @@
+"""Abstention trees and per-domain parameters (knowledge_base.scoring)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from knowledge_base.documents import KBDoc
+from knowledge_base.retrieval import Matcher
+from knowledge_base.scoring import (
+    ABSTAIN_FEATURES,
+    FUSION_FEATURES,
+    FusionSample,
+    MatcherParams,
+    TreeModel,
+    _fit_trees,
+    default_params,
+    fit_params,
+    kb_profile,
+    profile_similarity,
+)
+
+GOV = ["居住证怎么办理", "社保卡丢了怎么补办", "公积金怎么提取", "户口迁移需要什么材料"]
+BANK = ["借款利息怎么算", "还款日可以推迟吗", "信用额度怎么提高", "银行卡怎么解绑"]
+
+
+PROFILES = {"bank": kb_profile(BANK), "gov": kb_profile(GOV)}
+
+
+def _synthetic(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, len(ABSTAIN_FEATURES)))
+    y = ((x[:, 0] + 0.5 * x[:, 3] * x[:, 4] + rng.normal(scale=0.5, size=n)) > 0).astype(float)
+    return x, y
+
+
+def test_exported_trees_score_exactly_like_scikit_learn() -> None:
+    x, y = _synthetic(1500, 1)
+    ours = _fit_trees(x, y, ABSTAIN_FEATURES)
+    theirs = HistGradientBoostingClassifier(
+        max_iter=150, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20,
+        l2_regularization=1.0, random_state=13,
+    ).fit(x, y)
+    probe, _ = _synthetic(300, 2)
+    probe[:5, 2] = np.nan  # missing values follow the stored direction
+    np.testing.assert_allclose(ours.decision(probe), theirs.decision_function(probe), atol=1e-9)
+
+
+def test_tree_model_survives_a_json_round_trip() -> None:
+    x, y = _synthetic(1200, 3)
+    params = MatcherParams(default_params().fusion, _fit_trees(x, y, ABSTAIN_FEATURES))
+    again = MatcherParams.from_json(json.dumps(asdict(params)))
+    assert isinstance(again.abstention, TreeModel)
+    np.testing.assert_allclose(again.abstention.probability(x), params.abstention.probability(x))
+
+
+def test_profiles_tell_a_city_q_and_a_base_from_a_bank() -> None:
+    gov, bank = kb_profile(GOV), kb_profile(BANK)
+    assert profile_similarity(gov, gov) > 0.99
+    assert profile_similarity(kb_profile(["身份证怎么补办", "公积金提取条件"]), gov) > (
+        profile_similarity(kb_profile(["身份证怎么补办", "公积金提取条件"]), bank)
+    )
+
+
+def _samples(domain: str, n: int, good: float, seed: int) -> list[FusionSample]:
+    """Messages whose gold candidate is separable by ``good`` on the char signal."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        feats = rng.uniform(0, 0.3, size=(5, len(FUSION_FEATURES)))
+        gold = int(rng.integers(0, 5)) if rng.uniform() < 0.8 else -1
+        if gold >= 0:
+            feats[gold, 1] += good
+        out.append(FusionSample(feats, gold, 10, group=f"{domain}{i % 50}", domain=domain))
+    return out
+
+
+def test_each_domain_gets_its_own_parameters_and_small_ones_fall_back_to_pooled() -> None:
+    samples = _samples("bank", 600, 0.5, 1) + _samples("gov", 40, 0.2, 2)
+    params = fit_params(samples, "test", profiles=PROFILES)
+    by_name = {d.name: d for d in params.domains}
+    assert set(by_name) == {"bank", "gov"}
+    assert by_name["bank"].fusion.coef != params.fusion.coef
+    assert by_name["gov"].fusion.coef == params.fusion.coef  # too small for its own
+    again = MatcherParams.from_json(json.dumps(asdict(params)))
+    assert [d.name for d in again.domains] == ["bank", "gov"]
+    assert again.select(kb_profile(BANK)).name == "bank"
+    assert again.select(kb_profile(["借款额度怎么提高"])).name == "bank"
+    assert again.select({"火": 1.0}).name == "pooled"  # nothing close: the pooled parameters
+
+
+def test_matcher_switches_parameters_when_its_q_and_a_base_changes(model, model_path) -> None:  # noqa: ANN001
+    samples = _samples("bank", 600, 0.5, 1) + _samples("gov", 600, 0.2, 2)
+    params = fit_params(samples, "test", profiles=PROFILES)
+    matcher = Matcher(model, model_path, params=params)
+    assert matcher.params.name == "pooled"  # empty index
+    matcher.rebuild([KBDoc(f"B{i}", q, "答复") for i, q in enumerate(BANK)])
+    assert matcher.params.name == "bank"
+    assert matcher.threshold == matcher.params.threshold(matcher.target_precision)
+    matcher.rebuild([KBDoc(f"G{i}", q, "答复") for i, q in enumerate(GOV)])
+    assert matcher.params.name == "gov"
+    assert matcher.describe()["parameters"] == "gov"
