@@ -78,6 +78,7 @@ def retrieval(
         **metrics,
         "index_build_seconds": round(build_seconds, 2),
         "threshold": round(matcher.threshold, 4),
+        "parameters": matcher.params.name,  # the training domain chosen for this Q&A base
         "dense_index": matcher.state.dense.kind,
     }
     if json_out:

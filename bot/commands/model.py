@@ -46,13 +46,23 @@ def _read_history(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, st
     return pairs, negatives
 
 
+def _expand(folders: list[Path]) -> list[Path]:
+    """A folder without kb.jsonl that holds data folders stands for all of them (sorted)."""
+    out: list[Path] = []
+    for folder in folders:
+        children = sorted(p for p in folder.iterdir() if (p / "kb.jsonl").is_file())
+        out.extend(children if not (folder / "kb.jsonl").exists() and children else [folder])
+    return out
+
+
 @app.command("train")
 def train_command(
     data: Annotated[
         list[Path],
         typer.Option(
             "--data",
-            help="Folder with kb.jsonl + queries.jsonl (repeatable).",
+            help="Folder with kb.jsonl + queries.jsonl (repeatable), or a folder of such "
+            "folders (each one is a domain).",
             exists=True,
             file_okay=False,
         ),
@@ -81,6 +91,7 @@ def train_command(
     from knowledge_base.evaluation import DatasetError
     from knowledge_base.training import train
 
+    data = _expand(data)
     for folder in data:
         for name in ("kb.jsonl", "queries.jsonl"):
             if not (folder / name).exists():

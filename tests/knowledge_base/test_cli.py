@@ -78,3 +78,71 @@ def test_tiny_training_run_produces_a_model_dir_the_matcher_loads(
     assert "[UNK]" not in matcher.model.tokenizer.tokenize("外地人办居住证")
     matcher.rebuild([])
     assert matcher.search("居住证").matches == []
+
+
+BANK_KB = [
+    ("B01", "借款利息怎么计算", ["贷款利息是多少"]),
+    ("B02", "可以提前还款吗", ["能不能提前把钱还上"]),
+    ("B03", "还款日可以推迟吗", ["还款时间能改吗"]),
+    ("B04", "信用额度怎么提高", ["额度太低了能提额吗"]),
+    ("B05", "银行卡怎么解绑", ["怎么换绑银行卡"]),
+    ("B06", "逾期了会影响征信吗", ["晚还几天上征信吗"]),
+]
+BANK_QUERIES = [
+    ("借的钱利息咋算的", "B01"), ("利息怎么收", "B01"), ("我想提前还清", "B02"),
+    ("提前还款有手续费吗", "B02"), ("还款日能往后延吗", "B03"), ("能晚几天还吗", "B03"),
+    ("怎么申请提升额度", "B04"), ("额度能不能调高", "B04"), ("绑定的卡怎么取消", "B05"),
+    ("换一张银行卡还款", "B05"), ("逾期一天有影响吗", "B06"), ("晚还款会上征信吗", "B06"),
+    ("你们银行几点下班", None), ("信用卡年费多少", None),
+]
+
+
+def _write_bank_set(folder: Path) -> None:
+    folder.mkdir()
+    with (folder / "kb.jsonl").open("w", encoding="utf-8") as handle:
+        for entry_id, question, variants in BANK_KB:
+            record = {"id": entry_id, "question": question, "variants": variants, "answer": "答复"}
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    with (folder / "queries.jsonl").open("w", encoding="utf-8") as handle:
+        for text, gold in BANK_QUERIES:
+            handle.write(json.dumps({"text": text, "gold": gold}, ensure_ascii=False) + "\n")
+
+
+def test_training_on_two_domains_gives_each_q_and_a_base_its_own_parameters(
+    cli: typer.Typer, sample_dir: Path, tmp_path: Path
+) -> None:
+    from knowledge_base.evaluation import load_kb
+
+    bank = tmp_path / "bank"
+    _write_bank_set(bank)
+    out = tmp_path / "model"
+    result = CliRunner().invoke(
+        cli,
+        ["model", "train", "--data", str(sample_dir), "--data", str(bank), "--out", str(out),
+         "--max-pairs", "24"],
+    )
+    assert result.exit_code == 0, result.output
+    matcher = Matcher.open(out)
+    domains = {d.name: d for d in matcher.base_params.domains}
+    assert set(domains) == {"sample", "bank"}
+    # The city sample has enough held-out messages for its own fit; the bank set is too
+    # small and shares the pooled parameters, but is still recognised as itself.
+    assert domains["sample"].fusion.coef != matcher.base_params.fusion.coef
+    assert domains["bank"].fusion.coef == matcher.base_params.fusion.coef
+    matcher.rebuild(load_kb(sample_dir / "kb.jsonl"))
+    assert matcher.params.name == "sample"
+    assert matcher.search("外地人怎么办居住证").best is not None
+    matcher.rebuild(load_kb(bank / "kb.jsonl"))
+    assert matcher.params.name == "bank"
+
+
+def test_a_folder_of_data_folders_stands_for_each_of_them(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    (tmp_path / "sets" / "a").mkdir(parents=True)
+    (tmp_path / "sets" / "a" / "kb.jsonl").write_text('{"id": "A1", "question": "问"}\n', "utf-8")
+    result = CliRunner().invoke(
+        cli, ["model", "train", "--data", str(tmp_path / "sets"), "--out", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'sets' / 'a'}: queries.jsonl is missing" in result.stderr

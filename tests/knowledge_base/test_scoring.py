@@ -38,7 +38,7 @@ def _synthetic(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_exported_trees_score_exactly_like_scikit_learn() -> None:
-    x, y = _synthetic(1500, 1)
+    x, y = _synthetic(2500, 1)
     ours = _fit_trees(x, y, ABSTAIN_FEATURES)
     theirs = HistGradientBoostingClassifier(
         max_iter=150, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=20,
@@ -80,13 +80,16 @@ def _samples(domain: str, n: int, good: float, seed: int) -> list[FusionSample]:
 
 def test_each_domain_gets_its_own_parameters_and_small_ones_fall_back_to_pooled() -> None:
     samples = _samples("bank", 600, 0.5, 1) + _samples("gov", 40, 0.2, 2)
-    params = fit_params(samples, "test", profiles=PROFILES)
+    samples += _samples("tiny", 10, 0.2, 3)
+    profiles = {**PROFILES, "tiny": kb_profile(["天气怎么样"])}
+    params = fit_params(samples, "test", profiles=profiles)
     by_name = {d.name: d for d in params.domains}
-    assert set(by_name) == {"bank", "gov"}
+    assert set(by_name) == {"bank", "gov", "tiny"}
     assert by_name["bank"].fusion.coef != params.fusion.coef
-    assert by_name["gov"].fusion.coef == params.fusion.coef  # too small for its own
+    assert by_name["gov"].fusion.coef != params.fusion.coef  # small, but its own
+    assert by_name["tiny"].fusion.coef == params.fusion.coef  # too small: pooled
     again = MatcherParams.from_json(json.dumps(asdict(params)))
-    assert [d.name for d in again.domains] == ["bank", "gov"]
+    assert [d.name for d in again.domains] == ["bank", "gov", "tiny"]
     assert again.select(kb_profile(BANK)).name == "bank"
     assert again.select(kb_profile(["借款额度怎么提高"])).name == "bank"
     assert again.select({"火": 1.0}).name == "pooled"  # nothing close: the pooled parameters
