@@ -110,8 +110,15 @@ class DenseIndex:
         q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         # One query gains nothing from OpenMP threads, and their spin-waiting made a 20k-row
         # flat search take 27 ms instead of ~2 ms on a busy 2-core machine (bench/RESULTS.md).
-        _faiss().omp_set_num_threads(1)
-        scores, ids = self._index.search(q, min(k, len(self)))
+        # faiss and torch share one OpenMP runtime, so the setting is put back afterwards:
+        # left at 1, it halved the speed of every later bulk embedding (bench/RESULTS.md).
+        faiss = _faiss()
+        previous = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            scores, ids = self._index.search(q, min(k, len(self)))
+        finally:
+            faiss.omp_set_num_threads(previous)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
 

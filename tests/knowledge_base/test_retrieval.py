@@ -124,3 +124,18 @@ def test_similarity_is_higher_for_related_texts(matcher: Matcher) -> None:
     related = matcher.similarity("居住证怎么办理", "居住证请带身份证和租房合同到社区办理")
     unrelated = matcher.similarity("居住证怎么办理", "路边停车前15分钟免费")
     assert 0.0 <= unrelated < related <= 1.0
+
+
+def test_a_search_leaves_bulk_embedding_all_its_threads(matcher: Matcher) -> None:
+    import os
+
+    import torch
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two cores to tell one thread from all")
+    torch.set_num_threads(len(os.sched_getaffinity(0)))
+    before = torch.get_num_threads()
+    matcher.search("居住证怎么办")  # one-thread faiss search and one-thread query encode
+    assert torch.get_num_threads() == before
+    matcher.upsert([KBDoc("K9", "新生儿落户怎么办理？", "带出生证明到派出所。")])
+    assert torch.get_num_threads() == before
