@@ -305,6 +305,7 @@ def train(
     max_pairs: int | None = None,
     batch_size: int = 64,
     seed: int = 13,
+    learning_rate: float = 5e-5,
 ) -> TrainReport:
     """Train a MODEL_DIR from labelled folders (and operator history).
 
@@ -375,7 +376,10 @@ def train(
     if max_pairs is not None and len(triplets) > max_pairs:
         # A seeded, reproducible sample (not for security).
         triplets = random.Random(seed).sample(triplets, max_pairs)  # noqa: S311
-    fine_tune(model, triplets, epochs, batch_size=batch_size, progress=progress, seed=seed)
+    fine_tune(
+        model, triplets, epochs, batch_size=batch_size, lr=learning_rate, progress=progress,
+        seed=seed,
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
 
