@@ -7,7 +7,7 @@ extrapolated from the measured rate and reported separately). A second part time
 alone, exact (IndexFlatIP) against IVF, on random unit vectors, to pick
 ``knowledge_base.index.APPROX_MIN_ROWS``.
 
-    python bench/retrieval.py [--sizes 1000 10000 100000] [--encode-max 20000]
+    python bench/retrieval.py [--sizes 1000 10000 100000] [--encode-max 20000] [--model DIR]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import random
 import resource
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -155,8 +156,9 @@ def main() -> None:
     parser.add_argument(
         "--faiss-sizes", type=int, nargs="+", default=[10000, 50000, 100000, 200000]
     )
+    parser.add_argument("--model", type=Path, default=None, help="MODEL_DIR or ST folder")
     args = parser.parse_args()
-    path = default_model_path()
+    path = args.model or default_model_path()
     model = load_model(path)
     matcher = Matcher(model, path)
     start = time.perf_counter()
