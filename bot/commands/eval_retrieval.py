@@ -2,8 +2,8 @@
 
 A plain function with typer annotations; bot/cli.py registers it on its `eval` sub-app. It
 loads a ``kb.jsonl`` + ``queries.jsonl`` pair (the shared dataset format) into a fresh,
-in-memory index, runs every query and prints one JSON object (``--json``) or a table.
-Progress bars go to stderr.
+in-memory index (or, with ``--index-dir``, a persisted one), runs every query and prints
+one JSON object (``--json``) or a table. Progress bars go to stderr.
 """
 
 from __future__ import annotations
@@ -48,6 +48,15 @@ def retrieval(
     target_precision: Annotated[
         float, typer.Option("--target-precision", help="Precision the confident cut aims at.")
     ] = 0.95,
+    index_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--index-dir",
+            help="Keep the index in this folder (reused next time: only new or changed "
+            "entries are embedded). Default: in memory, nothing written.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Acc@1, MRR@10, Recall@10, coverage@P95, index build time and search latency."""
     from knowledge_base.embedding import ModelNotFound, default_model_path
@@ -58,7 +67,7 @@ def retrieval(
     try:
         docs = load_kb(kb)
         labelled = load_queries(queries)
-        matcher = Matcher.open(model_path, index_dir=None, target_precision=target_precision)
+        matcher = Matcher.open(model_path, index_dir=index_dir, target_precision=target_precision)
     except (DatasetError, ModelNotFound) as exc:
         _fail(str(exc))
         return

@@ -146,3 +146,25 @@ def test_a_folder_of_data_folders_stands_for_each_of_them(
     )
     assert result.exit_code == 1
     assert f"{tmp_path / 'sets' / 'a'}: queries.jsonl is missing" in result.stderr
+
+
+def test_eval_retrieval_writes_nothing_unless_given_an_index_dir(
+    cli: typer.Typer, sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = ["eval", "retrieval", "--kb", str(sample_dir / "kb.jsonl"),
+            "--queries", str(sample_dir / "queries.jsonl"), "--json"]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    assert list(tmp_path.iterdir()) == []
+    index = tmp_path / "index"
+    for _ in range(2):
+        kept = CliRunner().invoke(cli, [*args, "--index-dir", str(index)])
+        assert kept.exit_code == 0, kept.output
+    manifest = json.loads((index / "manifest.json").read_text("utf-8"))
+    # The second run reused the stored vectors: each of the 30 entries' rows embedded once.
+    assert manifest["entries"] == 30
+    assert manifest["embedded_total"] == manifest["rows"]
+    first_report = json.loads(first.stdout.strip().splitlines()[-1])
+    kept_report = json.loads(kept.stdout.strip().splitlines()[-1])
+    assert kept_report["acc_at_1"] == first_report["acc_at_1"]
