@@ -28,7 +28,7 @@ import numpy as np
 from knowledge_base.documents import KBDoc
 from knowledge_base.embedding import embedding_dimension, encode, fingerprint, load_model
 from knowledge_base.index_state import IndexState
-from knowledge_base.scoring import FUSION_FEATURES, MatcherParams, abstain_features, kb_profile
+from knowledge_base.scoring import FUSION_FEATURES, MatcherParams, abstain_features, profile_of
 from knowledge_base.text import char_ngrams, normalize
 
 if TYPE_CHECKING:
@@ -99,8 +99,7 @@ class Matcher:
         """Pick the domain parameters whose Q&A base looks most like the indexed one."""
         if not self.base_params.domains:
             return
-        texts = (t for d in self.state.docs.values() for t in (d.question, *d.variants))
-        chosen = self.base_params.select(kb_profile(texts))
+        chosen = self.base_params.select(profile_of(self.state.docs.values()))
         if chosen is not self.params:
             logger.info("matcher parameters: domain %s", chosen.name)
             self.params = chosen

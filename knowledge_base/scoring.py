@@ -22,12 +22,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from knowledge_base.documents import KBDoc
 
 __all__ = [
     "ABSTAIN_FEATURES",
@@ -39,6 +41,7 @@ __all__ = [
     "default_params",
     "fit_params",
     "kb_profile",
+    "profile_of",
 ]
 
 PARAMS_FILE = "govreply_matcher.json"
@@ -106,24 +109,33 @@ class TreeModel:
     trees: list[dict[str, list[Any]]]
     kind: str = "trees"
 
+    def __post_init__(self) -> None:
+        # Arrays built once, not on every search (not a field: never written to JSON).
+        self._arrays = [
+            (
+                np.asarray(t["feature"], dtype=np.int64),
+                np.asarray(t["threshold"], dtype=np.float64),
+                np.asarray(t["left"], dtype=np.int64),
+                np.asarray(t["right"], dtype=np.int64),
+                np.asarray(t["leaf"], dtype=bool),
+                np.asarray(t["nan_left"], dtype=bool),
+                np.asarray(t["value"], dtype=np.float64),
+            )
+            for t in self.trees
+        ]
+
     def decision(self, x: np.ndarray) -> np.ndarray:
         """Raw score (log-odds) for rows of ``x``."""
         x = np.atleast_2d(np.asarray(x, dtype=np.float64))
         total = np.full(x.shape[0], self.baseline, dtype=np.float64)
         rows = np.arange(x.shape[0])
-        for tree in self.trees:
-            feature = np.asarray(tree["feature"], dtype=np.int64)
-            threshold = np.asarray(tree["threshold"], dtype=np.float64)
-            left = np.asarray(tree["left"], dtype=np.int64)
-            right = np.asarray(tree["right"], dtype=np.int64)
-            leaf = np.asarray(tree["leaf"], dtype=bool)
-            nan_left = np.asarray(tree["nan_left"], dtype=bool)
+        for feature, threshold, left, right, leaf, nan_left, value in self._arrays:
             node = np.zeros(x.shape[0], dtype=np.int64)
             while not leaf[node].all():
-                value = x[rows, feature[node]]
-                go_left = np.where(np.isnan(value), nan_left[node], value <= threshold[node])
+                here = x[rows, feature[node]]
+                go_left = np.where(np.isnan(here), nan_left[node], here <= threshold[node])
                 node = np.where(leaf[node], node, np.where(go_left, left[node], right[node]))
-            total += np.asarray(tree["value"], dtype=np.float64)[node]
+            total += value[node]
         return total
 
     def probability(self, x: np.ndarray) -> np.ndarray:
@@ -233,10 +245,10 @@ def _scorer(data: dict[str, object]) -> Scorer:
 
 
 def kb_profile(texts: Iterable[str]) -> dict[str, float]:
-    """Character profile of a Q&A base: the PROFILE_CHARS most frequent CJK characters.
+    """Character profile of some texts: the PROFILE_CHARS most frequent CJK characters.
 
     Values are relative frequencies scaled to unit length, so two profiles compare by dot
-    product. Texts are expected normalised (Simplified).
+    product. Texts are taken as they are (a few Traditional characters barely move it).
     """
     counts: Counter[str] = Counter()
     for text in texts:
@@ -244,6 +256,12 @@ def kb_profile(texts: Iterable[str]) -> dict[str, float]:
     top = counts.most_common(PROFILE_CHARS)
     norm = float(np.sqrt(sum(c * c for _, c in top))) or 1.0
     return {ch: round(c / norm, 6) for ch, c in top}
+
+
+def profile_of(docs: Iterable[KBDoc]) -> dict[str, float]:
+    """The profile of a Q&A base (questions and variants): the one place that decides what a
+    domain looks like, both when training stores it and when the matcher compares to it."""
+    return kb_profile(t for d in docs for t in (d.question, *d.variants))
 
 
 def profile_similarity(a: dict[str, float], b: dict[str, float]) -> float:
@@ -257,8 +275,8 @@ def default_params() -> MatcherParams:
     """Parameters fitted on the project's own Chinese sample for a plain (English) model.
 
     They favour the lexical signals, because a dense model that was not trained on Chinese
-    maps most Chinese characters to [UNK]. Regenerate with ``python -m
-    knowledge_base.training`` ``fit_default_params``.
+    maps most Chinese characters to [UNK]. Regenerate with
+    :func:`knowledge_base.training.fit_default_params`.
     """
     text = resources.files("knowledge_base.data").joinpath("default_matcher.json").read_text(
         "utf-8"
@@ -375,10 +393,7 @@ def fit_params(
                 own, trained_on, c if len(own) >= SMALL_DOMAIN_MESSAGES else SMALL_DOMAIN_C
             )
         else:
-            domain = MatcherParams(
-                pooled.fusion, pooled.abstention, pooled.calibration_prob,
-                pooled.calibration_correct, trained_on,
-            )
+            domain = replace(pooled, domains=[])
         domain.name, domain.profile = name, profile
         pooled.domains.append(domain)
     return pooled

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from knowledge_base.documents import KBDoc
 from knowledge_base.evaluation import LabelledQuery, load_kb, load_queries
-from knowledge_base.scoring import FusionSample, MatcherParams, fit_params, kb_profile
+from knowledge_base.scoring import FusionSample, MatcherParams, fit_params, profile_of
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -318,7 +318,8 @@ def train(
         epochs: fine-tuning epochs over all pairs.
         base_model: model to start from (default: the bundled all-MiniLM-L6-v2).
         fusion_share: share of each set's answered entries held out from fine-tuning and
-            used to fit fusion and abstention, so the dense signal is judged on unseen entries.
+            used to fit fusion and abstention, so the dense signal is judged on unseen entries
+            (half for a set with fewer than SMALL_SET_ENTRIES answered entries).
         max_pairs: cap on fine-tuning pairs (tests and quick runs).
 
     Raises:
@@ -399,9 +400,7 @@ def train(
         samples += collect_samples(
             matcher, chosen, progress=progress, desc=f"features {s.name}", domain=s.name
         )
-    profiles = {
-        s.name: kb_profile(t for d in s.docs for t in (d.question, *d.variants)) for s in sets
-    }
+    profiles = {s.name: profile_of(s.docs) for s in sets}
     params = fit_params(samples, trained_on=",".join(s.name for s in sets), profiles=profiles)
     params.save(out_dir)
     report = TrainReport(

@@ -50,8 +50,10 @@ def _expand(folders: list[Path]) -> list[Path]:
     """A folder without kb.jsonl that holds data folders stands for all of them (sorted)."""
     out: list[Path] = []
     for folder in folders:
-        children = sorted(p for p in folder.iterdir() if (p / "kb.jsonl").is_file())
-        out.extend(children if not (folder / "kb.jsonl").exists() and children else [folder])
+        children = []
+        if not (folder / "kb.jsonl").exists():
+            children = sorted(p for p in folder.iterdir() if (p / "kb.jsonl").is_file())
+        out.extend(children or [folder])
     return out
 
 
