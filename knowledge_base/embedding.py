@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,8 +106,8 @@ def encode(
     import torch
 
     previous = torch.get_num_threads()
-    # Bulk encoding uses every core, whatever a library (faiss, OpenMP) left set before.
-    torch.set_num_threads(threads if threads is not None else _bulk_threads())
+    if threads is not None:
+        torch.set_num_threads(threads)
     try:
         vectors = model.encode(
             texts,
@@ -118,17 +117,9 @@ def encode(
             normalize_embeddings=True,
         )
     finally:
-        torch.set_num_threads(previous)
+        if threads is not None:
+            torch.set_num_threads(previous)
     return np.ascontiguousarray(vectors, dtype=np.float32)
-
-
-@lru_cache(maxsize=1)
-def _bulk_threads() -> int:
-    """Threads for bulk encoding: the cores this process may use (at least one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def embedding_dimension(model: SentenceTransformer) -> int:
