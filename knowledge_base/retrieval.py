@@ -28,7 +28,13 @@ import numpy as np
 from knowledge_base.documents import KBDoc
 from knowledge_base.embedding import embedding_dimension, encode, fingerprint, load_model
 from knowledge_base.index_state import IndexState
-from knowledge_base.scoring import FUSION_FEATURES, MatcherParams, abstain_features, profile_of
+from knowledge_base.scoring import (
+    FUSION_FEATURES,
+    MatcherParams,
+    abstain_features,
+    fusion_columns,
+    profile_of,
+)
 from knowledge_base.text import char_ngrams, normalize
 
 if TYPE_CHECKING:
@@ -186,7 +192,8 @@ class Matcher:
         c_qcov, c_rcov = state.chars.overlap(char, rows)
         dense = state.dense.scores_for(vector, state.row_ids[rows])
         qlen = max(len(query), 1)
-        len_gap = np.abs(np.log(np.maximum(state.row_len[rows], 1) / qlen))
+        # Signed: a Q&A question is usually shorter than the messages it answers.
+        len_ratio = np.log(np.maximum(state.row_len[rows], 1) / qlen)
         per_row = np.column_stack(
             [word.scores[rows], char.scores[rows], dense, w_qcov, c_qcov, w_rcov, c_rcov]
         )
@@ -194,20 +201,20 @@ class Matcher:
         slot = np.asarray([index[e] for e in owner])
         agg = np.full((len(entries), per_row.shape[1]), -np.inf)
         np.maximum.at(agg, slot, per_row)
-        gap = np.full(len(entries), np.inf)
-        # Length gap of the row that matches best on characters.
+        ratio = np.zeros(len(entries))
+        # Length ratio of the row that matches best on characters.
         best_char = np.full(len(entries), -np.inf)
         for i, s in enumerate(slot):
             if per_row[i, 1] > best_char[s]:
                 best_char[s] = per_row[i, 1]
-                gap[s] = len_gap[i]
+                ratio[s] = len_ratio[i]
         ranks = []
         for col in range(3):
             order = np.argsort(-agg[:, col], kind="stable")
             rank = np.empty(len(entries))
             rank[order] = np.arange(len(entries))
             ranks.append(1.0 / (1.0 + rank))
-        features = np.column_stack([agg, *ranks, gap])
+        features = np.column_stack([agg, *ranks, np.abs(ratio), ratio])
         return entries, features, qlen
 
     def search(self, text: str, k: int = 5, today: datetime.date | None = None) -> MatchResult:
@@ -216,7 +223,8 @@ class Matcher:
             entries, features, qlen = self.candidates(text, today)
             if not entries:
                 return MatchResult(matches=[], probability=0.0, confident=False)
-            fused = self.params.fusion.decision(features)
+            fusion = self.params.fusion
+            fused = fusion.decision(features[:, fusion_columns(fusion)])
             order = np.argsort(-fused, kind="stable")
             fused, features = fused[order], features[order]
             x = abstain_features(fused, features, qlen)

@@ -1,13 +1,14 @@
 """Features of (message, candidate entry), the fitted fusion and the abstention model.
 
 Fusion is a linear scorer over per-signal features (BM25 over words and characters,
-dense cosine, overlaps, ranks); its weights are fitted by logistic regression on
-(message, gold entry) pairs against retrieved non-gold candidates. Abstention is a second
-logistic regression over features of the top match (fused score, margins, per-signal
-agreement, lengths) that outputs P(top match answers the message); the threshold for a
-target precision is read off cross-validated predictions kept in the parameters. With
-enough training messages the abstention model is a small gradient-boosted tree ensemble
-(fitted by scikit-learn, stored as plain JSON arrays and evaluated here).
+dense cosine, overlaps, ranks, length ratio); its weights are fitted listwise (a
+conditional logit: the gold entry against the other candidates retrieved for the same
+message), or per candidate by logistic regression when there are few messages.
+Abstention is a logistic regression over features of the top match (fused score, margins,
+per-signal agreement, lengths) that outputs P(top match answers the message); the
+threshold for a target precision is read off cross-validated predictions kept in the
+parameters. With enough training messages the abstention model is a small gradient-boosted
+tree ensemble (fitted by scikit-learn, stored as plain JSON arrays and evaluated here).
 
 A trained MODEL_DIR holds one set of parameters per training domain (each data folder), next
 to the pooled ones: near-miss questions look different in an open-domain set, a bank's
@@ -40,6 +41,7 @@ __all__ = [
     "abstain_features",
     "default_params",
     "fit_params",
+    "fusion_columns",
     "kb_profile",
     "profile_of",
 ]
@@ -59,12 +61,16 @@ MIN_DOMAIN_SIMILARITY = 0.5
 # Trees need enough messages of both kinds; below this the abstention model stays linear.
 MIN_TREE_MESSAGES = 2000
 PROFILE_CHARS = 400
+# Fusion is fitted listwise from this many answered messages on. Below it (the bundled
+# 30-entry sample has 100, a small city Q&A base fewer) the per-candidate fit, with one
+# term per candidate rather than per message, measured steadier.
+MIN_LISTWISE_MESSAGES = 200
 
 FUSION_FEATURES = (
     "word", "char", "dense",
     "word_qcov", "char_qcov", "word_rcov", "char_rcov",
     "word_rr", "char_rr", "dense_rr",
-    "len_gap",
+    "len_gap", "len_ratio",
 )
 ABSTAIN_FEATURES = (
     "fused", "fused_margin", "fused_gap_mean",
@@ -284,6 +290,21 @@ def default_params() -> MatcherParams:
     return MatcherParams.from_json(text)
 
 
+def fusion_columns(model: LinearModel) -> list[int]:
+    """Columns of a ``FUSION_FEATURES`` matrix that ``model`` was fitted on, in its order.
+
+    A MODEL_DIR trained before a feature was added keeps working on the columns it knows.
+
+    Raises:
+        ValueError: the model names a feature this version does not compute.
+    """
+    unknown = [name for name in model.features if name not in FUSION_FEATURES]
+    if unknown:
+        msg = f"fusion model uses features this version does not compute: {unknown}"
+        raise ValueError(msg)
+    return [FUSION_FEATURES.index(name) for name in model.features]
+
+
 def abstain_features(fused: np.ndarray, cand: np.ndarray, qlen: int) -> np.ndarray:
     """Abstention features of the top candidate.
 
@@ -323,6 +344,50 @@ def _fit_linear(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], c: float) 
         features=names,
         coef=[float(v) for v in model.coef_[0]],
         intercept=float(model.intercept_[0]),
+        mean=[float(v) for v in mean],
+        scale=[float(v) for v in scale],
+    )
+
+
+def _fit_listwise(
+    lists: list[np.ndarray], gold: list[int], names: tuple[str, ...], c: float
+) -> LinearModel:
+    """Linear scores fitted so that, within each message's candidates, the gold one wins.
+
+    A conditional logit: maximises the mean log softmax probability of the gold candidate
+    among its message's candidates, with an L2 penalty of the same strength as scikit-learn's
+    ``C``. Unlike a per-candidate classifier it is not misled by how the level of every
+    feature varies from one message to the next (a short message has low BM25 for all of its
+    candidates), which is what ranking needs. The intercept is 0: it never changes a ranking.
+    """
+    from scipy.optimize import minimize
+
+    x = np.vstack(lists)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = (x - mean) / scale
+    sizes = np.asarray([len(rows) for rows in lists])
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    owner = np.repeat(np.arange(len(lists)), sizes)
+    gold_rows = starts + np.asarray(gold)
+    n = len(lists)
+
+    def loss_and_grad(w: np.ndarray) -> tuple[float, np.ndarray]:
+        s = z @ w
+        top = np.maximum.reduceat(s, starts)
+        e = np.exp(s - top[owner])
+        total = np.add.reduceat(e, starts)
+        loss = float((top + np.log(total) - s[gold_rows]).sum() / n + w @ w / (2 * c * n))
+        p = e / total[owner]
+        grad = (z.T @ p - z[gold_rows].sum(axis=0)) / n + w / (c * n)
+        return loss, grad
+
+    result = minimize(loss_and_grad, np.zeros(z.shape[1]), jac=True, method="L-BFGS-B")
+    return LinearModel(
+        features=names,
+        coef=[float(v) for v in result.x],
+        intercept=0.0,
         mean=[float(v) for v in mean],
         scale=[float(v) for v in scale],
     )
@@ -403,15 +468,13 @@ def _fit_one(samples: list[FusionSample], trained_on: str, c: float) -> MatcherP
     """Fit fusion on answerable samples, then abstention on all of them (grouped CV)."""
     from sklearn.model_selection import GroupKFold
 
-    xs, ys = [], []
-    for s in samples:
-        if s.gold_index < 0 or s.features.shape[0] == 0:
-            continue
-        labels = np.zeros(s.features.shape[0])
-        labels[s.gold_index] = 1.0
-        xs.append(s.features)
-        ys.append(labels)
-    fusion = _fit_linear(np.vstack(xs), np.concatenate(ys), FUSION_FEATURES, c)
+    answered = [s for s in samples if s.gold_index >= 0 and s.features.shape[0] > 0]
+    lists, gold = [s.features for s in answered], [s.gold_index for s in answered]
+    if len(answered) >= MIN_LISTWISE_MESSAGES:
+        fusion = _fit_listwise(lists, gold, FUSION_FEATURES, c)
+    else:
+        labels = [np.eye(len(x))[g] for x, g in zip(lists, gold, strict=True)]
+        fusion = _fit_linear(np.vstack(lists), np.concatenate(labels), FUSION_FEATURES, c)
 
     ax, ay, groups = [], [], []
     for i, s in enumerate(samples):

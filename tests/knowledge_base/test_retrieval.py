@@ -6,6 +6,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from knowledge_base.documents import KBDoc
@@ -139,3 +140,31 @@ def test_a_search_leaves_bulk_embedding_all_its_threads(matcher: Matcher) -> Non
     assert torch.get_num_threads() == before
     matcher.upsert([KBDoc("K9", "新生儿落户怎么办理？", "带出生证明到派出所。")])
     assert torch.get_num_threads() == before
+
+
+def test_length_ratio_is_signed(matcher: Matcher) -> None:
+    from knowledge_base.scoring import FUSION_FEATURES
+
+    entries, features, _ = matcher.candidates("我是外地来打工的，暂住证在哪里办，要带些什么材料呢")
+    ratio = features[:, FUSION_FEATURES.index("len_ratio")]
+    gap = features[:, FUSION_FEATURES.index("len_gap")]
+    # Every entry question is shorter than this long message.
+    assert entries and (ratio < 0).all()
+    np.testing.assert_allclose(gap, np.abs(ratio))
+
+
+def test_parameters_from_before_a_feature_was_added_still_match(
+    model, model_path: Path, tiny_kb: list[KBDoc]
+) -> None:
+    from knowledge_base.scoring import FUSION_FEATURES, LinearModel, default_params
+
+    params = default_params()
+    keep = [i for i, n in enumerate(FUSION_FEATURES) if n != "len_ratio"]
+    f = params.fusion
+    older = LinearModel(
+        tuple(FUSION_FEATURES[i] for i in keep), [f.coef[i] for i in keep], 0.0,
+        [f.mean[i] for i in keep], [f.scale[i] for i in keep],
+    )
+    m = Matcher(model, model_path, params=replace(params, fusion=older))
+    m.rebuild(tiny_kb)
+    assert m.search("我是外地来打工的 暂住证在哪办 要带啥").best.entry_id == "K1"  # type: ignore[union-attr]

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 
 import numpy as np
+import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from knowledge_base.documents import KBDoc
@@ -14,11 +15,15 @@ from knowledge_base.scoring import (
     ABSTAIN_FEATURES,
     FUSION_FEATURES,
     FusionSample,
+    LinearModel,
     MatcherParams,
     TreeModel,
+    _fit_linear,
+    _fit_listwise,
     _fit_trees,
     default_params,
     fit_params,
+    fusion_columns,
     kb_profile,
     profile_similarity,
 )
@@ -106,3 +111,66 @@ def test_matcher_switches_parameters_when_its_q_and_a_base_changes(model, model_
     matcher.rebuild([KBDoc(f"G{i}", q, "答复") for i, q in enumerate(GOV)])
     assert matcher.params.name == "gov"
     assert matcher.describe()["parameters"] == "gov"
+
+
+def _lists(n: int, seed: int) -> tuple[list[np.ndarray], list[int]]:
+    """Candidate lists whose gold is the best on ``u``; feature 0 is u plus a per-message
+    level, feature 1 minus that level plus noise (as BM25 of a short vs long message)."""
+    rng = np.random.default_rng(seed)
+    lists, gold = [], []
+    for _ in range(n):
+        level = rng.normal(scale=3.0)
+        u, v = rng.normal(size=8), rng.normal(size=8)
+        lists.append(np.column_stack([level + u, -level + v]))
+        gold.append(int(np.argmax(u)))
+    return lists, gold
+
+
+def _top1(model: LinearModel, lists: list[np.ndarray], gold: list[int]) -> float:
+    hits = [np.argmax(model.decision(x)) == g for x, g in zip(lists, gold, strict=True)]
+    return float(np.mean(hits))
+
+
+def test_listwise_fusion_ranks_within_each_message() -> None:
+    lists, gold = _lists(400, 4)
+    names = ("a", "b")
+    listwise = _fit_listwise(lists, gold, names, c=1.0)
+    labels = [np.eye(8)[g] for g in gold]
+    pointwise = _fit_linear(np.vstack(lists), np.concatenate(labels), names, c=1.0)
+    test_lists, test_gold = _lists(300, 5)
+    # The per-message level says nothing about which candidate wins: only listwise ignores it.
+    assert _top1(listwise, test_lists, test_gold) >= 0.97
+    assert _top1(pointwise, test_lists, test_gold) < 0.9
+    assert abs(listwise.coef[1]) < 0.2 * listwise.coef[0]
+
+
+def test_fusion_uses_the_columns_its_model_was_fitted_on() -> None:
+    old = default_params().fusion
+    names = tuple(n for n in FUSION_FEATURES if n != "len_ratio")  # an older MODEL_DIR
+    keep = [FUSION_FEATURES.index(n) for n in names]
+    older = LinearModel(
+        names, [old.coef[i] for i in keep], 0.0, [old.mean[i] for i in keep],
+        [old.scale[i] for i in keep],
+    )
+    assert fusion_columns(older) == keep
+    with pytest.raises(ValueError, match="does not compute"):
+        fusion_columns(LinearModel(("word", "future"), [1.0, 1.0], 0.0, [0.0, 0.0], [1.0, 1.0]))
+
+
+def test_fit_params_fits_fusion_listwise_given_enough_messages() -> None:
+    lists, gold = _lists(300, 6)
+
+    def widen(x: np.ndarray) -> np.ndarray:
+        out = np.zeros((x.shape[0], len(FUSION_FEATURES)))
+        out[:, 0], out[:, 1] = x[:, 0], x[:, 1]  # the "word" and "char" columns
+        return out
+
+    samples = [
+        FusionSample(widen(x), g, 10, group=f"m{i}")
+        for i, (x, g) in enumerate(zip(lists, gold, strict=True))
+    ]
+    fusion = fit_params(samples, trained_on="synthetic").fusion
+    test_lists, test_gold = _lists(300, 7)
+    assert _top1(fusion, [widen(x) for x in test_lists], test_gold) >= 0.97
+    few = fit_params(samples[:60], trained_on="synthetic").fusion  # per-candidate below 200
+    assert _top1(few, [widen(x) for x in test_lists], test_gold) < 0.9
