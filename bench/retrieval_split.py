@@ -53,13 +53,19 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/govreply-split"))  # noqa: S108
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--fusion-share", type=float, default=0.2)
     args = parser.parse_args()
     sets = sorted(p for p in args.data.iterdir() if (p / "kb.jsonl").exists())
     for s in sets:
         split(s, args.work)
     model_dir = args.work / "model"
     start = time.perf_counter()
-    report = train([args.work / "train" / s.name for s in sets], model_dir, epochs=args.epochs)
+    report = train(
+        [args.work / "train" / s.name for s in sets],
+        model_dir,
+        epochs=args.epochs,
+        fusion_share=args.fusion_share,
+    )
     results: dict[str, object] = {"train_report": report.__dict__}
     results["train_seconds"] = round(time.perf_counter() - start, 1)
     for label, model in (("default", default_model_path()), ("trained", model_dir)):
