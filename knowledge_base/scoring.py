@@ -332,12 +332,18 @@ def abstain_features(fused: np.ndarray, cand: np.ndarray, qlen: int) -> np.ndarr
     return np.asarray([out[name] for name in ABSTAIN_FEATURES], dtype=np.float64)
 
 
-def _fit_linear(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], c: float) -> LinearModel:
-    from sklearn.linear_model import LogisticRegression
-
+def _standardisation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and scales (constant columns get scale 1) stored with a linear model."""
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
+    return mean, scale
+
+
+def _fit_linear(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], c: float) -> LinearModel:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = _standardisation(x)
     model = LogisticRegression(C=c, max_iter=2000, class_weight=None)
     model.fit((x - mean) / scale, y)
     return LinearModel(
@@ -363,9 +369,7 @@ def _fit_listwise(
     from scipy.optimize import minimize
 
     x = np.vstack(lists)
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    mean, scale = _standardisation(x)
     z = (x - mean) / scale
     sizes = np.asarray([len(rows) for rows in lists])
     starts = np.r_[0, np.cumsum(sizes)[:-1]]
