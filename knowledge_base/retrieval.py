@@ -87,9 +87,8 @@ class Matcher:
         # All parameters of the model (pooled + per domain); ``params`` are the ones chosen
         # for the Q&A base currently indexed (re-chosen whenever it changes).
         self.base_params = params or MatcherParams.for_model(self.model_path)
-        self.params = self.base_params
         self.target_precision = target_precision
-        self.threshold = self.params.threshold(target_precision)
+        self._use(self.base_params)
         self.index_dir = index_dir
         self._lock = threading.RLock()
         dim = embedding_dimension(model)
@@ -108,8 +107,18 @@ class Matcher:
         chosen = self.base_params.select(profile_of(self.state.docs.values()))
         if chosen is not self.params:
             logger.info("matcher parameters: domain %s", chosen.name)
-            self.params = chosen
-            self.threshold = chosen.threshold(self.target_precision)
+            self._use(chosen)
+
+    def _use(self, params: MatcherParams) -> None:
+        """Make ``params`` current, with what is derived from them.
+
+        Raises:
+            ValueError: the fusion model names a feature this version does not compute
+                (raised when the model is opened, not on the first search).
+        """
+        self._fusion_columns = fusion_columns(params.fusion)
+        self.params = params
+        self.threshold = params.threshold(self.target_precision)
 
     @classmethod
     def open(
@@ -223,8 +232,7 @@ class Matcher:
             entries, features, qlen = self.candidates(text, today)
             if not entries:
                 return MatchResult(matches=[], probability=0.0, confident=False)
-            fusion = self.params.fusion
-            fused = fusion.decision(features[:, fusion_columns(fusion)])
+            fused = self.params.fusion.decision(features[:, self._fusion_columns])
             order = np.argsort(-fused, kind="stable")
             fused, features = fused[order], features[order]
             x = abstain_features(fused, features, qlen)

@@ -168,3 +168,13 @@ def test_parameters_from_before_a_feature_was_added_still_match(
     m = Matcher(model, model_path, params=replace(params, fusion=older))
     m.rebuild(tiny_kb)
     assert m.search("我是外地来打工的 暂住证在哪办 要带啥").best.entry_id == "K1"  # type: ignore[union-attr]
+
+
+def test_parameters_naming_an_unknown_feature_fail_when_opened(
+    model, model_path: Path
+) -> None:
+    from knowledge_base.scoring import LinearModel, default_params
+
+    future = LinearModel(("word", "future"), [1.0, 1.0], 0.0, [0.0, 0.0], [1.0, 1.0])
+    with pytest.raises(ValueError, match="does not compute"):
+        Matcher(model, model_path, params=replace(default_params(), fusion=future))
