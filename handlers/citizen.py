@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import Message, Update
+from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from handlers.context import GovContext
@@ -48,6 +49,20 @@ async def on_discussion_comment(update: Update, context: GovContext) -> None:
     context.delivery_wake()
 
 
+async def on_citizen_edit(update: Update, context: GovContext) -> None:
+    """A citizen corrected a private message or a comment: the draft follows the new words."""
+    message = update.effective_message
+    assert message is not None
+    if message.chat.type == ChatType.PRIVATE:
+        kind = ChatKind.PRIVATE
+    elif message.is_automatic_forward or message.sender_chat is not None:
+        return
+    else:
+        kind = ChatKind.DISCUSSION
+    await context.services.desk.receive_edit(incoming_from(update, message, kind))
+    context.delivery_wake()
+
+
 async def on_start(update: Update, context: GovContext) -> None:
     message = update.effective_message
     user = update.effective_user
@@ -78,18 +93,21 @@ def register_fallback(app: Application) -> None:  # type: ignore[type-arg]
 
 def register(app: Application, discussion_chat_ids: list[int]) -> None:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
-    app.add_handler(CommandHandler("start", on_start, filters=private))
+    new = filters.UpdateType.MESSAGE  # edits have their own handler below
+    app.add_handler(CommandHandler("start", on_start, filters=private & new))
     app.add_handler(
         MessageHandler(
-            private & (filters.TEXT | filters.PHOTO) & ~filters.COMMAND, on_private_message
+            new & private & (filters.TEXT | filters.PHOTO) & ~filters.COMMAND, on_private_message
         )
     )
+    edited = filters.UpdateType.EDITED_MESSAGE & (filters.TEXT | filters.CAPTION)
+    app.add_handler(MessageHandler(edited & private & ~filters.COMMAND, on_citizen_edit))
     if discussion_chat_ids:
+        discussion = filters.Chat(discussion_chat_ids)
         app.add_handler(
             MessageHandler(
-                filters.Chat(discussion_chat_ids)
-                & (filters.TEXT | filters.CAPTION)
-                & ~filters.COMMAND,
+                new & discussion & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND,
                 on_discussion_comment,
             )
         )
+        app.add_handler(MessageHandler(edited & discussion & ~filters.COMMAND, on_citizen_edit))

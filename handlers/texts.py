@@ -74,6 +74,12 @@ TEXTS: dict[str, str] = {
     "card_needed": "尚需：{items}",
     "card_voided": "⚠️ 草稿已修改，此前签批作废，需重新审核。",
     "card_tier_raised": "⬆️ 已升级审签层级。",
+    "card_citizen_edited_redrafted": (
+        "✏️ 市民已修改留言，已按新内容重新匹配拟稿；此前签批作废，需重新审核。"
+    ),
+    "card_citizen_edited_kept": (
+        "✏️ 市民已修改留言；人工修改的答复已保留，请对照新内容核对；此前签批作废，需重新审核。"
+    ),
     "card_decided": "{state}：{name}｜{when}",
     "card_rejected": "已驳回（理由：{reason}）",
     "card_published": "✅ 已发布 {when}\n拟稿人：{drafter}　审核人：{reviewer}　审签人：{signer}",
@@ -122,6 +128,10 @@ TEXTS: dict[str, str] = {
     "error_generic": "处理出错，已记录。请稍后重试。",
     "sla_warning": "⏰ 草稿 #{id}（{tier}）将于 {due} 到期，请尽快审签。",
     "sla_breach": "🚨 草稿 #{id}（{tier}）已超过审签时限，请{role}关注。",
+    "citizen_edited_after": (
+        "✏️ 草稿 #{id}（{state}）的市民原留言已被修改，新内容：\n{text}\n"
+        "此前的处理不会改动；如需补充答复，请另行跟进。"
+    ),
     # web console login (bot/console)
     "console_link": "🔐 管理后台登录链接（10 分钟内有效，仅可使用一次，请勿转发）：\n{link}",
     "console_private_only": "请在与本账号的私聊中发送 /console 获取登录链接。",

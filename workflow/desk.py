@@ -24,7 +24,7 @@ from workflow import intake, publishing, review, routing_actions, sla
 from workflow.compliance import ComplianceLists, check_reply
 from workflow.errors import InvalidTransition, NotFound
 from workflow.intake import DraftPlan, Incoming
-from workflow.models import ChatKind, CitizenMessage, Draft, Tier, Visibility
+from workflow.models import ChatKind, CitizenMessage, Draft, DraftState, Tier, Visibility
 from workflow.redaction import redact, redact_for_log
 from workflow.routing_actions import RoutingConfig
 from workflow.sla import SlaPolicy
@@ -136,6 +136,47 @@ class Desk:
             intake.promote_cards(session, self.config.max_open_cards)
         return draft
 
+    async def receive_edit(self, incoming: Incoming) -> EditOutcome:
+        """A citizen edited a message: update it and its draft (see review.citizen_edited).
+
+        An edit of a message never stored (sent before GovReply ran) is taken as a new one.
+        """
+        if not incoming.text.strip():
+            return EditOutcome("ignored", None)
+        state = await self.db.run(_edit_state, incoming.chat_id, incoming.message_id)
+        if state is None:
+            draft = await self.receive(incoming)
+            return EditOutcome("new", draft.id if draft else None)
+        if state.text == incoming.text:
+            return EditOutcome("unchanged", state.draft_id)  # a re-delivered edit
+        plan = await self.plan(incoming)
+        kept = await self.findings(incoming.text, state.reply) if state.keeps_reply else None
+        outcome = await self.db.run(self._store_edit, incoming, plan, kept)
+        logger.info(
+            "message edited chat=%s msg=%s draft=%s -> %s text=%s",
+            incoming.chat_id,
+            incoming.message_id,
+            outcome.draft_id,
+            outcome.what,
+            redact_for_log(incoming.text, 40),
+        )
+        return outcome
+
+    def _store_edit(
+        self,
+        session: Session,
+        incoming: Incoming,
+        plan: DraftPlan,
+        kept: list[dict[str, Any]] | None,
+    ) -> EditOutcome:
+        message = intake.record_edit(session, incoming, plan)
+        if message is None:
+            return EditOutcome("unchanged", None)
+        draft = intake.draft_of_message(session, message.id or 0)
+        if draft is None:
+            return EditOutcome("updated", None)
+        return EditOutcome(review.citizen_edited(session, draft.id or 0, plan, kept), draft.id)
+
     async def sweep_sla(self, now: datetime | None = None) -> tuple[list[int], list[int]]:
         """Re-announce cards near their deadline and alert the next tier after it."""
         if self.config.sla is None:
@@ -239,6 +280,35 @@ class Desk:
         return await self.db.run(publishing.redeem_token, token, user_id)
 
 
+@dataclass(frozen=True)
+class EditOutcome:
+    """What a citizen's edit did: "redrafted", "kept" (an operator's reply stays), "notified"
+    (the draft was decided; operators told), "updated" (no draft), "new", "unchanged",
+    "ignored" (the edit left no text)."""
+
+    what: str
+    draft_id: int | None
+
+
+@dataclass(frozen=True)
+class _EditState:
+    text: str
+    draft_id: int | None
+    reply: str
+    keeps_reply: bool  # pending, and an operator changed the reply: re-check it, keep it
+
+
+def _edit_state(session: Session, chat_id: int, message_id: int) -> _EditState | None:
+    message = intake.message_on_record(session, chat_id, message_id)
+    if message is None:
+        return None
+    draft = intake.draft_of_message(session, message.id or 0)
+    if draft is None:
+        return _EditState(message.text, None, "", False)
+    keeps = draft.state is DraftState.PENDING and review.reply_changed_by_hand(session, draft)
+    return _EditState(message.text, draft.id, draft.text, keeps)
+
+
 def _entry_or_none(session: Session, entry_id: str) -> KBEntry | None:
     return session.get(KBEntry, entry_id)
 
@@ -251,4 +321,4 @@ def _message_text(session: Session, draft_id: int) -> str:
     return message.text if message else ""
 
 
-__all__ = ["Desk", "DeskConfig", "Tier"]
+__all__ = ["Desk", "DeskConfig", "EditOutcome", "Tier"]

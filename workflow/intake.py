@@ -182,6 +182,43 @@ def record_message(session: Session, incoming: Incoming, plan: DraftPlan) -> Dra
     return draft
 
 
+def message_on_record(session: Session, chat_id: int, message_id: int) -> CitizenMessage | None:
+    return session.exec(
+        select(CitizenMessage).where(
+            CitizenMessage.chat_id == chat_id, CitizenMessage.message_id == message_id
+        )
+    ).first()
+
+
+def draft_of_message(session: Session, message_row_id: int) -> Draft | None:
+    return session.exec(select(Draft).where(Draft.message_id == message_row_id)).first()
+
+
+def record_edit(session: Session, incoming: Incoming, plan: DraftPlan) -> CitizenMessage | None:
+    """Replace a stored message's text with the citizen's edit; None if unknown or unchanged.
+
+    The original stays in the audit trail (redacted), so what was first asked is on record.
+    Routing (cases, moderation) is not re-run: it acted on the original and its effects stand.
+    """
+    message = message_on_record(session, incoming.chat_id, incoming.message_id)
+    if message is None or message.text == incoming.text:
+        return None
+    before = message.text_redacted
+    message.text = incoming.text
+    message.text_redacted = plan.text_redacted
+    session.add(message)
+    audit.record(
+        session,
+        "message_edited",
+        "message",
+        message.id,
+        actor_id=None,
+        before={"text": before, "label": message.label},
+        after={"text": plan.text_redacted, "label": plan.label},
+    )
+    return message
+
+
 def _pending_with_card(session: Session, card_state: CardState) -> int:
     return int(
         session.exec(

@@ -7,9 +7,10 @@ its audit record and any outbox work in the caller's one transaction.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -24,6 +25,7 @@ from workflow.errors import (
     SeparationOfDuties,
 )
 from workflow.models import (
+    AuditRecord,
     CardState,
     ChatKind,
     CitizenMessage,
@@ -35,6 +37,9 @@ from workflow.models import (
     Tier,
     Visibility,
 )
+
+if TYPE_CHECKING:
+    from workflow.intake import DraftPlan
 
 SIGNER_RANK = {Role.REVIEWER: 1, Role.DEPUTY_HEAD: 2, Role.HEAD: 3}
 TIER_RANK = {Tier.ORDINARY: 0, Tier.IMPORTANT: 1, Tier.MAJOR: 2}
@@ -219,7 +224,7 @@ def approve(
     return Outcome(draft, completed=is_final)
 
 
-def _void_signatures(session: Session, draft: Draft, user_id: int, why: str) -> bool:
+def _void_signatures(session: Session, draft: Draft, user_id: int | None, why: str) -> bool:
     voided = False
     for sig in signatures_of(session, draft.id or 0):
         if not sig.void:
@@ -271,6 +276,95 @@ def edit(
     return _replace_reply(
         session, draft, user_id, findings, "edited", {"text": before}, {"text": text}
     )
+
+
+def citizen_edited(
+    session: Session,
+    draft_id: int,
+    plan: DraftPlan,
+    kept_findings: list[dict[str, Any]] | None,
+) -> str:
+    """The citizen edited the message this draft answers; returns what was done.
+
+    Pending: signatures are void (they approved a reply to other words). If no operator has
+    changed the reply, it is redrafted from the new match ("redrafted"); otherwise their reply
+    is kept and flagged ("kept"), with `kept_findings` (its checks against the new words) when
+    the caller could run them. Tier
+    and visibility only ever become stricter. Decided: operators are told under the card
+    ("notified"); nothing already published is touched.
+    """
+    draft = session.exec(select(Draft).where(Draft.id == draft_id).with_for_update()).first()
+    if draft is None:
+        raise NotFound("draft", draft_id)
+    if draft.state is not DraftState.PENDING:
+        digest = hashlib.sha256(plan.text_redacted.encode()).hexdigest()[:16]
+        outbox.enqueue(
+            session,
+            outbox.Kind.NOTICE,
+            draft_id=draft.id,
+            payload={
+                "template": "citizen_edited_after",
+                "reply_to_card": True,
+                "params": {"id": draft.id, "state": draft.state.value, "text": plan.text_redacted},
+            },
+            dedupe_key=f"citizen_edited:{draft.id}:{digest}",
+        )
+        audit.record(
+            session, "citizen_edited", "draft", draft.id, after={"state": draft.state.value}
+        )
+        return "notified"
+    hand_changed = reply_changed_by_hand(session, draft)
+    before = {"entry_id": draft.matched_entry_id, "text": draft.text, "tier": draft.tier.value}
+    if hand_changed:
+        if kept_findings is not None:
+            draft.compliance = kept_findings
+    else:
+        draft.matched_entry_id = plan.matched_entry_id
+        draft.matched_entry_version = plan.matched_entry_version
+        draft.score = plan.score
+        draft.probability = plan.probability
+        draft.confident = plan.confident
+        draft.candidates = plan.candidates
+        draft.text = plan.reply_text
+        draft.compliance = plan.compliance
+    if TIER_RANK[plan.tier] > TIER_RANK[draft.tier]:
+        draft.tier = plan.tier
+        draft.tier_reason = plan.tier_reason
+    if plan.visibility is Visibility.PRIVATE:
+        draft.visibility = Visibility.PRIVATE
+    draft.override_reason = None  # an override was argued for the old words
+    draft.override_by = None
+    _void_signatures(session, draft, None, "citizen_edited")
+    outcome = "kept" if hand_changed else "redrafted"
+    audit.record(
+        session,
+        "citizen_edited",
+        "draft",
+        draft.id,
+        before=before,
+        after={
+            "entry_id": draft.matched_entry_id,
+            "text": draft.text,
+            "tier": draft.tier.value,
+            "outcome": outcome,
+        },
+    )
+    _touch(session, draft, f"citizen_edited_{outcome}")
+    return outcome
+
+
+def reply_changed_by_hand(session: Session, draft: Draft) -> bool:
+    """Whether an operator wrote or chose this draft's reply (a redraft must not undo it)."""
+    if draft.edited_by:
+        return True
+    chosen = session.exec(
+        select(AuditRecord.id).where(
+            AuditRecord.subject_type == "draft",
+            AuditRecord.subject_id == str(draft.id),
+            AuditRecord.action == "match_chosen",
+        )
+    ).first()
+    return chosen is not None
 
 
 def choose_candidate(
