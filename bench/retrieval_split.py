@@ -54,6 +54,9 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/govreply-split"))  # noqa: S108
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--fusion-share", type=float, default=0.2)
+    parser.add_argument(
+        "--trained-only", action="store_true", help="skip evaluating the bundled default model"
+    )
     args = parser.parse_args()
     sets = sorted(p for p in args.data.iterdir() if (p / "kb.jsonl").exists())
     for s in sets:
@@ -68,7 +71,8 @@ def main() -> None:
     )
     results: dict[str, object] = {"train_report": report.__dict__}
     results["train_seconds"] = round(time.perf_counter() - start, 1)
-    for label, model in (("default", default_model_path()), ("trained", model_dir)):
+    models = [("default", default_model_path()), ("trained", model_dir)]
+    for label, model in models[1:] if args.trained_only else models:
         matcher = Matcher.open(model)
         for s in sets:
             test = args.work / "test" / s.name
