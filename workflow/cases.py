@@ -271,6 +271,10 @@ def enqueue_case_card(session: Session, case: Case) -> None:
         outbox.enqueue(session, outbox.Kind.CASE_CARD, payload={"case_id": case.id})
 
 
+def case_of_message(session: Session, message_id: int) -> Case | None:
+    return session.exec(select(Case).where(Case.message_id == message_id)).first()
+
+
 def open_case(
     session: Session,
     kind: CaseKind,
@@ -279,7 +283,7 @@ def open_case(
     account: ReportedAccount | None = None,
 ) -> Case:
     """Open a case for a citizen's message (one case per message: a replay returns it)."""
-    existing = session.exec(select(Case).where(Case.message_id == message.id)).first()
+    existing = case_of_message(session, message.id or 0)
     if existing is not None:
         return existing
     account = account or ReportedAccount()

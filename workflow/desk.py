@@ -173,9 +173,12 @@ class Desk:
         if message is None:
             return EditOutcome("unchanged", None)
         draft = intake.draft_of_message(session, message.id or 0)
-        if draft is None:
-            return EditOutcome("updated", None)
-        return EditOutcome(review.citizen_edited(session, draft.id or 0, plan, kept), draft.id)
+        what = review.citizen_edited(session, draft.id or 0, plan, kept) if draft else "updated"
+        ack_draft = draft if what == "redrafted" else None  # never overwrite an operator's reply
+        routing_actions.escalate_after_edit(
+            session, message, ack_draft, plan, self.config.routing, self.lists
+        )
+        return EditOutcome(what, draft.id if draft else None)
 
     async def sweep_sla(self, now: datetime | None = None) -> tuple[list[int], list[int]]:
         """Re-announce cards near their deadline and alert the next tier after it."""

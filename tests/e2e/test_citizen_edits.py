@@ -12,6 +12,8 @@ from tests.support.journey import World
 from workflow.intake import Incoming
 from workflow.models import (
     AuditRecord,
+    Case,
+    CaseKind,
     ChatKind,
     CitizenMessage,
     Draft,
@@ -78,6 +80,8 @@ async def test_edit_voids_signatures_given_for_the_old_words(desk: World) -> Non
     draft, signatures = await desk.db().run(state)
     assert draft.state is DraftState.PENDING and draft.tier is Tier.IMPORTANT
     assert [s.void for s in signatures] == [True]
+    cases = await desk.db().run(lambda s: s.exec(select(Case)).all())
+    assert len(cases) == 1  # the complaint's case, opened once, not again for the edit
     assert desk.emu.count_sent(desk.emu.private_chat(desk.citizen)) == 0
 
 
@@ -163,6 +167,14 @@ async def test_an_edit_can_only_make_review_stricter(desk: World) -> None:
     )
     draft = await _one_draft(desk)
     assert (draft.tier, draft.visibility) == (Tier.MAJOR, Visibility.PRIVATE)
+    # ...and it is escalated as a first message would be: a case, the heads alerted at once.
+    alert = await desk.emu.wait_for_message(
+        desk.ops, lambda m: "🚨 敏感事件" in (m.text or ""), timeout=20
+    )
+    assert "刘主任" in alert.text
+    case = await desk.db().run(lambda s: s.exec(select(Case)).one())
+    assert case.kind is CaseKind.SENSITIVE_INCIDENT and case.draft_id == draft.id
+    assert case.ticket in draft.text  # the reply is the acknowledgement with the ticket
 
     await front.receive_edit(_incoming(desk, 902, "驾驶证换证需要什么", ChatKind.DISCUSSION))
     draft = await _one_draft(desk)
