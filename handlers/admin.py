@@ -25,7 +25,7 @@ async def on_group_unknown_command(update: Update, context: GovContext) -> None:
 def register(app: Application, operators_chat_id: int | None) -> None:  # type: ignore[type-arg]
     if operators_chat_id is None:
         return
-    group = filters.Chat(operators_chat_id)
+    group = filters.Chat(operators_chat_id) & filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("help", on_help, filters=group))
 
 
@@ -33,7 +33,10 @@ def register_fallback(app: Application, operators_chat_id: int | None) -> None: 
     if operators_chat_id is None:
         return
     app.add_handler(
-        MessageHandler(filters.Chat(operators_chat_id) & filters.COMMAND, on_group_unknown_command)
+        MessageHandler(
+            filters.Chat(operators_chat_id) & filters.UpdateType.MESSAGE & filters.COMMAND,
+            on_group_unknown_command,
+        )
     )
 
 

@@ -142,7 +142,7 @@ def register(app: Application, operators_chat_id: int | None) -> None:  # type: 
     app.add_handler(CallbackQueryHandler(on_case_button, pattern=r"^cs1:"))
     if operators_chat_id is None:
         return
-    group = filters.Chat(operators_chat_id)
+    group = filters.Chat(operators_chat_id) & filters.UpdateType.MESSAGE  # edits don't act
     app.add_handler(CommandHandler("case", on_case, filters=group))
     app.add_handler(CommandHandler("cases", on_cases, filters=group))
     app.add_handler(

@@ -87,7 +87,10 @@ async def on_private_unknown_command(update: Update, context: GovContext) -> Non
 def register_fallback(app: Application) -> None:  # type: ignore[type-arg]
     """Registered last, so every real command gets its chance first."""
     app.add_handler(
-        MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, on_private_unknown_command)
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.COMMAND,
+            on_private_unknown_command,
+        )
     )
 
 

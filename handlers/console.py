@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler
+from telegram.ext import Application, CommandHandler, filters
 
 from handlers.context import GovContext
 from handlers.errors import describe
@@ -35,4 +35,4 @@ async def on_console(update: Update, context: GovContext) -> None:
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("console", on_console))
+    app.add_handler(CommandHandler("console", on_console, filters=filters.UpdateType.MESSAGE))

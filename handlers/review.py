@@ -185,7 +185,8 @@ def register(app: Application, operators_chat_id: int | None) -> None:  # type: 
     app.add_handler(CallbackQueryHandler(on_review_button, pattern=r"^rv1:"))
     if operators_chat_id is None:
         return
-    group = filters.Chat(operators_chat_id)
+    # New messages only: an operator editing a reason or reply text must not act twice.
+    group = filters.Chat(operators_chat_id) & filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("next", on_next, filters=group))
     app.add_handler(
         MessageHandler(group & filters.REPLY & filters.TEXT & ~filters.COMMAND, on_group_reply)

@@ -90,6 +90,21 @@ async def test_raise_tier_with_reason_needs_head(desk: World) -> None:
     assert draft.tier is Tier.IMPORTANT and draft.tier_reason == "涉及群体性反映"
 
 
+async def test_an_operator_editing_a_reason_does_not_act_twice(desk: World) -> None:
+    await desk.citizen_says("请问社保卡丢了怎么补办")
+    card = await desk.card()
+    await desk.press(desk.reviewer, card, "up")
+    prompt = await desk.emu.wait_for_message(desk.ops, lambda m: "升级理由" in (m.text or ""))
+    reason = await desk.reply_to(desk.reviewer, prompt, "涉及群体性反映")
+    await desk.card_edit(card, lambda m: "已升级" in (m.text or ""))
+    await desk.emu.edit_message(reason, "涉及群体性反映，多人来电")
+    # Updates are handled in order: once the next message's card is up, the edit was seen.
+    await desk.citizen_says("异地就医怎么备案")
+    await desk.card(lambda m: "异地就医" in (m.text or ""))
+    draft = await desk.db().run(lambda s: s.exec(select(Draft).order_by(Draft.id)).first())
+    assert draft.tier is Tier.IMPORTANT and draft.tier_reason == "涉及群体性反映"
+
+
 async def test_choose_another_match_replaces_the_reply(desk: World) -> None:
     await desk.citizen_says("请问社保卡丢了怎么补办")
     card = await desk.card()
