@@ -181,6 +181,13 @@ async def on_next(update: Update, context: GovContext) -> None:
     context.delivery_wake()
 
 
+async def on_group_edit(update: Update, context: GovContext) -> None:  # noqa: ARG001
+    """An operator edited a reply: say it has no effect rather than act on it twice."""
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(t("ops_edit_ignored"))
+
+
 def register(app: Application, operators_chat_id: int | None) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(on_review_button, pattern=r"^rv1:"))
     if operators_chat_id is None:
@@ -191,3 +198,5 @@ def register(app: Application, operators_chat_id: int | None) -> None:  # type: 
     app.add_handler(
         MessageHandler(group & filters.REPLY & filters.TEXT & ~filters.COMMAND, on_group_reply)
     )
+    edited = filters.Chat(operators_chat_id) & filters.UpdateType.EDITED_MESSAGE
+    app.add_handler(MessageHandler(edited & filters.REPLY & filters.TEXT, on_group_edit))

@@ -118,6 +118,7 @@ TEXTS: dict[str, str] = {
     "ack_edit": "草稿 #{id} 已更新。",
     "ack_reject": "草稿 #{id} 已驳回。",
     "ack_raise": "草稿 #{id} 已升级。",
+    "ops_edit_ignored": "修改已发出的消息不会生效；如需更改，请重新回复卡片或提示消息。",
     "next_none": "当前没有排队的草稿。",
     "next_done": "已展示 {n} 条草稿。",
     "unknown_command": "未知指令。可用指令：/next 下一条草稿，/help 帮助。",

@@ -98,6 +98,7 @@ async def test_an_operator_editing_a_reason_does_not_act_twice(desk: World) -> N
     reason = await desk.reply_to(desk.reviewer, prompt, "涉及群体性反映")
     await desk.card_edit(card, lambda m: "已升级" in (m.text or ""))
     await desk.emu.edit_message(reason, "涉及群体性反映，多人来电")
+    await desk.emu.wait_for_message(desk.ops, lambda m: "不会生效" in (m.text or ""))
     # Updates are handled in order: once the next message's card is up, the edit was seen.
     await desk.citizen_says("异地就医怎么备案")
     await desk.card(lambda m: "异地就医" in (m.text or ""))
