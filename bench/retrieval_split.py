@@ -55,6 +55,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--fusion-share", type=float, default=0.2)
     parser.add_argument(
+        "--train-seed", type=int, default=13, help="training seed (the split always uses 13)"
+    )
+    parser.add_argument(
         "--trained-only", action="store_true", help="skip evaluating the bundled default model"
     )
     args = parser.parse_args()
@@ -68,6 +71,7 @@ def main() -> None:
         model_dir,
         epochs=args.epochs,
         fusion_share=args.fusion_share,
+        seed=args.train_seed,
     )
     results: dict[str, object] = {"train_report": report.__dict__}
     results["train_seconds"] = round(time.perf_counter() - start, 1)

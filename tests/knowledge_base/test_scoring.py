@@ -85,16 +85,17 @@ def _samples(domain: str, n: int, good: float, seed: int) -> list[FusionSample]:
 
 def test_each_domain_gets_its_own_parameters_and_small_ones_fall_back_to_pooled() -> None:
     samples = _samples("bank", 600, 0.5, 1) + _samples("gov", 40, 0.2, 2)
-    samples += _samples("tiny", 10, 0.2, 3)
-    profiles = {**PROFILES, "tiny": kb_profile(["天气怎么样"])}
+    samples += _samples("tiny", 10, 0.2, 3) + _samples("city2", 25, 0.2, 4)
+    profiles = {**PROFILES, "tiny": kb_profile(["天气怎么样"]), "city2": kb_profile(["居住证"])}
     params = fit_params(samples, "test", profiles=profiles)
     by_name = {d.name: d for d in params.domains}
-    assert set(by_name) == {"bank", "gov", "tiny"}
+    assert set(by_name) == {"bank", "gov", "tiny", "city2"}
     assert by_name["bank"].fusion.coef != params.fusion.coef
     assert by_name["gov"].fusion.coef != params.fusion.coef  # small, but its own
+    assert by_name["city2"].fusion.coef != params.fusion.coef  # 25 messages: still its own
     assert by_name["tiny"].fusion.coef == params.fusion.coef  # too small: pooled
     again = MatcherParams.from_json(json.dumps(asdict(params)))
-    assert [d.name for d in again.domains] == ["bank", "gov", "tiny"]
+    assert [d.name for d in again.domains] == ["bank", "gov", "tiny", "city2"]
     assert again.select(kb_profile(BANK)).name == "bank"
     assert again.select(kb_profile(["借款额度怎么提高"])).name == "bank"
     assert again.select({"火": 1.0}).name == "pooled"  # nothing close: the pooled parameters
