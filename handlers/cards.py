@@ -73,7 +73,7 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
         lines.append(t("card_voided"))
     elif view.notice == "tier_raised":
         lines.append(t("card_tier_raised"))
-    elif view.notice in ("citizen_edited_redrafted", "citizen_edited_kept"):
+    elif view.notice and view.notice.startswith("citizen_edited_"):
         lines.append(t(f"card_{view.notice}"))
     valid = [s for s in view.signatures if not s.void]
     if valid:

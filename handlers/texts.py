@@ -77,6 +77,9 @@ TEXTS: dict[str, str] = {
     "card_citizen_edited_redrafted": (
         "✏️ 市民已修改留言，已按新内容重新匹配拟稿；此前签批作废，需重新审核。"
     ),
+    "card_citizen_edited_kept_template": (
+        "✏️ 市民已修改留言；答复为标准模板（如受理回执），已保留；此前签批作废，需重新审核。"
+    ),
     "card_citizen_edited_kept": (
         "✏️ 市民已修改留言；人工修改的答复已保留，请对照新内容核对；此前签批作废，需重新审核。"
     ),

@@ -285,7 +285,8 @@ class Desk:
 
 @dataclass(frozen=True)
 class EditOutcome:
-    """What a citizen's edit did: "redrafted", "kept" (an operator's reply stays), "notified"
+    """What a citizen's edit did: "redrafted", "kept" (an operator's reply stays),
+    "kept_template" (a template reply such as a case acknowledgement stays), "notified"
     (the draft was decided; operators told), "updated" (no draft), "new", "unchanged",
     "ignored" (the edit left no text)."""
 

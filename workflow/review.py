@@ -286,12 +286,12 @@ def citizen_edited(
 ) -> str:
     """The citizen edited the message this draft answers; returns what was done.
 
-    Pending: signatures are void (they approved a reply to other words). If no operator has
-    changed the reply, it is redrafted from the new match ("redrafted"); otherwise their reply
-    is kept and flagged ("kept"), with `kept_findings` (its checks against the new words) when
-    the caller could run them. Tier
-    and visibility only ever become stricter. Decided: operators are told under the card
-    ("notified"); nothing already published is touched.
+    Pending: signatures are void (they approved a reply to other words). A reply an operator
+    wrote or chose is kept ("kept", re-checked with `kept_findings` when the caller ran them),
+    as is a template such as a case acknowledgement ("kept_template"); any other reply is
+    redrafted from the new match ("redrafted"). Tier and visibility only ever become
+    stricter. Decided: operators are told under the card ("notified"); nothing already
+    published is touched.
     """
     draft = session.exec(select(Draft).where(Draft.id == draft_id).with_for_update()).first()
     if draft is None:
@@ -313,12 +313,16 @@ def citizen_edited(
             session, "citizen_edited", "draft", draft.id, after={"state": draft.state.value}
         )
         return "notified"
-    hand_changed = reply_changed_by_hand(session, draft)
-    before = {"entry_id": draft.matched_entry_id, "text": draft.text, "tier": draft.tier.value}
-    if hand_changed:
-        if kept_findings is not None:
-            draft.compliance = kept_findings
+    if reply_changed_by_hand(session, draft):
+        outcome = "kept"
+    elif _has_audit(session, draft, "reply_templated"):
+        outcome = "kept_template"
     else:
+        outcome = "redrafted"
+    before = {"entry_id": draft.matched_entry_id, "text": draft.text, "tier": draft.tier.value}
+    if outcome == "kept" and kept_findings is not None:
+        draft.compliance = kept_findings
+    elif outcome == "redrafted":
         draft.matched_entry_id = plan.matched_entry_id
         draft.matched_entry_version = plan.matched_entry_version
         draft.score = plan.score
@@ -335,7 +339,6 @@ def citizen_edited(
     draft.override_reason = None  # an override was argued for the old words
     draft.override_by = None
     _void_signatures(session, draft, None, "citizen_edited")
-    outcome = "kept" if hand_changed else "redrafted"
     audit.record(
         session,
         "citizen_edited",
@@ -355,16 +358,18 @@ def citizen_edited(
 
 def reply_changed_by_hand(session: Session, draft: Draft) -> bool:
     """Whether an operator wrote or chose this draft's reply (a redraft must not undo it)."""
-    if draft.edited_by:
-        return True
-    chosen = session.exec(
+    return bool(draft.edited_by) or _has_audit(session, draft, "match_chosen")
+
+
+def _has_audit(session: Session, draft: Draft, action: str) -> bool:
+    found = session.exec(
         select(AuditRecord.id).where(
             AuditRecord.subject_type == "draft",
             AuditRecord.subject_id == str(draft.id),
-            AuditRecord.action == "match_chosen",
+            AuditRecord.action == action,
         )
     ).first()
-    return chosen is not None
+    return found is not None
 
 
 def choose_candidate(

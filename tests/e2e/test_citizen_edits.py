@@ -73,6 +73,7 @@ async def test_edit_voids_signatures_given_for_the_old_words(desk: World) -> Non
     await desk.emu.edit_message(asked, longer)
     edited = await desk.card_edit(card, lambda m: "两个小时" in (m.text or ""))
     assert "此前签批作废" in edited.text and "签批：王审核" not in edited.text
+    assert "标准模板" in edited.text  # the acknowledgement with the ticket stays the reply
 
     def state(session):  # type: ignore[no-untyped-def]
         return session.exec(select(Draft)).one(), list(session.exec(select(Signature)))
@@ -82,6 +83,7 @@ async def test_edit_voids_signatures_given_for_the_old_words(desk: World) -> Non
     assert [s.void for s in signatures] == [True]
     cases = await desk.db().run(lambda s: s.exec(select(Case)).all())
     assert len(cases) == 1  # the complaint's case, opened once, not again for the edit
+    assert cases[0].ticket in draft.text
     assert desk.emu.count_sent(desk.emu.private_chat(desk.citizen)) == 0
 
 
