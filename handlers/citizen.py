@@ -78,6 +78,13 @@ async def on_start(update: Update, context: GovContext) -> None:
     context.delivery_wake()
 
 
+async def on_private_unsupported(update: Update, context: GovContext) -> None:  # noqa: ARG001
+    """Voice, video, files, stickers: nothing to read, so ask for words instead of silence."""
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(t("citizen_unsupported"))
+
+
 async def on_private_unknown_command(update: Update, context: GovContext) -> None:
     message = update.effective_message
     assert message is not None
@@ -100,9 +107,14 @@ def register(app: Application, discussion_chat_ids: list[int]) -> None:  # type:
     app.add_handler(CommandHandler("start", on_start, filters=private & new))
     app.add_handler(
         MessageHandler(
-            new & private & (filters.TEXT | filters.PHOTO) & ~filters.COMMAND, on_private_message
+            # A captioned video or file counts for its caption (the words operators answer).
+            new & private & (filters.TEXT | filters.PHOTO | filters.CAPTION) & ~filters.COMMAND,
+            on_private_message,
         )
     )
+    readable = filters.TEXT | filters.PHOTO | filters.CAPTION | filters.COMMAND
+    unreadable = new & private & ~readable & ~filters.StatusUpdate.ALL
+    app.add_handler(MessageHandler(unreadable, on_private_unsupported))
     edited = filters.UpdateType.EDITED_MESSAGE & (filters.TEXT | filters.CAPTION)
     app.add_handler(MessageHandler(edited & private & ~filters.COMMAND, on_citizen_edit))
     if discussion_chat_ids:

@@ -140,3 +140,17 @@ async def test_unknown_command_gets_help(desk: World) -> None:
     await desk.citizen_says("/foo")
     reply = await desk.citizen_reply()
     assert "暂不支持该指令" in reply.text
+
+
+async def test_a_voice_note_is_answered_with_a_request_for_words(desk: World) -> None:
+    await desk.emu.send_message(desk.citizen, None, None, voice=True)
+    reply = await desk.citizen_reply()
+    assert "语音" in reply.text and "文字" in reply.text
+    stored = await desk.db().run(lambda s: s.exec(select(CitizenMessage)).all())
+    assert stored == []  # nothing an operator could answer
+
+
+async def test_a_captioned_voice_note_counts_for_its_caption(desk: World) -> None:
+    await desk.emu.send_message(desk.citizen, None, "社保卡丢了怎么办", voice=True)
+    card = await desk.card()
+    assert "社保卡丢了怎么办" in card.text

@@ -75,8 +75,9 @@ def send_user_message(
     *,
     reply_to: SimMessage | None = None,
     photo: bool | bytes = False,
+    voice: bool = False,
 ) -> SimMessage:
-    """Store a message from `user` and queue its "message" update.
+    """Store a message from `user` and queue its "message" update (`voice`: a voice note).
 
     Raises:
         AssertionError: the chat is a channel, or reply_to is in another chat.
@@ -98,7 +99,19 @@ def send_user_message(
             msg = f"reply_to is in chat {reply_to.chat.id}, not in chat {chat.id}"
             raise AssertionError(msg)
         fields |= thread_fields(reply_to)
-    if photo:
+    if voice:
+        content = b"OggS\x00\x02" + bytes(64)
+        sim_file = store_file(world, "voice.ogg", content, "audio/ogg")
+        fields["voice"] = {
+            "file_id": sim_file.file_id,
+            "file_unique_id": sim_file.file_unique_id,
+            "duration": 4,
+            "mime_type": "audio/ogg",
+            "file_size": len(content),
+        }
+        if text:
+            fields["caption"] = text
+    elif photo:
         fields["photo"] = photo_sizes(world, photo if isinstance(photo, bytes) else FAKE_JPEG)
         if text:
             fields["caption"] = text

@@ -211,10 +211,11 @@ class BotApiEmulator:
         text: str | None,
         reply_to: SimMessage | None = None,
         photo: bool | bytes = False,
+        voice: bool = False,
     ) -> SimMessage:
         """`user` writes `text` in `chat` (None: their private chat); queues the Update."""
         return driving.send_user_message(
-            self.world, user, chat, text, reply_to=reply_to, photo=photo
+            self.world, user, chat, text, reply_to=reply_to, photo=photo, voice=voice
         )
 
     async def edit_message(self, message: SimMessage, text: str) -> SimMessage:
