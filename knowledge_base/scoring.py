@@ -63,6 +63,9 @@ MIN_DOMAIN_SIMILARITY = 0.5
 # Trees need enough messages of both kinds; below this the abstention model stays linear.
 MIN_TREE_MESSAGES = 2000
 PROFILE_CHARS = 400
+# A confident cut must hold at least this many correct calibration answers: a cut over 1-3
+# lucky messages is noise (atec, one training seed: 3 of 3 in calibration, 44 % on test).
+MIN_CONFIDENT_CORRECT = 5
 # Fusion is fitted listwise from this many answered messages on. Below it (the bundled
 # 30-entry sample has 100, a small city Q&A base fewer) the per-candidate fit, with one
 # term per candidate rather than per message, measured steadier.
@@ -184,7 +187,8 @@ class MatcherParams:
     def threshold(self, target_precision: float) -> float:
         """Lowest probability whose answered prefix keeps precision >= target.
 
-        Returns 1.0 + tiny (never confident) when no prefix reaches the target.
+        Returns 1.0 + tiny (never confident) when no prefix with at least
+        MIN_CONFIDENT_CORRECT correct answers reaches the target.
         """
         probs = np.asarray(self.calibration_prob, dtype=np.float64)
         correct = np.asarray(self.calibration_correct, dtype=np.float64)
@@ -195,7 +199,8 @@ class MatcherParams:
         precision = np.cumsum(correct) / np.arange(1, probs.size + 1)
         # A cut never splits tied probabilities: only the last index of each tie group.
         last_of_tie = np.r_[probs[1:] != probs[:-1], True]
-        ok = np.flatnonzero((precision >= target_precision) & last_of_tie)
+        enough = np.cumsum(correct) >= MIN_CONFIDENT_CORRECT
+        ok = np.flatnonzero((precision >= target_precision) & last_of_tie & enough)
         if ok.size == 0:
             return 1.0 + 1e-9
         return float(probs[ok[-1]])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
@@ -175,3 +175,17 @@ def test_fit_params_fits_fusion_listwise_given_enough_messages() -> None:
     assert _top1(fusion, [widen(x) for x in test_lists], test_gold) >= 0.97
     few = fit_params(samples[:60], trained_on="synthetic").fusion  # per-candidate below 200
     assert _top1(few, [widen(x) for x in test_lists], test_gold) < 0.9
+
+
+def _calibrated(correct: list[int]) -> MatcherParams:
+    base = default_params()
+    probs = [1.0 - i / 100 for i in range(len(correct))]  # already in descending order
+    return replace(base, calibration_prob=probs, calibration_correct=correct, domains=[])
+
+
+def test_a_confident_cut_needs_enough_correct_answers_behind_it() -> None:
+    # Three lucky messages on top, then nothing near 95 %: no confident cut at all.
+    assert _calibrated([1, 1, 1] + [0, 1] * 20).threshold(0.95) > 1.0
+    # Enough evidence: the cut falls after the last prefix that is still 95 % precise.
+    six = _calibrated([1] * 6 + [0] * 30)
+    assert six.threshold(0.95) == six.calibration_prob[5]
