@@ -115,6 +115,13 @@ class Sandbox:
     async def say(self, text: str) -> None:
         await self.emu.send_message(self.citizen, None, text)
 
+    async def edit(self, message_id: int, text: str) -> None:
+        """The citizen edits one of their own messages (Telegram's edited_message)."""
+        message = self._message(self.emu.private_chat(self.citizen), message_id)
+        if message.from_bot:
+            raise web.HTTPBadRequest(text="only the citizen's own messages can be edited")
+        await self.emu.edit_message(message, text)
+
     async def press(self, user_id: int, message_id: int, data: str) -> tuple[str | None, bool]:
         handle = await self.emu.press(
             self._user(user_id), self._message(self.ops, message_id), data
@@ -170,6 +177,15 @@ async def on_say(request: web.Request) -> web.StreamResponse:
     return web.json_response({"ok": True})
 
 
+async def on_edit(request: web.Request) -> web.StreamResponse:
+    data = await _body(request)
+    text = str(data.get("text", "")).strip()
+    if not text:
+        raise web.HTTPBadRequest(text="empty message")
+    await request.app[SANDBOX].edit(int(data["message_id"]), text)
+    return web.json_response({"ok": True})
+
+
 async def on_press(request: web.Request) -> web.StreamResponse:
     data = await _body(request)
     text, alert = await request.app[SANDBOX].press(
@@ -197,6 +213,7 @@ def add_sandbox_routes(web_app: web.Application, sandbox: Sandbox) -> None:
     web_app.router.add_get("/", on_page)
     web_app.router.add_get("/sandbox/state", on_state)
     web_app.router.add_post("/sandbox/say", on_say)
+    web_app.router.add_post("/sandbox/edit", on_edit)
     web_app.router.add_post("/sandbox/press", on_press)
     web_app.router.add_post("/sandbox/reply", on_reply)
     web_app.router.add_post("/sandbox/console", on_console)

@@ -146,6 +146,12 @@ async def test_sandbox_round_trip(
         await page.click("#send")
         card = page.locator("#ops-chat .msg", has_text="草稿 #")
         await expect(card).to_be_visible()
+        # The citizen edits the message: the card follows the new words.
+        edited = "请问外地人怎么办居住证？我是来读书的学生"
+        page.once("dialog", lambda dialog: dialog.accept(edited))
+        await page.locator("#citizen-chat .msg.mine button.edit").click()
+        await expect(card).to_contain_text("市民已修改留言")
+        await expect(card).to_contain_text("来读书的学生")
         await page.select_option("#as", "1001")
         await card.locator("button", has_text="通过").click()
         reply = page.locator("#citizen-chat .msg", has_text="审核人：王审核")

@@ -46,6 +46,19 @@ function drawMessage(m, byId, pane) {
   body.className = "text";
   body.textContent = m.text;
   el.appendChild(body);
+  if (pane === "citizen" && !m.bot) {
+    // Telegram lets the citizen edit a sent message; GovReply redrafts from the new words.
+    const edit = document.createElement("button");
+    edit.className = "edit";
+    edit.textContent = m.edits ? "编辑（已编辑）" : "编辑";
+    edit.addEventListener("click", async () => {
+      const text = window.prompt("修改这条留言：", m.text);
+      if (!text || !text.trim() || text === m.text) return;
+      await post("/sandbox/edit", { message_id: m.id, text });
+      refresh();
+    });
+    el.appendChild(edit);
+  }
   if (pane === "ops" && m.buttons.length) {
     const grid = document.createElement("div");
     grid.className = "buttons";
