@@ -68,6 +68,7 @@ def routing_config(settings: Settings) -> RoutingConfig:
         "case_ack_complaint",
         "case_ack_impersonation_report",
         "case_ack_sensitive_incident",
+        "case_ack_error_report",
         "suggestion_thanks",
         "petition_redirect",
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
@@ -31,10 +34,30 @@ def incoming_from(update: Update, message: Message, kind: ChatKind) -> Incoming:
     )
 
 
+# "纠错：…" (or /jiucuo …): the public's error-report entry (RULES §7).
+CORRECTION = re.compile(r"^\s*纠错\s*[:：]")
+
+
 async def on_private_message(update: Update, context: GovContext) -> None:
     message = update.effective_message
     assert message is not None
-    await context.services.desk.receive(incoming_from(update, message, ChatKind.PRIVATE))
+    incoming = incoming_from(update, message, ChatKind.PRIVATE)
+    if CORRECTION.match(incoming.text):
+        await context.services.desk.receive_correction(incoming)
+    else:
+        await context.services.desk.receive(incoming)
+    context.delivery_wake()
+
+
+async def on_correction_command(update: Update, context: GovContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    body = " ".join(context.args or []).strip()
+    if not body:
+        await message.reply_text(t("correction_how"))
+        return
+    incoming = incoming_from(update, message, ChatKind.PRIVATE)
+    await context.services.desk.receive_correction(replace(incoming, text=f"纠错：{body}"))
     context.delivery_wake()
 
 
@@ -105,6 +128,9 @@ def register(app: Application, discussion_chat_ids: list[int]) -> None:  # type:
     private = filters.ChatType.PRIVATE
     new = filters.UpdateType.MESSAGE  # edits have their own handler below
     app.add_handler(CommandHandler("start", on_start, filters=private & new))
+    app.add_handler(
+        CommandHandler(["jiucuo", "correct"], on_correction_command, filters=private & new)
+    )
     app.add_handler(
         MessageHandler(
             # A captioned video or file counts for its caption (the words operators answer).

@@ -33,6 +33,7 @@ LABEL = {
     "spam_ad": "垃圾广告",
     "abuse": "辱骂",
     "sensitive_incident": "敏感事件",
+    "error_report": "纠错",
 }
 COMPLIANCE = {
     "pii": "含个人信息",
@@ -47,7 +48,12 @@ TEXTS: dict[str, str] = {
     # citizen-facing
     "welcome": (
         "您好，这里是政务服务账号。请直接留言您要咨询的问题，工作人员审核后会尽快答复。"
+        "发现本账号发布的信息有误，请发送“纠错：”加说明（或 /jiucuo 加说明）。"
         "紧急情况请拨打 110 / 120 / 119；政务服务热线 12345。"
+    ),
+    "correction_how": (
+        "请写明哪条信息或答复有误、正确的应是什么，例如：\n"
+        "纠错：居住证办理地点写的是老地址，现在已搬到市民中心"
     ),
     "citizen_unknown_command": "暂不支持该指令。请直接用文字描述您的问题，我们会尽快答复。",
     "citizen_unsupported": (
@@ -150,6 +156,7 @@ CASE_KIND = {
     "complaint": "投诉",
     "impersonation_report": "仿冒账号举报",
     "sensitive_incident": "敏感事件",
+    "error_report": "纠错",
 }
 CASE_STATUS = {"open": "待处理", "in_progress": "处理中", "waiting": "等待中", "closed": "已办结"}
 CHECKLIST_STEP = {
@@ -176,6 +183,10 @@ CASE_TEXTS: dict[str, str] = {
     "case_ack_impersonation_report": (
         "您好，感谢您的举报，已登记，受理编号 {ticket}。我们将立即核实该账号，"
         "并依法依规处置。请勿向该账号转账或提供个人信息。"
+    ),
+    "case_ack_error_report": (
+        "您好，感谢您的纠错，已登记，受理编号 {ticket}。我们将核实相关信息，"
+        "如确有错误将及时更正并告知您。"
     ),
     "case_ack_sensitive_incident": (
         "您好，您反映的情况已收到并登记，受理编号 {ticket}，已报告相关负责同志。"

@@ -74,11 +74,16 @@ class Desk:
 
     # --- intake -------------------------------------------------------------------------------
 
-    async def plan(self, incoming: Incoming) -> DraftPlan:
-        """Route, match and pre-check a message (no database writes)."""
+    async def plan(self, incoming: Incoming, label: str | None = None) -> DraftPlan:
+        """Route (unless the citizen said what it is: `label`), match and pre-check a message
+        (no database writes)."""
         text = incoming.text
-        routing = self.router.classify(text)
-        label = routing.label.value if hasattr(routing.label, "value") else str(routing.label)
+        if label is None:
+            routing = self.router.classify(text)
+            label = routing.label.value if hasattr(routing.label, "value") else str(routing.label)
+            confidence, evidence = float(routing.confidence), list(routing.evidence)[:5]
+        else:
+            confidence, evidence = 1.0, [f"citizen:{label}"]
         make_draft = label not in self.config.routed_without_draft
         # Spam and abuse get no draft: don't spend a search (and a compliance check) on them.
         result = (
@@ -95,8 +100,8 @@ class Desk:
         return DraftPlan(
             text_redacted=redact(text),
             label=label,
-            label_confidence=float(routing.confidence),
-            evidence=list(routing.evidence)[:5],
+            label_confidence=confidence,
+            evidence=evidence,
             tier=tier,
             tier_reason=f"entry:{sensitivity}" if sensitivity else f"label:{label}",
             visibility=review.visibility_for(incoming.chat_kind is ChatKind.PRIVATE, label),
@@ -135,6 +140,19 @@ class Desk:
                 session.add(draft)
             intake.promote_cards(session, self.config.max_open_cards)
         return draft
+
+    async def receive_correction(self, incoming: Incoming) -> Draft | None:
+        """A citizen's 纠错 (RULES §7: the public's error-report entry): says something the
+        account published is wrong. Opens an error-report case; the acknowledgement with its
+        ticket is the draft's reply, under sign-off like any other."""
+        plan = await self.plan(incoming, label="error_report")
+        logger.info(
+            "correction chat=%s msg=%s text=%s",
+            incoming.chat_id,
+            incoming.message_id,
+            redact_for_log(incoming.text, 40),
+        )
+        return await self.db.run(self._store, incoming, plan)
 
     async def receive_edit(self, incoming: Incoming) -> EditOutcome:
         """A citizen edited a message: update it and its draft (see review.citizen_edited).

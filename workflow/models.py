@@ -327,6 +327,7 @@ class CaseKind(StrEnum):
     COMPLAINT = "complaint"
     IMPERSONATION_REPORT = "impersonation_report"
     SENSITIVE_INCIDENT = "sensitive_incident"
+    ERROR_REPORT = "error_report"  # a citizen's 纠错: published information is wrong (RULES §7)
 
 
 class CaseStatus(StrEnum):

@@ -101,6 +101,7 @@ def tier_for(sensitivity: str | None, label: str) -> Tier:
         "impersonation_report": Tier.IMPORTANT,
         "petition": Tier.IMPORTANT,
         "sensitive_incident": Tier.MAJOR,
+        "error_report": Tier.IMPORTANT,  # says the account published something wrong
     }
     known = sensitivity is not None and sensitivity in Tier._value2member_map_
     tiers = [Tier(sensitivity) if known and sensitivity else Tier.ORDINARY]

@@ -50,6 +50,7 @@ CASE_LABELS = {
     "complaint": CaseKind.COMPLAINT,
     "impersonation_report": CaseKind.IMPERSONATION_REPORT,
     "sensitive_incident": CaseKind.SENSITIVE_INCIDENT,
+    "error_report": CaseKind.ERROR_REPORT,  # set by the 纠错 entry, not by triage
 }
 # Templates an admin may mark pre-approved (sent at once instead of under sign-off).
 PREAPPROVABLE = frozenset({"case_ack", "suggestion_thanks"})

@@ -332,3 +332,40 @@ async def test_sensitive_incident_alerts_the_head_and_needs_the_heads_sign_off(
     assert draft.state in (DraftState.APPROVED, DraftState.PUBLISHED)
     case = await world.db().run(lambda s: s.exec(select(Case)).one())
     assert case.status is CaseStatus.OPEN and case.kind.value == "sensitive_incident"
+
+
+async def test_a_correction_opens_an_error_report_case_and_its_ack_is_signed_off(
+    world: World,
+) -> None:
+    """RULES §7: the public's error-report entry (纠错入口), by prefix or by command."""
+    asked = await world.citizen_says("纠错：你们发布的居住证办理地点还是老地址，已经搬到市民中心了")
+    case_card = await world.emu.wait_for_message(world.ops, _case_card(), timeout=20)
+    ticket = _ticket(case_card)
+    assert "纠错" in case_card.text and "市民中心" in case_card.text
+    draft_card = await world.card()
+    assert ticket in draft_card.text and "重要" in draft_card.text and "纠错" in draft_card.text
+    assert world.emu.count_sent(world.emu.private_chat(world.citizen)) == 0
+    await _sign(world, draft_card, world.reviewer, world.deputy)
+    reply = await world.citizen_reply()
+    assert ticket in reply.text and "感谢您的纠错" in reply.text
+    assert reply.reply_to_message_id == asked.message_id
+
+    await world.citizen_says("/jiucuo")
+    how = await world.emu.wait_for_message(
+        world.emu.private_chat(world.citizen), lambda m: "例如" in (m.text or ""), timeout=20
+    )
+    assert "纠错" in how.text
+    await world.citizen_says("/jiucuo 社保卡补办电话号码少了一位")
+    second = await world.emu.wait_for_message(
+        world.ops, lambda m: _case_card()(m) and "少了一位" in (m.text or ""), timeout=20
+    )
+    assert _ticket(second) != ticket
+
+    def kinds(session):  # type: ignore[no-untyped-def]
+        found = session.exec(select(Case).order_by(Case.id)).all()
+        labels = [m.label for m in session.exec(select(CitizenMessage))]
+        return [c.kind.value for c in found], labels
+
+    case_kinds, labels = await world.db().run(kinds)
+    assert case_kinds == ["error_report", "error_report"]
+    assert labels.count("error_report") == 2
