@@ -338,7 +338,7 @@ async def test_a_correction_opens_an_error_report_case_and_its_ack_is_signed_off
     world: World,
 ) -> None:
     """RULES §7: the public's error-report entry (纠错入口), by prefix or by command."""
-    asked = await world.citizen_says("纠错：你们发布的居住证办理地点还是老地址，已经搬到市民中心了")
+    asked = await world.citizen_says("纠错：你们发布的居住证办理地点是老地址，已搬到市民中心了")
     case_card = await world.emu.wait_for_message(world.ops, _case_card(), timeout=20)
     ticket = _ticket(case_card)
     assert "纠错" in case_card.text and "市民中心" in case_card.text
