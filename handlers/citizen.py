@@ -68,7 +68,11 @@ async def on_discussion_comment(update: Update, context: GovContext) -> None:
         return  # the channel's own post mirrored into the group, or a channel speaking
     if not (message.text or message.caption):
         return
-    await context.services.desk.receive(incoming_from(update, message, ChatKind.DISCUSSION))
+    incoming = incoming_from(update, message, ChatKind.DISCUSSION)
+    if CORRECTION.match(incoming.text):
+        await context.services.desk.receive_correction(incoming)
+    else:
+        await context.services.desk.receive(incoming)
     context.delivery_wake()
 
 

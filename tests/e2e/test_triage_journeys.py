@@ -360,6 +360,10 @@ async def test_a_correction_opens_an_error_report_case_and_its_ack_is_signed_off
         world.ops, lambda m: _case_card()(m) and "少了一位" in (m.text or ""), timeout=20
     )
     assert _ticket(second) != ticket
+    await world.comment("纠错：通知里的办理时间写成了周日，应为周六")
+    await world.emu.wait_for_message(
+        world.ops, lambda m: _case_card()(m) and "应为周六" in (m.text or ""), timeout=20
+    )
 
     def kinds(session):  # type: ignore[no-untyped-def]
         found = session.exec(select(Case).order_by(Case.id)).all()
@@ -367,5 +371,5 @@ async def test_a_correction_opens_an_error_report_case_and_its_ack_is_signed_off
         return [c.kind.value for c in found], labels
 
     case_kinds, labels = await world.db().run(kinds)
-    assert case_kinds == ["error_report", "error_report"]
-    assert labels.count("error_report") == 2
+    assert case_kinds == ["error_report"] * 3
+    assert labels.count("error_report") == 3
