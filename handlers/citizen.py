@@ -15,6 +15,7 @@ from handlers.texts import t
 from workflow.errors import TokenInvalid
 from workflow.intake import Incoming
 from workflow.models import ChatKind
+from workflow.routing_actions import ERROR_REPORT
 
 
 def incoming_from(update: Update, message: Message, kind: ChatKind) -> Incoming:
@@ -86,7 +87,9 @@ async def on_citizen_edit(update: Update, context: GovContext) -> None:
         return
     else:
         kind = ChatKind.DISCUSSION
-    await context.services.desk.receive_edit(incoming_from(update, message, kind))
+    incoming = incoming_from(update, message, kind)
+    label = ERROR_REPORT if CORRECTION.match(incoming.text) else None
+    await context.services.desk.receive_edit(incoming, label)
     context.delivery_wake()
 
 

@@ -26,7 +26,7 @@ from workflow.errors import InvalidTransition, NotFound
 from workflow.intake import DraftPlan, Incoming
 from workflow.models import ChatKind, CitizenMessage, Draft, DraftState, Tier, Visibility
 from workflow.redaction import redact, redact_for_log
-from workflow.routing_actions import RoutingConfig
+from workflow.routing_actions import ERROR_REPORT, RoutingConfig
 from workflow.sla import SlaPolicy
 from workflow.triage import Router
 from workflow.views import DraftView, draft_for_card, load_view
@@ -119,9 +119,11 @@ class Desk:
             make_draft=make_draft,
         )
 
-    async def receive(self, incoming: Incoming) -> Draft | None:
-        """Store a citizen's message with its draft and queue its card; None if seen before."""
-        plan = await self.plan(incoming)
+    async def receive(self, incoming: Incoming, label: str | None = None) -> Draft | None:
+        """Store a citizen's message with its draft and queue its card; None if seen before.
+
+        `label` as for `plan`."""
+        plan = await self.plan(incoming, label)
         logger.info(
             "message chat=%s msg=%s label=%s text=%s",
             incoming.chat_id,
@@ -145,29 +147,23 @@ class Desk:
         """A citizen's 纠错 (RULES §7: the public's error-report entry): says something the
         account published is wrong. Opens an error-report case; the acknowledgement with its
         ticket is the draft's reply, under sign-off like any other."""
-        plan = await self.plan(incoming, label="error_report")
-        logger.info(
-            "correction chat=%s msg=%s text=%s",
-            incoming.chat_id,
-            incoming.message_id,
-            redact_for_log(incoming.text, 40),
-        )
-        return await self.db.run(self._store, incoming, plan)
+        return await self.receive(incoming, ERROR_REPORT)
 
-    async def receive_edit(self, incoming: Incoming) -> EditOutcome:
+    async def receive_edit(self, incoming: Incoming, label: str | None = None) -> EditOutcome:
         """A citizen edited a message: update it and its draft (see review.citizen_edited).
 
         An edit of a message never stored (sent before GovReply ran) is taken as a new one.
+        `label` as for `plan` (an edited 纠错 stays one).
         """
         if not incoming.text.strip():
             return EditOutcome("ignored", None)
         state = await self.db.run(_edit_state, incoming.chat_id, incoming.message_id)
         if state is None:
-            draft = await self.receive(incoming)
+            draft = await self.receive(incoming, label)
             return EditOutcome("new", draft.id if draft else None)
         if state.text == incoming.text:
             return EditOutcome("unchanged", state.draft_id)  # a re-delivered edit
-        plan = await self.plan(incoming)
+        plan = await self.plan(incoming, label)
         kept = await self.findings(incoming.text, state.reply) if state.keeps_reply else None
         outcome = await self.db.run(self._store_edit, incoming, plan, kept)
         logger.info(

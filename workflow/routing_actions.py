@@ -46,11 +46,12 @@ from workflow.models import (
 
 logger = logging.getLogger(__name__)
 
+ERROR_REPORT = "error_report"  # the label of a citizen's 纠错 (set by the entry, not by triage)
 CASE_LABELS = {
     "complaint": CaseKind.COMPLAINT,
     "impersonation_report": CaseKind.IMPERSONATION_REPORT,
     "sensitive_incident": CaseKind.SENSITIVE_INCIDENT,
-    "error_report": CaseKind.ERROR_REPORT,  # set by the 纠错 entry, not by triage
+    ERROR_REPORT: CaseKind.ERROR_REPORT,
 }
 # Templates an admin may mark pre-approved (sent at once instead of under sign-off).
 PREAPPROVABLE = frozenset({"case_ack", "suggestion_thanks"})
