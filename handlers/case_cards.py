@@ -72,6 +72,8 @@ def _event_detail(action: str, detail: dict[str, object], comment: str | None) -
         return f"：{escape(str(detail.get('name', '')))}"
     if action == "closed":
         return f"：{escape(str(detail.get('outcome', '')))}"
+    if action == "opened" and detail.get("disputes_draft"):
+        return t("case_disputes", id=detail["disputes_draft"])
     return ""
 
 

@@ -32,6 +32,9 @@ def incoming_from(update: Update, message: Message, kind: ChatKind) -> Incoming:
         text=message.text or message.caption or "",
         sent_at=message.date,
         photo_file_ids=photos,
+        reply_to_message_id=message.reply_to_message.message_id
+        if message.reply_to_message
+        else None,
     )
 
 

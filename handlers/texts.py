@@ -207,6 +207,7 @@ CASE_TEXTS: dict[str, str] = {
     "case_card_checklist": "处置步骤（《办法》第二十九条）：\n{items}",
     "case_card_history": "处理记录：\n{items}",
     "case_card_outcome": "办结结果：{outcome}",
+    "case_disputes": "（纠错所指答复：草稿 #{id}）",
     "case_list_title": "未办结案件（{n} 件）：",
     "case_list_item": "{ticket}｜{kind}｜{status}｜{assignee}",
     "case_list_empty": "没有符合条件的案件。",

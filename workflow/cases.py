@@ -281,8 +281,12 @@ def open_case(
     message: CitizenMessage,
     draft_id: int | None = None,
     account: ReportedAccount | None = None,
+    disputes_draft: int | None = None,
 ) -> Case:
-    """Open a case for a citizen's message (one case per message: a replay returns it)."""
+    """Open a case for a citizen's message (one case per message: a replay returns it).
+
+    `disputes_draft`: for an error report, the published draft the citizen replied to.
+    """
     existing = case_of_message(session, message.id or 0)
     if existing is not None:
         return existing
@@ -301,6 +305,8 @@ def open_case(
     session.add(case)
     session.flush()
     detail: dict[str, Any] = {"kind": kind.value, "message_id": message.id, "draft_id": draft_id}
+    if disputes_draft is not None:
+        detail["disputes_draft"] = disputes_draft
     if kind is CaseKind.IMPERSONATION_REPORT:
         detail |= {
             "account": account.name,

@@ -40,6 +40,7 @@ class Incoming:
     text: str
     sent_at: datetime
     photo_file_ids: tuple[str, ...] = ()
+    reply_to_message_id: int | None = None
 
 
 @dataclass
@@ -121,6 +122,7 @@ def record_message(session: Session, incoming: Incoming, plan: DraftPlan) -> Dra
         chat_id=incoming.chat_id,
         chat_kind=incoming.chat_kind,
         message_id=incoming.message_id,
+        reply_to_message_id=incoming.reply_to_message_id,
         user_id=incoming.user_id,
         user_name=incoming.user_name,
         text=incoming.text,

@@ -111,6 +111,8 @@ class CitizenMessage(SQLModel, table=True):
     chat_id: int = Field(sa_column=_bigint(nullable=False, index=True))
     chat_kind: ChatKind = Field(sa_column=enum_column(ChatKind))
     message_id: int = Field(sa_column=_bigint(nullable=False))
+    # The message in the same chat this one replies to (a 纠错 answering our published reply).
+    reply_to_message_id: int | None = Field(default=None, sa_column=_bigint())
     user_id: int = Field(sa_column=_bigint(nullable=False, index=True))
     user_name: str = ""
     text: str = Field(sa_column=Column(Text, nullable=False))

@@ -226,7 +226,10 @@ def _open_case(
     account = (
         extract_reported_account(message.text) if kind is CaseKind.IMPERSONATION_REPORT else None
     )
-    case = cases.open_case(session, kind, message, draft.id if draft else None, account)
+    disputed = _replied_draft(session, message) if kind is CaseKind.ERROR_REPORT else None
+    case = cases.open_case(
+        session, kind, message, draft.id if draft else None, account, disputes_draft=disputed
+    )
     key = f"case_ack_{kind.value}"
     # RULES §5: a sensitive incident is never answered without the head's sign-off.
     if "case_ack" in config.preapproved and kind is not CaseKind.SENSITIVE_INCIDENT:
@@ -236,6 +239,21 @@ def _open_case(
     if kind is CaseKind.SENSITIVE_INCIDENT:
         _alert_heads(session, message, draft, case.ticket, config)
     logger.info("case %s opened (%s) for message %s", case.ticket, kind.value, message.id)
+
+
+def _replied_draft(session: Session, message: CitizenMessage) -> int | None:
+    """The published draft whose reply this message answers (same chat), if any."""
+    if message.reply_to_message_id is None:
+        return None
+    row = session.exec(
+        select(Draft.id)
+        .join(CitizenMessage, col(Draft.message_id) == col(CitizenMessage.id))
+        .where(
+            CitizenMessage.chat_id == message.chat_id,
+            Draft.published_message_id == message.reply_to_message_id,
+        )
+    ).first()
+    return int(row) if row is not None else None
 
 
 def _alert_heads(

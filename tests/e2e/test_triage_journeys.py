@@ -349,6 +349,13 @@ async def test_a_correction_opens_an_error_report_case_and_its_ack_is_signed_off
     reply = await world.citizen_reply()
     assert ticket in reply.text and "感谢您的纠错" in reply.text
     assert reply.reply_to_message_id == asked.message_id
+    # A 纠错 in reply to one of our published replies names that reply's draft on its case.
+    first_draft = await world.db().run(lambda s: s.exec(select(Draft)).one())
+    await world.emu.send_message(world.citizen, None, "纠错：回执里的电话打不通", reply_to=reply)
+    disputing = await world.emu.wait_for_message(
+        world.ops, lambda m: _case_card()(m) and "打不通" in (m.text or ""), timeout=20
+    )
+    assert f"纠错所指答复：草稿 #{first_draft.id}" in disputing.text
 
     await world.citizen_says("/jiucuo")
     how = await world.emu.wait_for_message(
@@ -371,5 +378,5 @@ async def test_a_correction_opens_an_error_report_case_and_its_ack_is_signed_off
         return [c.kind.value for c in found], labels
 
     case_kinds, labels = await world.db().run(kinds)
-    assert case_kinds == ["error_report"] * 3
-    assert labels.count("error_report") == 3
+    assert case_kinds == ["error_report"] * 4
+    assert labels.count("error_report") == 4
