@@ -42,15 +42,20 @@ def incoming_from(update: Update, message: Message, kind: ChatKind) -> Incoming:
 CORRECTION = re.compile(r"^\s*纠错\s*[:：]")
 
 
+def label_of(text: str) -> str | None:
+    """The label the citizen gave the message themselves (a 纠错), else None: triage decides."""
+    return ERROR_REPORT if CORRECTION.match(text) else None
+
+
+async def _receive(context: GovContext, incoming: Incoming) -> None:
+    await context.services.desk.receive(incoming, label_of(incoming.text))
+    context.delivery_wake()
+
+
 async def on_private_message(update: Update, context: GovContext) -> None:
     message = update.effective_message
     assert message is not None
-    incoming = incoming_from(update, message, ChatKind.PRIVATE)
-    if CORRECTION.match(incoming.text):
-        await context.services.desk.receive_correction(incoming)
-    else:
-        await context.services.desk.receive(incoming)
-    context.delivery_wake()
+    await _receive(context, incoming_from(update, message, ChatKind.PRIVATE))
 
 
 async def on_correction_command(update: Update, context: GovContext) -> None:
@@ -61,8 +66,7 @@ async def on_correction_command(update: Update, context: GovContext) -> None:
         await message.reply_text(t("correction_how"))
         return
     incoming = incoming_from(update, message, ChatKind.PRIVATE)
-    await context.services.desk.receive_correction(replace(incoming, text=f"纠错：{body}"))
-    context.delivery_wake()
+    await _receive(context, replace(incoming, text=f"纠错：{body}"))
 
 
 async def on_discussion_comment(update: Update, context: GovContext) -> None:
@@ -72,12 +76,7 @@ async def on_discussion_comment(update: Update, context: GovContext) -> None:
         return  # the channel's own post mirrored into the group, or a channel speaking
     if not (message.text or message.caption):
         return
-    incoming = incoming_from(update, message, ChatKind.DISCUSSION)
-    if CORRECTION.match(incoming.text):
-        await context.services.desk.receive_correction(incoming)
-    else:
-        await context.services.desk.receive(incoming)
-    context.delivery_wake()
+    await _receive(context, incoming_from(update, message, ChatKind.DISCUSSION))
 
 
 async def on_citizen_edit(update: Update, context: GovContext) -> None:
@@ -91,8 +90,7 @@ async def on_citizen_edit(update: Update, context: GovContext) -> None:
     else:
         kind = ChatKind.DISCUSSION
     incoming = incoming_from(update, message, kind)
-    label = ERROR_REPORT if CORRECTION.match(incoming.text) else None
-    await context.services.desk.receive_edit(incoming, label)
+    await context.services.desk.receive_edit(incoming, label_of(incoming.text))
     context.delivery_wake()
 
 

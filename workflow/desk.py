@@ -26,7 +26,7 @@ from workflow.errors import InvalidTransition, NotFound
 from workflow.intake import DraftPlan, Incoming
 from workflow.models import ChatKind, CitizenMessage, Draft, DraftState, Tier, Visibility
 from workflow.redaction import redact, redact_for_log
-from workflow.routing_actions import ERROR_REPORT, RoutingConfig
+from workflow.routing_actions import RoutingConfig
 from workflow.sla import SlaPolicy
 from workflow.triage import Router
 from workflow.views import DraftView, draft_for_card, load_view
@@ -76,7 +76,8 @@ class Desk:
 
     async def plan(self, incoming: Incoming, label: str | None = None) -> DraftPlan:
         """Route (unless the citizen said what it is: `label`), match and pre-check a message
-        (no database writes)."""
+        (no database writes). A citizen's 纠错 (RULES §7) comes labelled ERROR_REPORT: it opens
+        an error-report case whose acknowledgement is the draft's reply, under sign-off."""
         text = incoming.text
         if label is None:
             routing = self.router.classify(text)
@@ -142,12 +143,6 @@ class Desk:
                 session.add(draft)
             intake.promote_cards(session, self.config.max_open_cards)
         return draft
-
-    async def receive_correction(self, incoming: Incoming) -> Draft | None:
-        """A citizen's 纠错 (RULES §7: the public's error-report entry): says something the
-        account published is wrong. Opens an error-report case; the acknowledgement with its
-        ticket is the draft's reply, under sign-off like any other."""
-        return await self.receive(incoming, ERROR_REPORT)
 
     async def receive_edit(self, incoming: Incoming, label: str | None = None) -> EditOutcome:
         """A citizen edited a message: update it and its draft (see review.citizen_edited).
