@@ -21,6 +21,7 @@ from telegram.constants import ParseMode
 from telegram.error import NetworkError
 
 from bot.sending import Undeliverable, send_or_edit
+from bot.settings import SmtpSecurity
 from handlers.case_cards import render_case_card
 from handlers.texts import t
 from workflow import cases, outbox
@@ -100,6 +101,7 @@ async def _send_email(worker: DeliveryWorker, item: OutboxItem) -> None:
             _smtp_send,
             settings.smtp_host,
             settings.smtp_port,
+            _security(settings.smtp_security, settings.smtp_port),
             settings.smtp_user,
             settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             message,
@@ -109,11 +111,26 @@ async def _send_email(worker: DeliveryWorker, item: OutboxItem) -> None:
         raise NetworkError(f"SMTP: {exc}") from exc
 
 
+def _security(setting: SmtpSecurity, port: int) -> SmtpSecurity:
+    if setting is not SmtpSecurity.AUTO:
+        return setting
+    return {465: SmtpSecurity.SSL, 25: SmtpSecurity.NONE}.get(port, SmtpSecurity.STARTTLS)
+
+
 def _smtp_send(
-    host: str, port: int, user: str | None, password: str | None, message: EmailMessage
+    host: str,
+    port: int,
+    security: SmtpSecurity,
+    user: str | None,
+    password: str | None,
+    message: EmailMessage,
 ) -> None:
-    with smtplib.SMTP(host, port, timeout=30) as smtp:
-        if port != 25:
+    if security is SmtpSecurity.SSL:
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=30)
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=30)
+    with smtp:
+        if security is SmtpSecurity.STARTTLS:
             smtp.starttls()
         if user and password:
             smtp.login(user, password)

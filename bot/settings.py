@@ -18,6 +18,13 @@ class Mode(StrEnum):
     WEBHOOK = "webhook"
 
 
+class SmtpSecurity(StrEnum):
+    AUTO = "auto"  # by port: 465 implicit TLS, 25 plain, anything else STARTTLS
+    STARTTLS = "starttls"
+    SSL = "ssl"  # implicit TLS (SMTPS)
+    NONE = "none"  # plain: only for a relay on a trusted network
+
+
 class SpamAction(StrEnum):
     DELETE = "delete"
     HIDE = "hide"  # leave it, but mark it as handled and tell operators
@@ -139,7 +146,11 @@ class Settings(BaseSettings):
         description="SMTP server for e-mailing suggestions to departments; unset: e-mail "
         "forwards are recorded as undeliverable.",
     )
-    smtp_port: int = Field(default=587, description="SMTP port (STARTTLS unless 25).")
+    smtp_port: int = Field(default=587, description="SMTP port.")
+    smtp_security: SmtpSecurity = Field(
+        default=SmtpSecurity.AUTO,
+        description="auto (465: TLS, 25: plain, else STARTTLS), starttls, ssl or none.",
+    )
     smtp_sender: str = Field(default="", description="From address of forwarded e-mails.")
     smtp_user: str | None = Field(default=None, description="SMTP login, if the server needs one.")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")

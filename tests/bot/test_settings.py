@@ -38,3 +38,14 @@ def test_settings_come_from_prefixed_environment(monkeypatch: pytest.MonkeyPatch
 def test_unknown_setting_is_refused() -> None:
     with pytest.raises(ValidationError):
         Settings(no_such_setting=1, _env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("setting", "port", "used"),
+    [("auto", 465, "ssl"), ("auto", 25, "none"), ("auto", 587, "starttls"), ("ssl", 587, "ssl")],
+)
+def test_smtp_security_follows_the_port_unless_set(setting: str, port: int, used: str) -> None:
+    from bot.case_delivery import _security
+    from bot.settings import SmtpSecurity
+
+    assert _security(SmtpSecurity(setting), port) is SmtpSecurity(used)

@@ -5,6 +5,7 @@ messages in Simplified and Traditional Chinese. Real PTB, real HTTP, real databa
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
@@ -262,6 +263,62 @@ async def test_suggestion_for_an_email_department_is_recorded_undeliverable_with
 
     item = await world.db().run(email)
     assert item is not None and item.payload["to"] == "jyj@example.gov.cn"
+
+
+async def test_suggestion_for_an_email_department_is_mailed_de_identified(
+    db_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> None:
+    """A real SMTP server (aiosmtpd) receives the forward; the citizen's number is masked."""
+    import socket
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    received: list[Any] = []
+
+    class Mailbox:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            received.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    controller = Controller(Mailbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        async with open_desk(
+            db_url,
+            tmp_path,
+            st_model,
+            departments_file=_directory(tmp_path),
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_security="none",
+            smtp_sender="govreply@example.gov.cn",
+        ) as w:
+            await w.citizen_says("建议学校门口增设护学岗，保障孩子上学安全，我电话13812345678")
+            for _ in range(150):
+                if received:
+                    break
+                await asyncio.sleep(0.1)
+            assert len(received) == 1, "no e-mail reached the SMTP server"
+            envelope = received[0]
+            assert envelope.mail_from == "govreply@example.gov.cn"
+            assert envelope.rcpt_tos == ["jyj@example.gov.cn"]
+            mail = message_from_bytes(envelope.content, policy=policy.default)
+            body = mail.get_body().get_content()  # type: ignore[union-attr]
+            assert "护学岗" in body and "13812345678" not in body
+
+            def status(session: Any) -> Any:
+                from workflow.models import OutboxItem
+
+                item = session.exec(select(OutboxItem).where(OutboxItem.kind == "email")).one()
+                return item.status.value
+
+            assert await w.db().run(status) == "sent"
+    finally:
+        controller.stop()
 
 
 async def test_petition_gets_the_xinfang_redirect_after_approval(world: World) -> None:
