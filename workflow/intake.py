@@ -109,13 +109,7 @@ def unfinished_updates(session: Session, received_before: datetime) -> list[dict
 
 def record_message(session: Session, incoming: Incoming, plan: DraftPlan) -> Draft | None:
     """Store the message and its draft; None when this message was stored before."""
-    exists = session.exec(
-        select(CitizenMessage).where(
-            CitizenMessage.chat_id == incoming.chat_id,
-            CitizenMessage.message_id == incoming.message_id,
-        )
-    ).first()
-    if exists is not None:
+    if message_on_record(session, incoming.chat_id, incoming.message_id) is not None:
         return None
     message = CitizenMessage(
         update_id=incoming.update_id,
@@ -200,7 +194,8 @@ def record_edit(session: Session, incoming: Incoming, plan: DraftPlan) -> Citize
     """Replace a stored message's text with the citizen's edit; None if unknown or unchanged.
 
     The original stays in the audit trail (redacted), so what was first asked is on record.
-    Routing (cases, moderation) is not re-run: it acted on the original and its effects stand.
+    Routing acted on the original and its effects stand; the caller re-runs only escalation
+    to a case (routing_actions.escalate_after_edit).
     """
     message = message_on_record(session, incoming.chat_id, incoming.message_id)
     if message is None or message.text == incoming.text:

@@ -33,7 +33,7 @@ from workflow import audit, cases, outbox
 from workflow.compliance import ComplianceLists, check_reply
 from workflow.departments import DepartmentDirectory
 from workflow.impersonation import extract_reported_account
-from workflow.intake import DraftPlan, Incoming
+from workflow.intake import DraftPlan, Incoming, message_on_record
 from workflow.models import (
     AuditRecord,
     CaseKind,
@@ -83,12 +83,7 @@ def apply(
     label = plan.label
     if plan.make_draft and draft is None:
         return  # seen before: its actions ran the first time
-    message = session.exec(
-        select(CitizenMessage).where(
-            CitizenMessage.chat_id == incoming.chat_id,
-            CitizenMessage.message_id == incoming.message_id,
-        )
-    ).first()
+    message = message_on_record(session, incoming.chat_id, incoming.message_id)
     if message is None:
         return
     if label in CASE_LABELS:
