@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -104,6 +104,20 @@ def verify(session: Session) -> VerifyResult:
     if head is not None and (head.last_hash != prev or head.count != checked):
         return VerifyResult(False, checked, "records at the end of the chain were deleted", None)
     return VerifyResult(True, checked)
+
+
+def exists(
+    session: Session, subject_type: str, subject_id: object, actions: Iterable[str]
+) -> bool:
+    """Whether the subject has a record of any of ``actions`` (has this been done to it?)."""
+    row = session.exec(
+        select(AuditRecord.id).where(
+            AuditRecord.subject_type == subject_type,
+            AuditRecord.subject_id == str(subject_id),
+            col(AuditRecord.action).in_(list(actions)),
+        )
+    ).first()
+    return row is not None
 
 
 def iter_records(

@@ -25,7 +25,6 @@ from workflow.errors import (
     SeparationOfDuties,
 )
 from workflow.models import (
-    AuditRecord,
     CardState,
     ChatKind,
     CitizenMessage,
@@ -316,7 +315,7 @@ def citizen_edited(
         return "notified"
     if reply_changed_by_hand(session, draft):
         outcome = "kept"
-    elif _has_audit(session, draft, "reply_templated"):
+    elif audit.exists(session, "draft", draft.id, ["reply_templated"]):
         outcome = "kept_template"
     else:
         outcome = "redrafted"
@@ -359,18 +358,7 @@ def citizen_edited(
 
 def reply_changed_by_hand(session: Session, draft: Draft) -> bool:
     """Whether an operator wrote or chose this draft's reply (a redraft must not undo it)."""
-    return bool(draft.edited_by) or _has_audit(session, draft, "match_chosen")
-
-
-def _has_audit(session: Session, draft: Draft, action: str) -> bool:
-    found = session.exec(
-        select(AuditRecord.id).where(
-            AuditRecord.subject_type == "draft",
-            AuditRecord.subject_id == str(draft.id),
-            AuditRecord.action == action,
-        )
-    ).first()
-    return found is not None
+    return bool(draft.edited_by) or audit.exists(session, "draft", draft.id, ["match_chosen"])
 
 
 def choose_candidate(

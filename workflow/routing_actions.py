@@ -35,7 +35,6 @@ from workflow.departments import DepartmentDirectory
 from workflow.impersonation import extract_reported_account
 from workflow.intake import DraftPlan, Incoming, message_on_record
 from workflow.models import (
-    AuditRecord,
     CaseKind,
     ChatKind,
     CitizenMessage,
@@ -124,14 +123,7 @@ def escalate_after_edit(
 
 
 def _already_done(session: Session, message: CitizenMessage) -> bool:
-    row = session.exec(
-        select(AuditRecord.id).where(
-            AuditRecord.subject_type == "message",
-            AuditRecord.subject_id == str(message.id),
-            col(AuditRecord.action).in_(_NO_DRAFT_ACTIONS),
-        )
-    ).first()
-    return row is not None
+    return audit.exists(session, "message", message.id, _NO_DRAFT_ACTIONS)
 
 
 def _findings(message: str, reply: str, lists: ComplianceLists | None) -> list[dict[str, Any]]:
