@@ -104,22 +104,21 @@ def escalate_after_edit(
     plan: DraftPlan,
     config: RoutingConfig,
     lists: ComplianceLists | None = None,
-) -> bool:
-    """An edit that makes a message a complaint, impersonation report or sensitive incident
-    opens its case (and alerts the heads) as the first version would have; True if it did.
+) -> None:
+    """An edit that makes a message a complaint, impersonation report, sensitive incident or
+    error report opens its case (and alerts the heads) as the first version would have.
 
     Other routing acted on the first version and stands. `draft` is the draft whose reply may
     become the acknowledgement: pass None when an operator wrote the reply or it is decided.
     """
     kind = CASE_LABELS.get(plan.label)
     if kind is None or cases.case_of_message(session, message.id or 0) is not None:
-        return False
+        return
     message.label = plan.label
     message.label_confidence = plan.label_confidence
     message.evidence = plan.evidence
     session.add(message)
     _open_case(session, message, draft, kind, config, lists)
-    return True
 
 
 def _already_done(session: Session, message: CitizenMessage) -> bool:
