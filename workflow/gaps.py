@@ -1,8 +1,8 @@
 """The gap report: what people ask that the Q&A base cannot answer.
 
-Messages whose draft had no confident match (and drafts an operator rewrote) are clustered
-by meaning, so an admin sees the biggest holes first and can close one with a new entry or
-new variants of an existing one. Clustering is agglomerative (average linkage) on a blend
+Consultations whose draft had no confident match (and drafts an operator rewrote) are
+clustered by meaning, so an admin sees the biggest holes first and can close one with a new
+entry or new variants of an existing one. Clustering is agglomerative (average linkage) on a blend
 of embedding cosine and character-bigram overlap, cut at a similarity threshold.
 """
 
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, or_, select
 
 from knowledge_base.text import char_ngrams, normalize
 from workflow.models import CitizenMessage, Draft
+from workflow.triage import Label
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -51,10 +52,14 @@ class Cluster:
 
 
 def gap_messages(session: Session, limit: int = 500) -> list[GapMessage]:
-    """Recent drafts without a confident match, or rewritten by an operator."""
+    """Recent consultations without a confident match, or rewritten by an operator.
+
+    Only consultations: a complaint, suggestion or report is answered by its case or
+    forward, not by a Q&A entry, so it is no hole in the base."""
     query = (
         select(Draft, CitizenMessage)
         .where(Draft.message_id == CitizenMessage.id)
+        .where(CitizenMessage.label == Label.CONSULTATION.value)
         .where(or_(col(Draft.confident).is_(False), Draft.drafter_id != None))  # noqa: E711
         .order_by(col(Draft.id).desc())
         .limit(limit)

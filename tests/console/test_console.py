@@ -296,10 +296,14 @@ async def test_dashboard_and_gap_report_show_unanswered_questions(desk: World) -
     for text in ("请问图书馆周六开门吗", "请问图书馆周日开门吗"):
         await desk.citizen_says(text)
         await desk.card()
+    # A complaint gets a case, not a Q&A entry: it is no gap in the base.
+    await desk.citizen_says("窗口工作人员态度太差了 问一句就吼人 我要投诉")
+    await desk.card(lambda m: "吼人" in (m.text or ""))
     async with console_client(desk) as client:
         await login(desk, client, desk.reviewer)
         gaps = await (await client.get("/console/gaps")).text()
         assert "图书馆" in gaps and "2 条" in gaps
+        assert "吼人" not in gaps
         board = await client.get("/console/")
         html = await board.text()
         assert board.status == 200 and "<svg" in html and "图书馆" in html
