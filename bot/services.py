@@ -71,6 +71,7 @@ def routing_config(settings: Settings) -> RoutingConfig:
         "case_ack_error_report",
         "suggestion_thanks",
         "petition_redirect",
+        "spam_edit_closed",
     )
     unknown = set(settings.preapproved_templates) - PREAPPROVABLE
     if unknown:

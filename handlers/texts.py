@@ -239,6 +239,7 @@ CASE_TEXTS: dict[str, str] = {
     ),
     "suggestion_unrouted": "📮 市民建议（未匹配到部门，请人工转送，编号 M{ref}）：\n{text}",
     "suggestion_email_subject": "转送市民建议（编号 M{ref}）",
+    "spam_edit_closed": "市民将留言修改为垃圾广告，评论已删除，草稿自动关闭，未发布任何答复。",
     "spam_deleted_notice": "🧹 已删除评论区垃圾广告（编号 M{ref}）：{text}",
     "spam_hidden_notice": "🧹 评论区疑似垃圾广告（编号 M{ref}），按设置未删除，已记录：{text}",
     "abuse_notice": (

@@ -182,11 +182,12 @@ class Desk:
         if message is None:
             return EditOutcome("unchanged", None)
         draft = intake.draft_of_message(session, message.id or 0)
+        routing = self.config.routing
+        if routing_actions.moderate_after_edit(session, message, draft, plan, routing):
+            return EditOutcome("closed_spam", draft.id if draft else None)
         what = review.citizen_edited(session, draft.id or 0, plan, kept) if draft else "updated"
         ack_draft = draft if what == "redrafted" else None  # never overwrite an operator's reply
-        routing_actions.escalate_after_edit(
-            session, message, ack_draft, plan, self.config.routing, self.lists
-        )
+        routing_actions.escalate_after_edit(session, message, ack_draft, plan, routing, self.lists)
         return EditOutcome(what, draft.id if draft else None)
 
     async def sweep_sla(self, now: datetime | None = None) -> tuple[list[int], list[int]]:
@@ -296,7 +297,8 @@ class Desk:
 class EditOutcome:
     """What a citizen's edit did: "redrafted", "kept" (an operator's reply stays),
     "kept_template" (a template reply such as a case acknowledgement stays), "notified"
-    (the draft was decided; operators told), "updated" (no draft), "new", "unchanged",
+    (the draft was decided; operators told), "closed_spam" (edited into an ad: the comment
+    was deleted and its pending draft closed), "updated" (no draft), "new", "unchanged",
     "ignored" (the edit left no text)."""
 
     what: str

@@ -194,8 +194,8 @@ def record_edit(session: Session, incoming: Incoming, plan: DraftPlan) -> Citize
     """Replace a stored message's text with the citizen's edit; None if unknown or unchanged.
 
     The original stays in the audit trail (redacted), so what was first asked is on record.
-    Routing acted on the original and its effects stand; the caller re-runs only escalation
-    to a case (routing_actions.escalate_after_edit).
+    Routing acted on the original and its effects stand; the caller re-runs moderation
+    (routing_actions.moderate_after_edit) and escalation to a case (escalate_after_edit).
     """
     message = message_on_record(session, incoming.chat_id, incoming.message_id)
     if message is None or message.text == incoming.text:

@@ -413,6 +413,19 @@ def reject(
     return Outcome(draft, completed=True)
 
 
+def close_unanswerable(session: Session, draft_id: int, reason: str) -> Draft:
+    """Close a pending draft that can no longer be answered (its comment was deleted as
+    spam). No operator acts: nothing is published, and the reason stays on the card."""
+    draft = lock_draft(session, draft_id)
+    draft.state = DraftState.REJECTED
+    draft.reject_reason = reason
+    draft.decided_at = utcnow()
+    draft.card_state = CardState.CLOSED
+    audit.record(session, "closed_unanswerable", "draft", draft_id, after={"reason": reason})
+    _touch(session, draft)
+    return draft
+
+
 def set_visibility(
     session: Session,
     draft_id: int,

@@ -29,7 +29,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from knowledge_base.models import KBEntry
-from workflow import audit, cases, outbox
+from workflow import audit, cases, outbox, review
 from workflow.compliance import ComplianceLists, check_reply
 from workflow.departments import DepartmentDirectory
 from workflow.impersonation import extract_reported_account
@@ -39,6 +39,7 @@ from workflow.models import (
     ChatKind,
     CitizenMessage,
     Draft,
+    DraftState,
     Operator,
     Role,
 )
@@ -119,6 +120,36 @@ def escalate_after_edit(
     message.evidence = plan.evidence
     session.add(message)
     _open_case(session, message, draft, kind, config, lists)
+
+
+def moderate_after_edit(
+    session: Session,
+    message: CitizenMessage,
+    draft: Draft | None,
+    plan: DraftPlan,
+    config: RoutingConfig,
+) -> bool:
+    """An edit that turns a message into an ad or abuse is moderated as a new one would be
+    (posting something harmless and editing the ad in later is a common trick).
+
+    Returns True when that closed the message's pending draft: its comment was deleted, so
+    there is nothing left to answer. Otherwise the caller goes on as for any edit.
+    """
+    if plan.label not in ("spam_ad", "abuse") or _already_done(session, message):
+        return False
+    message.label = plan.label
+    message.label_confidence = plan.label_confidence
+    message.evidence = plan.evidence
+    session.add(message)
+    if plan.label == "abuse":
+        _handle_abuse(session, message, config)
+        return False
+    _handle_spam(session, message, config)
+    deleted = audit.exists(session, "message", message.id, ["spam_deleted"])
+    if not deleted or draft is None or draft.state is not DraftState.PENDING:
+        return False
+    review.close_unanswerable(session, draft.id or 0, config.templates["spam_edit_closed"])
+    return True
 
 
 def _already_done(session: Session, message: CitizenMessage) -> bool:

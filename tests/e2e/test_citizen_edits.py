@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
-from tests.support.journey import World
+from tests.support.journey import World, button_data
 from workflow.intake import Incoming
 from workflow.models import (
     AuditRecord,
@@ -181,3 +181,54 @@ async def test_an_edit_can_only_make_review_stricter(desk: World) -> None:
     await front.receive_edit(_incoming(desk, 902, "驾驶证换证需要什么", ChatKind.DISCUSSION))
     draft = await _one_draft(desk)
     assert (draft.tier, draft.visibility) == (Tier.MAJOR, Visibility.PRIVATE)  # not lowered
+
+
+async def test_a_comment_edited_into_an_ad_is_deleted_and_its_draft_closed(desk: World) -> None:
+    """Posting something harmless and editing the ad in later is moderated all the same."""
+    comment = await desk.comment("驾驶证快到期了，换证需要什么？")
+    card = await desk.card()
+    approve = button_data(card, "ap")
+
+    await desk.emu.edit_message(comment, "加微信领取免费礼品，代办证件 vx123456")
+    call = await desk.emu.wait_for_call("deleteMessage", timeout=20)
+    assert call.ok and call.params["message_id"] == comment.message_id
+    closed = await desk.card_edit(card, lambda m: "垃圾广告" in (m.text or ""))
+    assert not closed.buttons and "草稿自动关闭" in closed.text
+    notice = await desk.emu.wait_for_message(
+        desk.ops, lambda m: "已删除评论区垃圾广告" in (m.text or ""), timeout=20
+    )
+    assert "领取免费礼品" in notice.text
+
+    pressed = await desk.emu.press(desk.reviewer, card, approve, force=True)
+    text, refused = await pressed.answer(timeout=20)
+    assert refused, text  # nothing left to sign
+
+    def facts(session):  # type: ignore[no-untyped-def]
+        message = session.exec(select(CitizenMessage)).one()
+        actions = [r.action for r in session.exec(select(AuditRecord))]
+        return session.exec(select(Draft)).one(), message.label, actions
+
+    draft, label, actions = await desk.db().run(facts)
+    assert draft.state is DraftState.REJECTED and label == "spam_ad"
+    assert "spam_deleted" in actions and "closed_unanswerable" in actions
+    assert not [m for m in desk.emu.messages(desk.discussion) if m.from_bot]
+
+
+async def test_a_message_edited_into_abuse_is_counted_and_the_draft_waits(desk: World) -> None:
+    comment = await desk.comment("驾驶证快到期了，换证需要什么？")
+    card = await desk.card()
+
+    await desk.emu.edit_message(comment, "你们这帮废物，垃圾政府")
+    notice = await desk.emu.wait_for_message(
+        desk.ops, lambda m: "辱骂" in (m.text or ""), timeout=20
+    )
+    assert "第 1 次" in notice.text
+    edited = await desk.card_edit(card, lambda m: "市民已修改留言" in (m.text or ""))
+    assert edited.buttons and "你们这帮废物" in edited.text  # operators decide
+    assert comment.message_id in [m.message_id for m in desk.emu.messages(desk.discussion)]
+
+    def facts(session):  # type: ignore[no-untyped-def]
+        message = session.exec(select(CitizenMessage)).one()
+        return session.exec(select(Draft)).one().state, message.label
+
+    assert await desk.db().run(facts) == (DraftState.PENDING, "abuse")
