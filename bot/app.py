@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.services import Services
-from handlers import admin, cases, citizen, console, review
+from handlers import admin, cases, channel, citizen, console, review
 from handlers.context import GovContext
 from handlers.errors import on_error
 from workflow.intake import finish_update
@@ -48,6 +48,7 @@ def build_application(services: Services) -> Application[Any, GovContext, Any, A
     app = builder.build()
     app.bot_data["services"] = services
     app.bot_data["wake"] = lambda: None  # replaced by the runtime's delivery worker
+    channel.register(app, settings.discussion_chat_ids)
     citizen.register(app, settings.discussion_chat_ids)
     review.register(app, settings.operators_chat_id)
     admin.register(app, settings.operators_chat_id)

@@ -23,7 +23,7 @@ from bot.polling import InboxPoller, replay_unfinished
 from bot.services import Services
 from bot.settings import Mode
 from knowledge_base.sqltypes import utcnow
-from workflow import cases
+from workflow import activity, cases
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ async def run_periodic_once(runtime: Runtime) -> None:
     """One round of the periodic jobs (SLA deadlines); also called by tests."""
     warned, escalated = await runtime.services.desk.sweep_sla()
     await remind_cases(runtime)
+    await remind_activity(runtime)
     if warned or escalated:
         logger.info("SLA: %d cards re-announced, %d escalated", len(warned), len(escalated))
         runtime.delivery.wake()
@@ -88,6 +89,22 @@ async def remind_cases(runtime: Runtime) -> None:
     )
     if reminded:
         logger.info("reminded %d impersonation case(s)", len(reminded))
+        runtime.delivery.wake()
+
+
+async def remind_activity(runtime: Runtime) -> None:
+    """RULES §7: remind the group (and at last the heads) when the channel falls silent."""
+    settings = runtime.services.settings
+    rules = activity.ActivityRules(
+        update_days=settings.update_every_days,
+        original_days=settings.original_every_days,
+        dormant_days=settings.dormant_days,
+        dormant_warn_days=settings.dormant_warn_days,
+        operators_chat_id=settings.operators_chat_id,
+    )
+    sent = await runtime.services.db.run(activity.check, rules)
+    if sent:
+        logger.info("account activity reminders: %s", ", ".join(sent))
         runtime.delivery.wake()
 
 

@@ -8,6 +8,7 @@ import signal
 
 from aiohttp import web
 
+from bot.polling import ALLOWED_UPDATES
 from bot.runtime import Runtime, running
 from bot.services import open_services
 from bot.settings import Mode, Settings
@@ -27,7 +28,7 @@ async def start_http(runtime: Runtime) -> web.AppRunner:
         await runtime.app.bot.set_webhook(
             settings.webhook_url,
             secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=["message", "edited_message", "callback_query"],
+            allowed_updates=ALLOWED_UPDATES,
         )
     return runner
 

@@ -132,6 +132,26 @@ class Settings(BaseSettings):
         default=24,
         description="Hours between reminders for impersonation cases with unticked steps.",
     )
+    update_every_days: int = Field(
+        default=7,
+        ge=0,
+        description="Remind the operators when the channel has not posted for this many days "
+        "(RULES §7: weekly; a video account: 14). 0 = no reminder.",
+    )
+    original_every_days: int = Field(
+        default=14,
+        ge=0,
+        description="Remind when no original (not forwarded) post for this many days. 0 = off.",
+    )
+    dormant_days: int = Field(
+        default=90,
+        ge=0,
+        description="Days without a post after which an account counts as a zombie account; "
+        "the heads are alerted `dormant_warn_days` before. 0 = off.",
+    )
+    dormant_warn_days: int = Field(
+        default=30, ge=0, description="How many days before `dormant_days` the heads are alerted."
+    )
     unit_name: str = Field(
         default="", description="The account owner's name, printed on generated documents."
     )

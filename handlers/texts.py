@@ -229,6 +229,18 @@ CASE_TEXTS: dict[str, str] = {
     "case_reminder": (
         "⏰ 仿冒账号案件 {ticket} 尚有 {n} 个处置步骤未完成，请尽快办理并在案件卡片上勾选。"
     ),
+    "activity_update_due": (
+        "📅 更新提醒：本账号已 {days} 天未发布内容（最近一次：{last}），"
+        "按规定至少每 {limit} 天更新一次，请安排发布。"
+    ),
+    "activity_original_due": (
+        "📝 原创提醒：已 {days} 天没有原创内容（最近一次原创：{last}），"
+        "按规定每 {limit} 天至少发布一条原创内容。"
+    ),
+    "activity_dormant": (
+        "🚨 请主要负责人 {heads} 关注：本账号已 {days} 天未更新（最近一次：{last}），"
+        "连续 {limit} 天未更新即为“僵尸账号”，须关停整改，距此还剩 {left} 天。"
+    ),
     "incident_alert": (
         "🚨 敏感事件 {ticket}（草稿 #{draft}）：请主要负责人 {heads} 立即关注。"
         "未经主要负责人审签，不得公开答复。\n{text}"

@@ -420,3 +420,17 @@ class CasePrompt(SQLModel, table=True):
     action: str
     operator_id: int = Field(sa_column=_bigint(nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+
+
+class ChannelPost(SQLModel, table=True):
+    """A post of the account's own channel (RULES §7: how often the account is updated)."""
+
+    __tablename__ = "channel_post"
+    __table_args__ = (UniqueConstraint("channel_id", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(sa_column=_bigint(nullable=False))
+    message_id: int = Field(sa_column=_bigint(nullable=False))
+    posted_at: datetime = Field(sa_column=dt_column(nullable=False, index=True))
+    original: bool = True  # False: forwarded from another source (a repost)
+    video: bool = False

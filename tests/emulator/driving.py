@@ -134,13 +134,20 @@ def edit_user_message(world: World, message: SimMessage, text: str) -> SimMessag
     return message
 
 
-def post_to_channel(world: World, channel: SimChat, text: str) -> SimMessage:
-    """A channel post, plus its automatic forward into the linked discussion group."""
+def post_to_channel(
+    world: World, channel: SimChat, text: str, repost_of: SimMessage | None = None
+) -> SimMessage:
+    """A channel post (a forward of `repost_of` if given), plus its automatic forward into
+    the linked discussion group."""
     if channel.type != "channel":
         msg = f"chat {channel.id} is a {channel.type}, not a channel"
         raise AssertionError(msg)
-    post = world.new_message(channel, sender=None, sender_chat=channel, fields={"text": text})
-    world.queue_update("channel_post", copy.deepcopy(post.data))
+    fields: Json = {"text": text}
+    if repost_of is not None:
+        fields["forward_origin"] = origin_of(repost_of)
+    post = world.new_message(channel, sender=None, sender_chat=channel, fields=fields)
+    if channel.bot_is_member:  # a bot gets channel posts only where it is an administrator
+        world.queue_update("channel_post", copy.deepcopy(post.data))
     if channel.linked_chat_id is None:
         return post
     group = world.chats[channel.linked_chat_id]

@@ -222,9 +222,12 @@ class BotApiEmulator:
         """The author edits their message; queues an edited_message Update."""
         return driving.edit_user_message(self.world, message, text)
 
-    async def channel_post(self, channel: SimChat, text: str) -> SimMessage:
-        """Post in `channel`; `.discussion` is the automatic forward in its discussion group."""
-        return driving.post_to_channel(self.world, channel, text)
+    async def channel_post(
+        self, channel: SimChat, text: str, *, repost_of: SimMessage | None = None
+    ) -> SimMessage:
+        """Post in `channel` (forwarding `repost_of`, if given); `.discussion` is the automatic
+        forward in its discussion group."""
+        return driving.post_to_channel(self.world, channel, text, repost_of)
 
     async def press(
         self, user: SimUser, message: SimMessage, callback_data: str, *, force: bool = False

@@ -1,0 +1,88 @@
+"""RULES §7, end to end: the channel's posts reach the desk (as channel_post and as their
+mirror in the discussion group, counted once, never taken for a comment), and the periodic
+job reminds the operators' group, and at last the head by name, when the account falls
+silent. Real PTB Application over HTTP to the emulator, real DB."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sentence_transformers import SentenceTransformer
+from sqlmodel import col, select
+
+from knowledge_base.sqltypes import utcnow
+from tests.support.journey import World, open_desk
+from workflow import activity
+from workflow.models import ChannelPost, CitizenMessage, Draft
+
+
+@pytest.fixture
+async def world(
+    db_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> AsyncIterator[World]:
+    async with open_desk(db_url, tmp_path, st_model, periodic_seconds=0.2) as w:
+        yield w
+
+
+RULES = activity.ActivityRules(operators_chat_id=-100100)
+
+
+async def _posts(world: World, n: int) -> list[ChannelPost]:
+    """The recorded posts once there are `n` (handlers finish after the update is stored)."""
+    for _ in range(200):
+        posts: list[ChannelPost] = await world.db().run(
+            lambda s: list(s.exec(select(ChannelPost).order_by(col(ChannelPost.id))))
+        )
+        if len(posts) >= n:
+            return posts
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{n} posts expected, {len(posts)} recorded")
+
+
+async def test_channel_posts_are_counted_once_and_are_not_comments(world: World) -> None:
+    other = world.emu.channel(-100999, "示例省发布")
+    other.bot_is_member = False  # not ours: the bot sees none of its posts
+    source = await world.emu.channel_post(other, "省里的通知")
+    await world.emu.channel_post(world.channel, "示例市发布：本周政务服务安排")
+    await world.emu.channel_post(world.channel, "转发：省里的通知", repost_of=source)
+    # Each post arrived twice (channel_post + mirror); the desk keeps one row per post.
+    posts = await _posts(world, 2)
+    await asyncio.sleep(0.5)  # a second copy, were it stored, would have landed by now
+    posts = await _posts(world, 2)
+    assert [(p.channel_id, p.original) for p in posts] == [
+        (world.channel.id, True),
+        (world.channel.id, False),  # the forward is a repost, not original content
+    ]
+    # Without admin rights in the channel the bot still sees the mirror in the group.
+    world.channel.bot_is_member = False
+    await world.emu.channel_post(world.channel, "示例市发布：停水通知")
+    posts = await _posts(world, 3)
+    assert (posts[-1].channel_id, posts[-1].original) == (world.channel.id, True)
+    messages = await world.db().run(lambda s: list(s.exec(select(CitizenMessage))))
+    drafts = await world.db().run(lambda s: list(s.exec(select(Draft))))
+    assert messages == [] and drafts == []
+
+
+async def test_a_silent_account_reminds_the_group_and_then_the_head(world: World) -> None:
+    await world.emu.channel_post(world.channel, "示例市发布：本周政务服务安排")
+    await _posts(world, 1)
+    assert await world.db().run(activity.check, RULES) == []  # nothing is due yet
+    # Time passes: the account's last post is now 65 days old.
+    await world.db().run(
+        lambda s: [
+            setattr(p, "posted_at", utcnow() - timedelta(days=65)) or s.add(p)
+            for p in s.exec(select(ChannelPost))
+        ]
+    )
+    alert = await world.emu.wait_for_message(
+        world.ops, lambda m: "僵尸账号" in (m.text or ""), timeout=20
+    )
+    assert "65 天未更新" in alert.text and "还剩 25 天" in alert.text
+    assert "tg://user?id=1004" in (alert.sent_text or "")  # the head, by name
+    await world.emu.wait_for_message(world.ops, lambda m: "原创提醒" in (m.text or ""), timeout=20)
+    # Once a day: further rounds of the periodic job send nothing more today.
+    assert await world.db().run(activity.check, RULES) == []

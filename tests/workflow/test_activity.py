@@ -1,0 +1,105 @@
+"""How often the account publishes (RULES §7), on SQLite and PostgreSQL: posts are recorded
+once whichever copy arrives first, and reminders go out once a day while a limit is passed,
+reaching the heads by name as the three-month "zombie account" limit nears."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, col, select
+
+from bot.db import Database, upgrade
+from workflow import activity
+from workflow.intake import record_update
+from workflow.models import ChannelPost, OutboxItem, Role
+from workflow.operators import add_operator
+
+CHANNEL, OPS, HEAD = -100300, -100100, 1004
+RULES = activity.ActivityRules(operators_chat_id=OPS)  # weekly, original fortnightly, 90 days
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    upgrade(db_url)
+    database = Database(db_url)
+    database.call(add_operator, HEAD, Role.HEAD, "刘主任")
+    yield database
+    database.engine.dispose()
+
+
+def _post(db: Database, message_id: int, at: datetime, original: bool | None = True) -> bool:
+    return bool(db.call(activity.record_post, CHANNEL, message_id, at, original=original))
+
+
+def _notices(db: Database) -> list[tuple[str, dict[str, object]]]:
+    def rows(session: Session) -> list[tuple[str, dict[str, object]]]:
+        items = session.exec(select(OutboxItem).order_by(col(OutboxItem.id)))
+        return [(i.payload["template"], i.payload) for i in items]
+
+    return db.call(rows)
+
+
+def test_a_post_is_recorded_once_and_the_channels_word_on_reposts_wins(db: Database) -> None:
+    now = datetime.now(UTC)
+    assert _post(db, 7, now, original=None)  # the mirror in the discussion group
+    assert not _post(db, 7, now, original=False)  # the channel_post: it was a forward
+    assert not _post(db, 7, now, original=None)  # a re-delivered mirror changes nothing
+    rows = db.call(lambda s: list(s.exec(select(ChannelPost))))
+    assert [(r.message_id, r.original) for r in rows] == [(7, False)]
+    summary = db.call(activity.summary, now)
+    assert (summary.posts_7d, summary.posts_30d, summary.originals_30d) == (1, 1, 0)
+
+
+def test_weekly_reminder_once_a_day_until_the_account_posts(db: Database) -> None:
+    start = datetime.now(UTC) - 30 * DAY
+    _post(db, 1, start)
+    assert db.call(activity.check, RULES, start + 6 * DAY) == []
+    assert db.call(activity.check, RULES, start + 8 * DAY) == ["update"]
+    assert db.call(activity.check, RULES, start + 8 * DAY + timedelta(hours=3)) == []
+    assert db.call(activity.check, RULES, start + 9 * DAY) == ["update"]
+    _post(db, 2, start + 9 * DAY + timedelta(hours=4))
+    assert db.call(activity.check, RULES, start + 10 * DAY) == []
+    notices = _notices(db)
+    assert [n[0] for n in notices] == ["activity_update_due"] * 2
+    assert notices[0][1]["params"] == {
+        "last": start.date().isoformat(), "days": 8, "limit": 7
+    }
+    assert all(n[1].get("params") for n in notices)
+
+
+def test_only_reposts_for_two_weeks_asks_for_an_original(db: Database) -> None:
+    start = datetime.now(UTC) - 30 * DAY
+    _post(db, 1, start)
+    for i in range(2, 17):
+        _post(db, i, start + i * DAY, original=False)
+    assert db.call(activity.check, RULES, start + 15 * DAY) == ["original"]
+
+
+def test_near_three_months_the_heads_are_alerted_by_name(db: Database) -> None:
+    start = datetime.now(UTC) - 100 * DAY
+    _post(db, 1, start)
+    sent = db.call(activity.check, RULES, start + 61 * DAY)
+    assert sent == ["dormant", "original"]  # the alert replaces the weekly reminder
+    template, payload = _notices(db)[0]
+    assert template == "activity_dormant"
+    assert payload["mentions"] == [[HEAD, "刘主任"]]
+    assert payload["params"]["left"] == 29
+
+
+def test_with_no_post_seen_it_counts_from_when_govreply_started(db: Database) -> None:
+    db.call(record_update, 1, {"update_id": 1})
+    started = db.call(activity.summary).watching_since
+    assert started is not None
+    assert db.call(activity.check, RULES, started + 3 * DAY) == []
+    assert db.call(activity.check, RULES, started + 7 * DAY) == ["update"]
+    assert _notices(db)[0][1]["params"]["last"] == "—"
+
+
+def test_a_limit_of_zero_is_the_owners_choice_to_not_remind(db: Database) -> None:
+    start = datetime.now(UTC) - 200 * DAY
+    _post(db, 1, start, original=False)
+    off = activity.ActivityRules(0, 0, 0, 0, OPS)
+    assert db.call(activity.check, off, start + 150 * DAY) == []

@@ -1,0 +1,186 @@
+"""How often the account itself publishes (RULES §7): reminders before it falls behind.
+
+The account must be updated at least once a week (a video account: every 14 days), carry at
+least one original item every two weeks, and an account silent for three months counts as
+a "zombie" account to be shut down. GovReply sees each channel post (as a `channel_post`
+when it administers the channel, and as the automatic forward into the linked discussion
+group either way), records it here, and reminds the operators' group once a day while a
+limit is passed; as the three months draw near, the heads are alerted by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from knowledge_base.sqltypes import utcnow
+from workflow import audit, outbox
+from workflow.models import ChannelPost, InboxUpdate, Operator, Role
+
+__all__ = ["Activity", "ActivityRules", "check", "record_post", "summary"]
+
+
+@dataclass(frozen=True)
+class ActivityRules:
+    """The limits (RULES §7; each 0 = not enforced, the account owner's choice)."""
+
+    update_days: int = 7  # a post at least this often (video accounts: 14)
+    original_days: int = 14  # an original (not forwarded) post at least this often
+    dormant_days: int = 90  # three months silent = a zombie account
+    dormant_warn_days: int = 30  # alert the heads this long before that
+    operators_chat_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What the account published, for the dashboard and the reminders."""
+
+    last_post: datetime | None
+    last_original: datetime | None
+    watching_since: datetime | None  # first update GovReply stored: nothing is known before
+    posts_7d: int
+    posts_30d: int
+    originals_30d: int
+
+
+def record_post(
+    session: Session,
+    channel_id: int,
+    message_id: int,
+    posted_at: datetime,
+    *,
+    original: bool | None,
+    video: bool = False,
+) -> bool:
+    """Record a channel post once; True if it was new.
+
+    `original` None means unknown (an automatic forward does not say whether the post was
+    itself forwarded): counted as original unless the channel's own update says otherwise.
+    """
+    row = session.exec(
+        select(ChannelPost).where(
+            ChannelPost.channel_id == channel_id, ChannelPost.message_id == message_id
+        )
+    ).first()
+    if row is not None:
+        if original is not None and row.original != original:
+            row.original = original
+            session.add(row)
+        return False
+    try:
+        with session.begin_nested():
+            session.add(
+                ChannelPost(
+                    channel_id=channel_id,
+                    message_id=message_id,
+                    posted_at=posted_at,
+                    original=True if original is None else original,
+                    video=video,
+                )
+            )
+    except IntegrityError:  # the other copy of the same post, stored concurrently
+        return False
+    return True
+
+
+def summary(session: Session, now: datetime | None = None) -> Activity:
+    now = now or utcnow()
+
+    def count(since: timedelta, originals: bool = False) -> int:
+        query = select(func.count()).select_from(ChannelPost)
+        query = query.where(col(ChannelPost.posted_at) >= now - since)
+        if originals:
+            query = query.where(col(ChannelPost.original).is_(True))
+        return int(session.exec(query).one())
+
+    last = session.exec(select(func.max(ChannelPost.posted_at))).one()
+    last_original = session.exec(
+        select(func.max(ChannelPost.posted_at)).where(col(ChannelPost.original).is_(True))
+    ).one()
+    since = session.exec(select(func.min(InboxUpdate.received_at))).one()
+    return Activity(
+        last_post=last,
+        last_original=last_original,
+        watching_since=since,
+        posts_7d=count(timedelta(days=7)),
+        posts_30d=count(timedelta(days=30)),
+        originals_30d=count(timedelta(days=30), originals=True),
+    )
+
+
+def _days_silent(last: datetime | None, since: datetime | None, now: datetime) -> int | None:
+    """Whole days since `last`, or since GovReply started watching if nothing was seen."""
+    start = last or since
+    return None if start is None else (now - start).days
+
+
+def check(session: Session, rules: ActivityRules, now: datetime | None = None) -> list[str]:
+    """Queue today's reminders (each kind at most once a day); returns the kinds queued."""
+    now = now or utcnow()
+    activity = summary(session, now)
+    silent = _days_silent(activity.last_post, activity.watching_since, now)
+    silent_original = _days_silent(activity.last_original, activity.watching_since, now)
+    sent = []
+    if silent is not None:
+        params: dict[str, Any] = {"last": _day(activity.last_post), "days": silent}
+        left = rules.dormant_days - silent
+        if rules.dormant_days and left <= rules.dormant_warn_days:
+            heads = session.exec(
+                select(Operator)
+                .where(Operator.role == Role.HEAD, col(Operator.active).is_(True))
+                .order_by(col(Operator.telegram_id))
+            )
+            payload: dict[str, Any] = {
+                "template": "activity_dormant",
+                "mentions": [[h.telegram_id, h.name] for h in heads],
+            }
+            params |= {"limit": rules.dormant_days, "left": max(left, 0)}
+            if _remind(session, rules, now, "dormant", outbox.Kind.ALERT, payload, params):
+                sent.append("dormant")
+        elif rules.update_days and silent >= rules.update_days:  # the alert says it already
+            payload = {"template": "activity_update_due"}
+            params |= {"limit": rules.update_days}
+            if _remind(session, rules, now, "update", outbox.Kind.NOTICE, payload, params):
+                sent.append("update")
+    original_due = silent_original is not None and silent_original >= rules.original_days
+    if rules.original_days and original_due:
+        payload = {"template": "activity_original_due"}
+        params = {
+            "last": _day(activity.last_original),
+            "days": silent_original,
+            "limit": rules.original_days,
+        }
+        if _remind(session, rules, now, "original", outbox.Kind.NOTICE, payload, params):
+            sent.append("original")
+    return sent
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.date().isoformat() if moment else "—"
+
+
+def _remind(
+    session: Session,
+    rules: ActivityRules,
+    now: datetime,
+    kind: str,
+    outbox_kind: str,
+    payload: dict[str, Any],
+    params: dict[str, Any],
+) -> bool:
+    """One reminder of `kind` per day; False if today's was queued already."""
+    item = outbox.enqueue(
+        session,
+        outbox_kind,
+        chat_id=rules.operators_chat_id,
+        payload={**payload, "params": params},
+        dedupe_key=f"activity:{kind}:{now.date().isoformat()}",
+    )
+    if item is None:
+        return False
+    audit.record(session, f"activity_{kind}_reminded", "account", "channel", after=params)
+    return True
