@@ -34,6 +34,8 @@ TOKEN_REASON = {
 def describe(error: GovReplyError) -> str:
     """The operator-facing text for a domain error."""
     if isinstance(error, NotAuthorised):
+        if error.needed == "drafter":
+            return t("alert_cannot_draft")
         if error.needed:
             return t("alert_not_role", role=texts.ROLE.get(error.needed, error.needed))
         return t("alert_not_operator")

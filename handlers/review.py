@@ -35,7 +35,7 @@ async def _prompt(
 ) -> None:
     """Ask the operator for text (new reply, reason) by a ForceReply message."""
     services = context.services
-    await services.desk.check_operator(query.from_user.id)
+    await services.desk.check_operator(query.from_user.id, drafting=action == "edit")
     message = query.message
     assert message is not None
     sent = await context.bot.send_message(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 ROLE = {
+    "drafter": "拟稿人",
     "reviewer": "审核人",
     "deputy_head": "分管负责人",
     "head": "主要负责人",
@@ -117,6 +118,7 @@ TEXTS: dict[str, str] = {
     ),
     "alert_not_operator": "您不是已登记的工作人员，无法操作。",
     "alert_not_role": "此步骤需要{role}签批。",
+    "alert_cannot_draft": "拟稿需由拟稿人或审核人及以上人员进行，管理员不参与拟稿和签批。",
     "alert_already": "该草稿已处理（{state}）。",
     "alert_changed": "卡片内容已更新，请查看最新版本后再操作。",
     "alert_sod": "不符合分工要求：{detail}",

@@ -268,9 +268,10 @@ class Desk:
     async def raise_tier(self, draft_id: int, user_id: int, reason: str) -> review.Outcome:
         return await self.db.run(review.raise_tier, draft_id, user_id, reason)
 
-    async def check_operator(self, user_id: int) -> None:
-        """Raise NotAuthorised unless the user is an active signer."""
-        await self.db.run(review.signer_for, user_id)
+    async def check_operator(self, user_id: int, drafting: bool = False) -> None:
+        """Raise NotAuthorised unless the user is an active signer (or, `drafting`, may write
+        a reply: a drafter too)."""
+        await self.db.run(review.drafter_for if drafting else review.signer_for, user_id)
 
     async def choose_index(
         self, draft_id: int, user_id: int, index: int, version: int | None = None

@@ -18,6 +18,7 @@ from knowledge_base.sqltypes import dt_column, enum_column, json_column, utcnow
 
 
 class Role(StrEnum):
+    DRAFTER = "drafter"  # 拟稿人, e.g. an outsourced operator (代运维): drafts, never signs
     REVIEWER = "reviewer"  # 审核人
     DEPUTY_HEAD = "deputy_head"  # 分管负责人
     HEAD = "head"  # 主要负责人

@@ -132,6 +132,17 @@ def operator_for(session: Session, user_id: int) -> Operator:
     return op
 
 
+def drafter_for(session: Session, user_id: int) -> Operator:
+    """An operator who may write or choose a reply: a drafter or any signer.
+
+    A drafter (an outsourced operator, 代运维) drafts but signs nothing, so what they write
+    is always published under someone else's signature (RULES §1: 严禁自编自发)."""
+    op = operator_for(session, user_id)
+    if op.role is not Role.DRAFTER and op.role not in SIGNER_RANK:
+        raise NotAuthorised(user_id, "drafter")
+    return op
+
+
 def signer_for(session: Session, user_id: int) -> Operator:
     op = operator_for(session, user_id)
     if op.role not in SIGNER_RANK:
@@ -267,7 +278,7 @@ def edit(
     """Replace the reply text; signatures given so far are void (RULES §1)."""
     text = _required(text, "the new reply text is empty")
     draft = lock_draft(session, draft_id, expected_version)
-    signer_for(session, user_id)
+    drafter_for(session, user_id)
     before = draft.text
     draft.text = text
     draft.drafter_id = user_id
@@ -373,7 +384,7 @@ def choose_candidate(
 ) -> Outcome:
     """Use another of the top matches as the reply (a hard negative for training)."""
     draft = lock_draft(session, draft_id, expected_version)
-    signer_for(session, user_id)
+    drafter_for(session, user_id)
     if entry_id not in {c.get("entry_id") for c in draft.candidates}:
         raise InvalidTransition(f"entry {entry_id} is not one of this draft's matches")
     before = draft.matched_entry_id

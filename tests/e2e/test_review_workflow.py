@@ -8,7 +8,8 @@ from sqlmodel import select
 
 from knowledge_base.sqltypes import utcnow
 from tests.support.journey import World
-from workflow.models import AuditRecord, DeepLinkToken, Draft, DraftState, Tier
+from workflow.models import AuditRecord, DeepLinkToken, Draft, DraftState, Role, Tier
+from workflow.operators import add_operator
 
 
 def _draft(world: World):  # type: ignore[no-untyped-def]
@@ -224,3 +225,29 @@ async def test_failing_compliance_check_needs_a_reason_from_the_final_signer(des
         ]
 
     assert await desk.db().run(overrides) == [(1002, "链接为合作银行官方页面，已核实")]
+
+
+async def test_a_drafter_writes_the_reply_but_someone_else_must_sign_it(desk: World) -> None:
+    """RULES §1: an outsourced operator (代运维) drafts but may not publish on their own."""
+    drafter = desk.emu.user(1005, "周代运维", "zhou_ops")
+    desk.emu.set_member(desk.ops, drafter, "member")
+    await desk.db().run(add_operator, drafter.id, Role.DRAFTER, "周代运维")
+    await desk.citizen_says("社保卡丢了怎么办")
+    card = await desk.card()
+
+    text, alert = await desk.press(drafter, card, "ap")
+    assert alert and "审核人" in (text or "")  # a drafter's press signs nothing
+    text, alert = await desk.press(drafter, card, "rj")
+    assert alert and "审核人" in (text or "")
+    text, alert = await desk.press(drafter, card, "ed")
+    assert not alert, text
+    prompt = await desk.emu.wait_for_message(desk.ops, lambda m: "新的答复文本" in (m.text or ""))
+    await desk.reply_to(drafter, prompt, "您好，社保卡丢失请先拨打12333挂失，再到社保窗口补办。")
+    card = await desk.card_edit(card, lambda m: "12333" in (m.text or ""))
+    assert "签批：" not in card.text
+
+    await desk.press(desk.reviewer, card, "ap")
+    reply = await desk.citizen_reply()
+    assert "12333" in reply.text
+    assert "拟稿人：周代运维" in reply.text and "审核人：王审核" in reply.text
+    assert (await _draft(desk)).state in (DraftState.APPROVED, DraftState.PUBLISHED)
