@@ -23,7 +23,7 @@ from bot.polling import InboxPoller, replay_unfinished
 from bot.services import Services
 from bot.settings import Mode
 from knowledge_base.sqltypes import utcnow
-from workflow import activity, cases
+from workflow import activity, cases, inspection
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ async def run_periodic_once(runtime: Runtime) -> None:
     warned, escalated = await runtime.services.desk.sweep_sla()
     await remind_cases(runtime)
     await remind_activity(runtime)
+    await report_inspection(runtime)
     if warned or escalated:
         logger.info("SLA: %d cards re-announced, %d escalated", len(warned), len(escalated))
         runtime.delivery.wake()
@@ -105,6 +106,23 @@ async def remind_activity(runtime: Runtime) -> None:
     sent = await runtime.services.db.run(activity.check, rules)
     if sent:
         logger.info("account activity reminders: %s", ", ".join(sent))
+        runtime.delivery.wake()
+
+
+async def report_inspection(runtime: Runtime) -> None:
+    """RULES §7 读网巡检: the weekly report, links tried outside any transaction."""
+    services = runtime.services
+    settings = services.settings
+    if not settings.inspection_weekly:
+        return
+    key = await services.db.run(inspection.report_due)
+    if key is None:
+        return
+    report = await services.db.run(inspection.gather)
+    report = await inspection.check_links(report, settings.link_check_timeout)
+    if await services.db.run(inspection.queue_report, report, settings.operators_chat_id, key):
+        broken = len(report.broken)
+        logger.info("inspection report: %d links, %d broken", report.links_checked, broken)
         runtime.delivery.wake()
 
 

@@ -152,6 +152,14 @@ class Settings(BaseSettings):
     dormant_warn_days: int = Field(
         default=30, ge=0, description="How many days before `dormant_days` the heads are alerted."
     )
+    inspection_weekly: bool = Field(
+        default=True,
+        description="Post the read-through inspection report (读网巡检) to the operators' "
+        "group every Monday from 09:00 (RULES §7); /inspect gives it any time.",
+    )
+    link_check_timeout: float = Field(
+        default=10, gt=0, description="Seconds to wait for each link the inspection tries."
+    )
     unit_name: str = Field(
         default="", description="The account owner's name, printed on generated documents."
     )

@@ -1,4 +1,4 @@
-"""Operator and admin commands: /help, /whoami; unknown commands in the group get help."""
+"""Operator and admin commands: /help, /inspect; unknown commands in the group get help."""
 
 from __future__ import annotations
 
@@ -7,13 +7,34 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from handlers import texts
 from handlers.context import GovContext
+from handlers.errors import describe
 from handlers.texts import t
+from workflow import inspection
+from workflow.errors import GovReplyError
+from workflow.review import operator_for
 
 
 async def on_help(update: Update, context: GovContext) -> None:
     message = update.effective_message
     assert message is not None
     await message.reply_text(t("operator_help"))
+
+
+async def on_inspect(update: Update, context: GovContext) -> None:
+    """读网巡检 on demand (RULES §7); the same report goes out weekly by itself."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    services = context.services
+    try:
+        await services.db.run(operator_for, user.id)
+    except GovReplyError as exc:
+        await message.reply_text(describe(exc))
+        return
+    report = await services.db.run(inspection.gather)
+    await message.reply_text(t("inspection_running", n=len(report.links)))
+    report = await inspection.check_links(report, services.settings.link_check_timeout)
+    await message.reply_text(t("inspection_report", **report.params()))
 
 
 async def on_group_unknown_command(update: Update, context: GovContext) -> None:
@@ -27,6 +48,7 @@ def register(app: Application, operators_chat_id: int | None) -> None:  # type: 
         return
     group = filters.Chat(operators_chat_id) & filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("help", on_help, filters=group))
+    app.add_handler(CommandHandler(["inspect", "xunjian"], on_inspect, filters=group))
 
 
 def register_fallback(app: Application, operators_chat_id: int | None) -> None:  # type: ignore[type-arg]

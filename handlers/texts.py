@@ -138,9 +138,20 @@ TEXTS: dict[str, str] = {
     "unknown_command": "未知指令。可用指令：/next 下一条草稿，/help 帮助。",
     "operator_help": (
         "工作人员指令：\n/next 查看下一条排队草稿\n/case 编号 查看案件\n/cases open 列出未结案件\n"
+        "/inspect 读网巡检（更新、留言办理、答问库、答复中的链接）\n"
         "在卡片上点击按钮审核；回复卡片可修改答复文本。"
     ),
     "error_generic": "处理出错，已记录。请稍后重试。",
+    "inspection_running": "🔎 正在巡检（含答复中的 {n} 个链接），请稍候……",
+    "inspection_report": (
+        "🔎 读网巡检报告（近 {days} 天）\n"
+        "【更新】最近发布：{last_post}；近 7 天发布 {posts} 条；"
+        "近 30 天原创 {originals} / 全部 {posts_30d} 条\n"
+        "【留言办理】收到 {messages} 条，已答复 {answered} 条；待审草稿 {pending} 条"
+        "（最久 {oldest} 小时）；超时 {breaches} 条；未结案件 {cases} 件\n"
+        "【答问库】一周内到期条目：{expiring}\n"
+        "【链接】检查 {links} 个，失效 {broken_n} 个：\n{broken}"
+    ),
     "sla_warning": "⏰ 草稿 #{id}（{tier}）将于 {due} 到期，请尽快审签。",
     "sla_breach": "🚨 草稿 #{id}（{tier}）已超过审签时限，请{role}关注。",
     "citizen_edited_after": (

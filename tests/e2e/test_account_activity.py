@@ -1,7 +1,8 @@
 """RULES §7, end to end: the channel's posts reach the desk (as channel_post and as their
-mirror in the discussion group, counted once, never taken for a comment), and the periodic
-job reminds the operators' group, and at last the head by name, when the account falls
-silent. Real PTB Application over HTTP to the emulator, real DB."""
+mirror in the discussion group, counted once, never taken for a comment); the periodic job
+reminds the operators' group, and at last the head by name, when the account falls silent;
+the read-through inspection (读网巡检) reports dead links in answers, on /inspect and
+weekly. Real PTB Application over HTTP to the emulator, real DB, real HTTP for links."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from sentence_transformers import SentenceTransformer
 from sqlmodel import col, select
 
+from knowledge_base import store
+from knowledge_base.io import EntryRecord
 from knowledge_base.sqltypes import utcnow
 from tests.support.journey import World, open_desk
-from workflow import activity
+from workflow import activity, inspection
 from workflow.models import ChannelPost, CitizenMessage, Draft
 
 
@@ -86,3 +90,56 @@ async def test_a_silent_account_reminds_the_group_and_then_the_head(world: World
     await world.emu.wait_for_message(world.ops, lambda m: "原创提醒" in (m.text or ""), timeout=20)
     # Once a day: further rounds of the periodic job send nothing more today.
     assert await world.db().run(activity.check, RULES) == []
+
+
+@pytest.fixture
+async def dead_page() -> AsyncIterator[str]:
+    """A local web server on which /gone is a dead page (404)."""
+    runner = web.AppRunner(web.Application())
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}/gone"
+    await runner.cleanup()
+
+
+def _link_entry(url: str) -> list[EntryRecord]:
+    return [EntryRecord(id="link1", question="网上怎么办居住证", answer=f"请登录{url}在线办理。")]
+
+
+async def test_inspect_reports_dead_links_and_refuses_strangers(
+    world: World, dead_page: str
+) -> None:
+    await world.db().run(store.import_records, _link_entry(dead_page))
+    await world.emu.send_message(world.stranger, world.ops, "/inspect")
+    refused = await world.emu.wait_for_message(
+        world.ops, lambda m: "不是已登记的工作人员" in (m.text or ""), timeout=20
+    )
+    assert refused.from_bot
+    await world.emu.send_message(world.reviewer, world.ops, "/inspect")
+    report = await world.emu.wait_for_message(
+        world.ops, lambda m: "读网巡检报告" in (m.text or ""), timeout=30
+    )
+    assert f"{dead_page}（HTTP 404；条目 link1）" in report.text
+    assert "失效 1 个" in report.text and "待审草稿 0 条" in report.text
+
+
+async def test_the_weekly_inspection_goes_to_the_group_by_itself(
+    db_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> None:
+    async with open_desk(
+        db_url, tmp_path, st_model, periodic_seconds=0.2, inspection_weekly=True
+    ) as w:
+
+        def reports() -> list[str]:
+            return [m.text for m in w.emu.messages(w.ops) if "读网巡检报告" in (m.text or "")]
+
+        if inspection.weekly_key(utcnow()) is None:  # Monday before 09:00 in Beijing: not due
+            await asyncio.sleep(1)
+            assert reports() == []
+            return
+        report = await w.emu.wait_for_message(
+            w.ops, lambda m: "读网巡检报告" in (m.text or ""), timeout=30
+        )
+        assert "【留言办理】" in report.text and "【链接】" in report.text
+        await asyncio.sleep(1)  # more rounds of the periodic job: still one report
+        assert len(reports()) == 1

@@ -124,6 +124,7 @@ def make_settings(emu: BotApiEmulator, db_url: str, tmp_path: Path, **overrides:
         "database_url": db_url,
         "data_dir": tmp_path / "data",
         "rate_limit": False,
+        "inspection_weekly": False,  # its own tests turn it on; others keep the group quiet
         "_env_file": None,
     }
     values.update(overrides)
