@@ -118,8 +118,7 @@ async def report_inspection(runtime: Runtime) -> None:
     key = await services.db.run(inspection.report_due)
     if key is None:
         return
-    report = await services.db.run(inspection.gather)
-    report = await inspection.check_links(report, settings.link_check_timeout)
+    report = await services.inspect()
     if await services.db.run(inspection.queue_report, report, settings.operators_chat_id, key):
         broken = len(report.broken)
         logger.info("inspection report: %d links, %d broken", report.links_checked, broken)

@@ -15,15 +15,18 @@ from pathlib import Path
 from sentence_transformers import SentenceTransformer
 
 from bot.db import Database, upgrade
+from bot.link_check import check_links
 from bot.settings import Settings, SpamAction
 from handlers.texts import TEXTS, t
 from knowledge_base import store
 from knowledge_base.embedding import default_model_path, load_model
 from knowledge_base.retrieval import Matcher
+from workflow import inspection
 from workflow.calendar import WorkCalendar
 from workflow.compliance import ComplianceLists
 from workflow.departments import DepartmentDirectory
 from workflow.desk import Desk, DeskConfig
+from workflow.inspection import Inspection
 from workflow.models import Tier
 from workflow.routing_actions import PREAPPROVABLE, RoutingConfig
 from workflow.sla import SlaPolicy
@@ -39,6 +42,11 @@ class Services:
     matcher: Matcher
     router: Router
     desk: Desk
+
+    async def inspect(self) -> Inspection:
+        """This moment's 读网巡检 report, its links tried (RULES §7)."""
+        report = await self.db.run(inspection.gather)
+        return await check_links(report, self.settings.link_check_timeout)
 
 
 def model_path(settings: Settings) -> Path:

@@ -9,7 +9,6 @@ from handlers import texts
 from handlers.context import GovContext
 from handlers.errors import describe
 from handlers.texts import t
-from workflow import inspection
 from workflow.errors import GovReplyError
 from workflow.review import operator_for
 
@@ -31,9 +30,8 @@ async def on_inspect(update: Update, context: GovContext) -> None:
     except GovReplyError as exc:
         await message.reply_text(describe(exc))
         return
-    report = await services.db.run(inspection.gather)
-    await message.reply_text(t("inspection_running", n=len(report.links)))
-    report = await inspection.check_links(report, services.settings.link_check_timeout)
+    await message.reply_text(t("inspection_running"))
+    report = await services.inspect()
     await message.reply_text(t("inspection_report", **report.params()))
 
 

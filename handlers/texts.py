@@ -142,7 +142,7 @@ TEXTS: dict[str, str] = {
         "在卡片上点击按钮审核；回复卡片可修改答复文本。"
     ),
     "error_generic": "处理出错，已记录。请稍后重试。",
-    "inspection_running": "🔎 正在巡检（含答复中的 {n} 个链接），请稍候……",
+    "inspection_running": "🔎 正在巡检（含答复中的链接），请稍候……",
     "inspection_report": (
         "🔎 读网巡检报告（近 {days} 天）\n"
         "【更新】最近发布：{last_post}；近 7 天发布 {posts} 条；"

@@ -1,21 +1,19 @@
 """Routine read-through inspection (读网巡检, RULES §7): one report on the account's updates,
 its message handling, its Q&A base and the links its answers send citizens to.
 
-`gather` reads the database; `check_links` then tries every link in the live answers
-(HEAD, falling back to GET for servers that refuse HEAD), so a dead page is found by the
-desk before a citizen finds it. The report goes to the operators' group weekly and on
+`gather` reads the database; bot/link_check.py then tries every link in the live answers
+over HTTP (HEAD, falling back to GET for servers that refuse HEAD), so a dead page is found
+by the desk before a citizen finds it. The report goes to the operators' group weekly and on
 `/inspect`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import aiohttp
 from sqlmodel import Session, col, func, select
 
 from knowledge_base.models import KBEntry
@@ -29,7 +27,6 @@ from workflow.stats import dashboard, expiring_entries
 __all__ = [
     "BrokenLink",
     "Inspection",
-    "check_links",
     "gather",
     "links_in_answers",
     "queue_report",
@@ -38,7 +35,6 @@ __all__ = [
 
 # A link is ASCII: in Chinese prose it ends at the first Chinese character or punctuation.
 URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&*+,;=%()]+")
-HEAD_REFUSED = {403, 405, 501}  # servers that answer HEAD so but serve GET fine
 REPORT_HOUR = 9  # the weekly report goes out from Monday 09:00 local time
 
 
@@ -133,38 +129,6 @@ def gather(session: Session, now: datetime | None = None, days: int = 7) -> Insp
         expiring=[e.id for e in expiring_entries(session, now.date())],
         links=links_in_answers(session),
     )
-
-
-async def check_links(
-    inspection: Inspection, timeout: float = 10.0, concurrency: int = 4  # noqa: ASYNC109
-) -> Inspection:
-    """Try every link of the report; returns it with the broken ones filled in."""
-    limit = asyncio.Semaphore(concurrency)
-    client_timeout = aiohttp.ClientTimeout(total=timeout)
-
-    async def problem(http: aiohttp.ClientSession, url: str) -> str | None:
-        async with limit:
-            try:
-                async with http.head(url, allow_redirects=True) as resp:
-                    status = resp.status
-                if status in HEAD_REFUSED:
-                    async with http.get(url, allow_redirects=True) as resp:
-                        status = resp.status
-            except TimeoutError:
-                return "timeout"
-            except (aiohttp.ClientError, ValueError):
-                return "unreachable"
-            return f"HTTP {status}" if status >= 400 else None
-
-    urls = list(inspection.links)
-    async with aiohttp.ClientSession(timeout=client_timeout) as http:
-        problems = await asyncio.gather(*(problem(http, u) for u in urls))
-    broken = [
-        BrokenLink(url, inspection.links[url], p)
-        for url, p in zip(urls, problems, strict=True)
-        if p is not None
-    ]
-    return replace(inspection, links_checked=len(urls), broken=broken)
 
 
 def weekly_key(now: datetime) -> str | None:

@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlmodel import Session, select
 
 from bot.db import Database, upgrade
+from bot.link_check import check_links
 from knowledge_base import store
 from knowledge_base.io import EntryRecord
 from workflow import inspection
@@ -84,7 +85,7 @@ async def test_dead_links_in_live_answers_are_reported(db: Database, site: str) 
     assert report.links[f"{site}/ok"] == ["a1", "a3"]
     assert f"{site}/nohead" in report.links and report.links[f"{site}/gone"] == ["a2"]
 
-    checked = await inspection.check_links(report, timeout=1.0)
+    checked = await check_links(report, timeout=1.0)
     assert checked.links_checked == 5
     problems = {b.url: (b.problem, b.entries) for b in checked.broken}
     assert problems == {
