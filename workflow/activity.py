@@ -41,7 +41,7 @@ class Activity:
 
     last_post: datetime | None
     last_original: datetime | None
-    watching_since: datetime | None  # first update GovReply stored: nothing is known before
+    watching_since: datetime | None  # first update stored (looked up while no post is known)
     posts_7d: int
     posts_30d: int
     originals_30d: int
@@ -101,7 +101,12 @@ def summary(session: Session, now: datetime | None = None) -> Activity:
     last_original = session.exec(
         select(func.max(ChannelPost.posted_at)).where(col(ChannelPost.original).is_(True))
     ).one()
-    since = session.exec(select(func.min(InboxUpdate.received_at))).one()
+    # Only needed while no (original) post is on record: a scan of the inbox, else skipped.
+    since = (
+        session.exec(select(func.min(InboxUpdate.received_at))).one()
+        if last_original is None
+        else None
+    )
     return Activity(
         last_post=last,
         last_original=last_original,

@@ -98,6 +98,14 @@ def test_with_no_post_seen_it_counts_from_when_govreply_started(db: Database) ->
     assert _notices(db)[0][1]["params"]["last"] == "—"
 
 
+def test_an_account_that_only_reposts_is_asked_for_an_original(db: Database) -> None:
+    db.call(record_update, 1, {"update_id": 1})
+    started = db.call(activity.summary).watching_since
+    _post(db, 1, started + DAY, original=False)
+    assert db.call(activity.check, RULES, started + 5 * DAY) == []
+    assert db.call(activity.check, RULES, started + 14 * DAY) == ["update", "original"]
+
+
 def test_a_limit_of_zero_is_the_owners_choice_to_not_remind(db: Database) -> None:
     start = datetime.now(UTC) - 200 * DAY
     _post(db, 1, start, original=False)
