@@ -270,9 +270,13 @@ CASE_TEXTS: dict[str, str] = {
     "abuse_notice": (
         "⚠️ 评论/留言含辱骂内容（{user}，第 {count} 次，满 {limit} 次将限制发言）：{text}"
     ),
+    "abuse_comment_alert": (
+        "⚠️ 评论区出现辱骂等不当言论（{user}，第 {count} 次，满 {limit} 次将限制发言），"
+        "请 {heads} 知悉：{text}"
+    ),
     "abuse_restricted_notice": (
         "⛔ {user} 已第 {count} 次发布辱骂内容，已在评论区限制其发言 {hours} 小时"
-        "（评论功能保持开放）：{text}"
+        "（评论功能保持开放），请 {heads} 知悉：{text}"
     ),
 }
 TEXTS.update(CASE_TEXTS)

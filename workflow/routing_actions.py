@@ -448,10 +448,13 @@ def _handle_abuse(session: Session, message: CitizenMessage, config: RoutingConf
         and config.abuse_restrict_after > 0
         and count >= config.abuse_restrict_after
     )
+    public = message.chat_kind is ChatKind.DISCUSSION
     if not restrict:
-        _notice_operators(
-            session, config, "abuse_notice", {**who, "limit": config.abuse_restrict_after}
-        )
+        params = {**who, "limit": config.abuse_restrict_after}
+        if public:
+            _alert_leaders(session, config, "abuse_comment_alert", params, message.id)
+        else:
+            _notice_operators(session, config, "abuse_notice", params)
         return
     # The user is muted for a while; the comment section itself stays open (RULES §2).
     hours = config.abuse_restrict_hours
@@ -475,4 +478,33 @@ def _handle_abuse(session: Session, message: CitizenMessage, config: RoutingConf
             "message_id": message.id,
         },
     )
-    _notice_operators(session, config, "abuse_restricted_notice", {**who, "hours": hours})
+    _alert_leaders(session, config, "abuse_restricted_notice", {**who, "hours": hours}, message.id)
+
+
+def _alert_leaders(
+    session: Session, config: RoutingConfig, key: str, params: dict[str, Any], ref: object
+) -> None:
+    """Weibo measures Art. 13: improper remarks in comments are reported to the responsible
+    leaders at once: the deputy heads (the heads where there is none), by name."""
+    leaders: list[Operator] = []
+    for role in (Role.DEPUTY_HEAD, Role.HEAD):
+        leaders = list(
+            session.exec(
+                select(Operator)
+                .where(Operator.role == role, col(Operator.active).is_(True))
+                .order_by(col(Operator.telegram_id))
+            )
+        )
+        if leaders:
+            break
+    outbox.enqueue(
+        session,
+        outbox.Kind.ALERT,
+        chat_id=config.operators_chat_id,
+        payload={
+            "template": key,
+            "mentions": [[op.telegram_id, op.name] for op in leaders],
+            "params": params,
+        },
+        dedupe_key=f"{key}:{ref}",
+    )

@@ -350,6 +350,8 @@ async def test_repeated_abuse_restricts_the_user_and_tells_operators(world: Worl
         world.ops, lambda m: "辱骂" in (m.text or ""), timeout=20
     )
     assert "第 1 次" in first.text
+    # Improper remarks in public are reported to the responsible leader by name at once.
+    assert "陈分管" in first.text and "tg://user?id=1003" in (first.sent_text or "")
     await world.comment("你们这帮废物，垃圾政府")
     call = await world.emu.wait_for_call("restrictChatMember", timeout=20)
     assert call.ok and call.params["user_id"] == world.citizen.id
@@ -357,6 +359,7 @@ async def test_repeated_abuse_restricts_the_user_and_tells_operators(world: Worl
         world.ops, lambda m: "限制其发言" in (m.text or ""), timeout=20
     )
     assert "第 2 次" in notice.text and "评论功能保持开放" in notice.text
+    assert "tg://user?id=1003" in (notice.sent_text or "")
     assert world.emu.world.restrictions[(world.discussion.id, world.citizen.id)]
     drafts = await world.db().run(lambda s: s.exec(select(Draft)).all())
     assert drafts == []
