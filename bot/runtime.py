@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram.ext import Application
@@ -22,8 +22,9 @@ from bot.delivery import DeliveryWorker
 from bot.polling import InboxPoller, replay_unfinished
 from bot.services import Services
 from bot.settings import Mode
+from knowledge_base.embedding import encode
 from knowledge_base.sqltypes import utcnow
-from workflow import activity, cases, inspection
+from workflow import activity, cases, hot_topics, inspection
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class Runtime:
     services: Services
     delivery: DeliveryWorker
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    hot_topics_checked: datetime | None = None  # grouping embeds a day of messages: not often
 
 
 @asynccontextmanager
@@ -74,6 +76,7 @@ async def run_periodic_once(runtime: Runtime) -> None:
     await remind_cases(runtime)
     await remind_activity(runtime)
     await report_inspection(runtime)
+    await alert_hot_topics(runtime)
     if warned or escalated:
         logger.info("SLA: %d cards re-announced, %d escalated", len(warned), len(escalated))
         runtime.delivery.wake()
@@ -122,6 +125,41 @@ async def report_inspection(runtime: Runtime) -> None:
     if await services.db.run(inspection.queue_report, report, settings.operators_chat_id, key):
         broken = len(report.broken)
         logger.info("inspection report: %d links, %d broken", report.links_checked, broken)
+        runtime.delivery.wake()
+
+
+async def alert_hot_topics(runtime: Runtime) -> None:
+    """RULES §5: many people raising the same matter; every `hot_topic_check_minutes`."""
+    services = runtime.services
+    settings = services.settings
+    now = utcnow()
+    last = runtime.hot_topics_checked
+    if not settings.hot_topic_messages or (
+        last is not None and now - last < timedelta(minutes=settings.hot_topic_check_minutes)
+    ):
+        return
+    runtime.hot_topics_checked = now
+    messages = await services.db.run(hot_topics.recent, now, settings.hot_topic_hours)
+    model = services.matcher.model
+
+    def embed(texts: list[str]) -> Any:
+        return encode(model, texts)
+
+    found = await asyncio.to_thread(
+        hot_topics.find, messages, embed, settings.hot_topic_messages
+    )
+    if not found:
+        return
+    sent = await services.db.run(
+        hot_topics.alert,
+        found,
+        settings.operators_chat_id,
+        services.desk.config.routing.departments,
+        settings.hot_topic_hours,
+        now,
+    )
+    if sent:
+        logger.info("hot topics: %d announced", len(sent))
         runtime.delivery.wake()
 
 

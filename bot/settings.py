@@ -152,6 +152,16 @@ class Settings(BaseSettings):
     dormant_warn_days: int = Field(
         default=30, ge=0, description="How many days before `dormant_days` the heads are alerted."
     )
+    hot_topic_messages: int = Field(
+        default=5,
+        ge=0,
+        description="People saying the same thing within hot_topic_hours that make a hot "
+        "topic; the group is told with the department to invite (RULES §5). 0 = off.",
+    )
+    hot_topic_hours: float = Field(default=24, gt=0, description="Window of a hot topic.")
+    hot_topic_check_minutes: float = Field(
+        default=15, gt=0, description="Minutes between looks for hot topics."
+    )
     inspection_weekly: bool = Field(
         default=True,
         description="Post the read-through inspection report (读网巡检) to the operators' "

@@ -142,6 +142,10 @@ TEXTS: dict[str, str] = {
         "在卡片上点击按钮审核；回复卡片可修改答复文本。"
     ),
     "error_generic": "处理出错，已记录。请稍后重试。",
+    "hot_topic_alert": (
+        "🔥 热点关注：{hours} 小时内 {people} 位市民（{n} 条留言）反映同一问题："
+        "“{title}”。建议请{department}回应或统一发布说明，必要时按程序转送。"
+    ),
     "inspection_running": "🔎 正在巡检（含答复中的链接），请稍候……",
     "inspection_report": (
         "🔎 读网巡检报告（近 {days} 天）\n"

@@ -99,17 +99,18 @@ def similarity_matrix(texts: list[str], embed: Embed, dense_weight: float = 0.5)
     return blended
 
 
-def cluster(
-    messages: list[GapMessage], embed: Embed, threshold: float = 0.45, dense_weight: float = 0.5
-) -> list[Cluster]:
-    """Group messages whose average similarity stays above `threshold`; biggest first."""
-    if not messages:
+def group_texts(
+    texts: list[str], embed: Embed, threshold: float = 0.45, dense_weight: float = 0.5
+) -> list[tuple[list[int], int]]:
+    """Indices of texts whose average similarity stays above `threshold`, each group with
+    the index of its most central text; biggest group first (ties: lowest index)."""
+    if not texts:
         return []
-    if len(messages) == 1:
-        return [Cluster(list(messages))]
+    if len(texts) == 1:
+        return [([0], 0)]
     from sklearn.cluster import AgglomerativeClustering
 
-    sim = similarity_matrix([m.text for m in messages], embed, dense_weight)
+    sim = similarity_matrix(texts, embed, dense_weight)
     distance = 1.0 - sim
     np.fill_diagonal(distance, 0.0)
     model = AgglomerativeClustering(
@@ -119,10 +120,22 @@ def cluster(
         distance_threshold=1.0 - threshold,
     )
     labels = model.fit_predict(distance)
-    clusters: list[Cluster] = []
+    groups = []
     for label in sorted(set(labels.tolist())):
         idx = [i for i, lab in enumerate(labels) if lab == label]
         inner = sim[np.ix_(idx, idx)].sum(axis=1)
-        clusters.append(Cluster([messages[i] for i in idx], int(np.argmax(inner))))
+        groups.append((idx, idx[int(np.argmax(inner))]))
+    groups.sort(key=lambda g: (-len(g[0]), g[0][0]))
+    return groups
+
+
+def cluster(
+    messages: list[GapMessage], embed: Embed, threshold: float = 0.45, dense_weight: float = 0.5
+) -> list[Cluster]:
+    """Group messages whose average similarity stays above `threshold`; biggest first."""
+    groups = group_texts([m.text for m in messages], embed, threshold, dense_weight)
+    clusters = [
+        Cluster([messages[i] for i in idx], idx.index(central)) for idx, central in groups
+    ]
     clusters.sort(key=lambda c: (-c.size, c.key))
     return clusters

@@ -143,3 +143,32 @@ async def test_the_weekly_inspection_goes_to_the_group_by_itself(
         assert "【留言办理】" in report.text and "【链接】" in report.text
         await asyncio.sleep(1)  # more rounds of the periodic job: still one report
         assert len(reports()) == 1
+
+
+async def test_many_people_on_one_matter_raise_a_hot_topic_in_the_group(
+    db_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> None:
+    """RULES §5: a hot public concern is answered by inviting the competent department."""
+    async with open_desk(
+        db_url,
+        tmp_path,
+        st_model,
+        periodic_seconds=0.2,
+        hot_topic_messages=3,
+        hot_topic_check_minutes=0.001,
+    ) as w:
+        for n, text in enumerate(
+            [
+                "我们小区怎么又停水了？什么时候来水",
+                "停水了！！家里一滴水都没有，请问何时恢复",
+                "今天为什么突然停水，通知都没有",
+            ]
+        ):
+            citizen = w.emu.user(7001 + n, f"市民{n}", f"c{n}")
+            await w.emu.send_message(citizen, None, text)
+        alert = await w.emu.wait_for_message(
+            w.ops, lambda m: "热点关注" in (m.text or ""), timeout=30
+        )
+        assert "3 位市民" in alert.text and "停水" in alert.text
+        await asyncio.sleep(1)  # later rounds: the same topic is not announced again today
+        assert sum("热点关注" in (m.text or "") for m in w.emu.messages(w.ops)) == 1

@@ -1,0 +1,114 @@
+"""Hot topics (RULES §5): many people raising the same matter at once.
+
+When, within `hours`, at least `min_messages` messages (from at least that many people)
+say the same thing, the operators' group is told once a day per topic, with the department
+the directory names for it: a hot public concern is answered by inviting the competent
+department, and a major one is forwarded to it by procedure, rather than by thirty
+separate replies. Messages are grouped by meaning as in the gap report.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from knowledge_base.sqltypes import utcnow
+from workflow import audit, outbox
+from workflow.departments import DepartmentDirectory
+from workflow.gaps import Embed, group_texts
+from workflow.models import CitizenMessage
+
+__all__ = ["HotTopic", "alert", "find", "recent"]
+
+IGNORED_LABELS = ("spam_ad", "abuse", "praise")  # not a public concern to answer
+
+
+@dataclass(frozen=True)
+class HotTopic:
+    title: str  # the most central message (de-identified)
+    message_ids: list[int]
+    people: int
+    labels: Counter[str]
+
+    @property
+    def key(self) -> int:
+        """Stable while the topic grows: its first message."""
+        return min(self.message_ids)
+
+
+def recent(session: Session, now: datetime, hours: float) -> list[CitizenMessage]:
+    """Messages of the last `hours` that could be a public concern."""
+    query = (
+        select(CitizenMessage)
+        .where(col(CitizenMessage.received_at) >= now - timedelta(hours=hours))
+        .where(col(CitizenMessage.label).not_in(IGNORED_LABELS))
+        .order_by(col(CitizenMessage.id))
+    )
+    return list(session.exec(query))
+
+
+def find(
+    messages: list[CitizenMessage], embed: Embed, min_messages: int, threshold: float = 0.45
+) -> list[HotTopic]:
+    """Groups of messages saying the same thing, from at least `min_messages` people."""
+    if min_messages <= 0 or len(messages) < min_messages:
+        return []
+    groups = group_texts([m.text_redacted for m in messages], embed, threshold)
+    topics = []
+    for idx, central in groups:
+        members = [messages[i] for i in idx]
+        people = len({m.user_id for m in members})
+        if people < min_messages:
+            continue  # one person repeating themselves is no public concern
+        topics.append(
+            HotTopic(
+                title=messages[central].text_redacted[:120],
+                message_ids=[m.id or 0 for m in members],
+                people=people,
+                labels=Counter(m.label for m in members),
+            )
+        )
+    return topics
+
+
+def alert(
+    session: Session,
+    topics: list[HotTopic],
+    chat_id: int | None,
+    directory: DepartmentDirectory,
+    hours: float,
+    now: datetime | None = None,
+) -> list[int]:
+    """Tell the group about each topic not yet announced today; returns their keys."""
+    now = now or utcnow()
+    sent = []
+    for topic in topics:
+        department = directory.pick(topic.title)
+        params = {
+            "title": topic.title,
+            "n": len(topic.message_ids),
+            "people": topic.people,
+            "hours": f"{hours:g}",
+            "department": department.name if department else "主管部门",
+        }
+        item = outbox.enqueue(
+            session,
+            outbox.Kind.NOTICE,
+            chat_id=chat_id,
+            payload={"template": "hot_topic_alert", "params": params},
+            dedupe_key=f"hot_topic:{now.date().isoformat()}:{topic.key}",
+        )
+        if item is None:
+            continue
+        audit.record(
+            session,
+            "hot_topic_alerted",
+            "message",
+            topic.key,
+            after={**params, "messages": topic.message_ids, "labels": dict(topic.labels)},
+        )
+        sent.append(topic.key)
+    return sent
