@@ -42,6 +42,7 @@ COMPLIANCE = {
     "personal_opinion": "含个人观点或情绪化表达",
     "banned_word": "含禁用词",
     "off_topic": "答复可能未回应提问",
+    "rumour_check": "疑似谣言求证：答复须有权威依据，经分管负责人审签",
 }
 CHAT_KIND = {"private": "私信", "discussion": "评论区"}
 

@@ -28,7 +28,7 @@ from workflow.models import ChatKind, CitizenMessage, Draft, DraftState, Tier, V
 from workflow.redaction import redact, redact_for_log
 from workflow.routing_actions import RoutingConfig
 from workflow.sla import SlaPolicy
-from workflow.triage import Router
+from workflow.triage import Router, rumour_cue
 from workflow.views import DraftView, draft_for_card, load_view
 
 logger = logging.getLogger(__name__)
@@ -96,15 +96,19 @@ class Desk:
         entry = await self.db.run(_entry_or_none, best.entry_id) if best else None
         sensitivity = str(entry.sensitivity) if entry else None
         reply = best.answer if best else self.config.no_answer_text
-        findings = await self.findings(text, reply) if best else []
+        findings = await self.findings(text, reply) if best else _rumour_findings(text)
         tier = review.tier_for(sensitivity, label)
+        tier_reason = f"entry:{sensitivity}" if sensitivity else f"label:{label}"
+        if rumour_cue(text) and review.TIER_RANK[tier] < review.TIER_RANK[Tier.IMPORTANT]:
+            # Confirming or refuting a rumour speaks for the unit: a deputy head signs.
+            tier, tier_reason = Tier.IMPORTANT, "rumour"
         return DraftPlan(
             text_redacted=redact(text),
             label=label,
             label_confidence=confidence,
             evidence=evidence,
             tier=tier,
-            tier_reason=f"entry:{sensitivity}" if sensitivity else f"label:{label}",
+            tier_reason=tier_reason,
             visibility=review.visibility_for(incoming.chat_kind is ChatKind.PRIVATE, label),
             reply_text=reply,
             matched_entry_id=best.entry_id if best else None,
@@ -211,7 +215,7 @@ class Desk:
                 and (str(f.code) != "off_topic" or self.config.off_topic_blocks),
             }
             for f in found
-        ]
+        ] + _rumour_findings(message)
 
     # --- operator actions ---------------------------------------------------------------------
 
@@ -338,3 +342,10 @@ def _message_text(session: Session, draft_id: int) -> str:
 
 
 __all__ = ["Desk", "DeskConfig", "EditOutcome", "Tier"]
+
+
+def _rumour_findings(message: str) -> list[dict[str, Any]]:
+    """A warning on the card when the citizen checks a rumour (RULES §2): the reply must
+    rest on authoritative facts. It never blocks; the tier rule makes a deputy head sign."""
+    cue = rumour_cue(message)
+    return [{"code": "rumour_check", "detail": cue, "blocking": False}] if cue else []

@@ -95,6 +95,20 @@ _LONG_DIGITS = re.compile(r"\d{6,}")
 _SPACES = re.compile(r"\s+")
 
 
+# A citizen checking a rumour (网传… 是真的吗): the reply refutes or confirms it in the
+# account's name, so it must rest on authoritative facts (RULES §2, Art. 23).
+_RUMOUR = re.compile(
+    r"网传|网上(?:传|说|都在说)|朋友圈(?:传|说|里说)|群里(?:传|说|都在说)|谣言|辟谣|"
+    r"听说.{0,30}(?:是真的|真的吗|是不是真的|属实)|是不是真的|真的假的|是否属实|是真是假"
+)
+
+
+def rumour_cue(text: str) -> str | None:
+    """The words that make a message a rumour check, or None."""
+    found = _RUMOUR.search(normalize_message(text))
+    return found.group() if found else None
+
+
 def normalize_message(text: str) -> str:
     """Traditional -> Simplified, full-width -> half-width, lower case, long numbers -> '#'."""
     text = unicodedata.normalize("NFKC", text)

@@ -440,3 +440,25 @@ async def test_a_correction_opens_an_error_report_case_and_its_ack_is_signed_off
     case_kinds, labels = await world.db().run(kinds)
     assert case_kinds == ["error_report"] * 4
     assert labels.count("error_report") == 4
+
+
+async def test_a_rumour_check_needs_the_deputy_heads_sign_off(world: World) -> None:
+    """RULES §2: a rumour is refuted (or confirmed) with facts, in the unit's name."""
+    await world.citizen_says("网传下周全市停水三天，是真的吗？")
+    card = await world.card()
+    assert (
+        "重要" in card.text
+        and "疑似谣言求证" in card.text
+        and "尚需：审核人、分管负责人" in card.text
+    )
+    await world.reply_to(
+        world.reviewer, card, "经核实，本市近期无全市停水计划，请以官方发布为准。"
+    )
+    card = await world.card_edit(card, lambda m: "无全市停水计划" in (m.text or ""))
+    assert "疑似谣言求证" in card.text  # the warning stays after the reply is rewritten
+    text, alert = await world.press(world.reviewer2, card, "ap")
+    assert not alert, text
+    card = await world.card_edit(card, lambda m: "尚需：分管负责人" in (m.text or ""))
+    await world.press(world.deputy, card, "ap")
+    reply = await world.citizen_reply()
+    assert "无全市停水计划" in reply.text and "审签人：陈分管" in reply.text

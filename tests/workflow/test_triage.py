@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from workflow.errors import ImportFailed
-from workflow.triage import FALLBACK_EVIDENCE, Label, Router
+from workflow.triage import FALLBACK_EVIDENCE, Label, Router, rumour_cue
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +104,19 @@ def test_invalid_regex_in_keywords_is_reported(tmp_path: Path) -> None:
     (tmp_path / "routing_keywords.json").write_text(json.dumps(rules), encoding="utf-8")
     with pytest.raises(ImportFailed, match="pattern"):
         Router.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("网传下周全市停水三天，是真的吗？", "网传"),
+        ("網傳明天地鐵停運是真的嗎", "网传"),  # Traditional Chinese
+        ("听说学区要调整了，是真的吗", "听说学区要调整了,是真的吗"),
+        ("群里都在说要拆迁，真的假的😂", "群里都在说"),
+        ("新闻说的补贴是否属实", "是否属实"),
+        ("请问社保卡丢了怎么补办", None),
+        ("我听说可以网上办，怎么操作", None),  # 听说 without asking whether it is true
+    ],
+)
+def test_rumour_checks_are_recognised(text: str, cue: str | None) -> None:
+    assert rumour_cue(text) == cue
