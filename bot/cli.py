@@ -326,6 +326,59 @@ def audit_export(
     typer.echo(f"exported {len(data)} audit records to {out}")
 
 
+@app.command()
+def report(
+    out: Annotated[Path, typer.Argument(help="Output .xlsx, .csv or .md file.")],
+    quarter: Annotated[
+        str | None, typer.Option(help="A quarter such as 2026Q4 (instead of --from/--to).")
+    ] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="From date (inclusive).")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="To date (exclusive).")] = None,
+) -> None:
+    """Figures for the supervising office's spot checks and assessment (RULES §8)."""
+    from handlers.texts import report_label
+    from workflow import assessment
+
+    fmt = out.suffix.lstrip(".").lower()
+    if fmt not in ("xlsx", "csv", "md"):
+        fail(f"{out}: use a .xlsx, .csv or .md file name")
+    if quarter is not None:
+        try:
+            start, end = assessment.quarter(quarter)
+        except ValueError as exc:
+            fail(str(exc))
+    else:
+        since, until = _parse_day(from_, "from"), _parse_day(to, "to")
+        if since is None or until is None:
+            fail("give --quarter, or both --from and --to")
+        start, end = since, until
+    if end <= start:
+        fail("--to must be after --from")
+    figures = open_db(load_settings()).call(assessment.period_report, start, end)
+    rows = [(report_label(key), value) for key, value in figures.rows()]
+    header = ("指标", "数值")
+    if fmt == "md":
+        lines = [f"| {header[0]} | {header[1]} |", "|---|---|"]
+        lines += [f"| {name} | {value} |" for name, value in rows]
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    elif fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(header)
+        writer.writerows(rows)
+        out.write_text(buf.getvalue(), encoding="utf-8-sig")
+    else:
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.append(header)
+        for row in rows:
+            sheet.append(list(row))
+        workbook.save(out)
+    typer.echo(f"wrote {len(rows)} figures for {rows[0][1]} to {out}")
+
+
 def _register_optional() -> None:
     """Sub-commands that live in their own modules (model training, evaluations)."""
     from bot.commands import eval_retrieval, eval_triage, model

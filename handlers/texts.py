@@ -45,6 +45,42 @@ COMPLIANCE = {
     "rumour_check": "疑似谣言求证：答复须有权威依据，经分管负责人审签",
 }
 CHAT_KIND = {"private": "私信", "discussion": "评论区"}
+# The assessment report (govreply report, RULES §8): one name per figure.
+REPORT = {
+    "period": "统计区间",
+    "messages": "收到留言（条）",
+    "messages.": "其中{name}",
+    "drafts": "生成答复草稿（条）",
+    "published": "已发布答复（条）",
+    "answered_share": "答复率",
+    "published.": "已发布答复：{name}审签层级",
+    "rejected": "驳回（不予答复，条）",
+    "first_reply_p50": "首次答复用时中位数（分钟）",
+    "first_reply_p90": "首次答复用时 P90（分钟）",
+    "sign_off_p50": "审签用时中位数（分钟）",
+    "sign_off_p90": "审签用时 P90（分钟）",
+    "overdue": "超过审签时限（条）",
+    "cases.": "新开案件：{name}",
+    "cases_closed": "期内办结案件（件）",
+    "impersonation_done": "仿冒账号案件四项处置全部完成（件）",
+    "suggestions_forwarded": "建议转送部门（条）",
+    "posts": "频道发布（条）",
+    "originals": "其中原创（条）",
+    "original_share": "原创占比",
+    "weeks_with_post": "有更新的周数 / 总周数",
+    "longest_silence_days": "最长连续未更新（天）",
+    "entries_live": "答问库有效条目（期末）",
+    "entry_versions": "答问库新增、修改、停用（次）",
+}
+
+
+def report_label(key: str) -> str:
+    """The Chinese name of an assessment figure (sub-keys name a label, tier or case kind)."""
+    head, dot, sub = key.partition(".")
+    if not dot:
+        return REPORT.get(key, key)
+    names = {"messages": LABEL, "published": TIER, "cases": CASE_KIND}.get(head, {})
+    return REPORT.get(head + ".", key).format(name=names.get(sub, sub))
 
 TEXTS: dict[str, str] = {
     # citizen-facing

@@ -15,12 +15,14 @@ import pytest
 from aiohttp import web
 from sentence_transformers import SentenceTransformer
 from sqlmodel import col, select
+from typer.testing import CliRunner
 
+from bot.cli import app
 from knowledge_base import store
 from knowledge_base.io import EntryRecord
 from knowledge_base.sqltypes import utcnow
 from tests.support.journey import World, open_desk
-from workflow import activity, inspection
+from workflow import activity, assessment, inspection
 from workflow.models import ChannelPost, CitizenMessage, Draft
 
 
@@ -172,3 +174,44 @@ async def test_many_people_on_one_matter_raise_a_hot_topic_in_the_group(
         assert "3 位市民" in alert.text and "停水" in alert.text
         await asyncio.sleep(1)  # later rounds: the same topic is not announced again today
         assert sum("热点关注" in (m.text or "") for m in w.emu.messages(w.ops)) == 1
+
+
+async def test_the_assessment_report_counts_what_happened(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RULES §8: the supervising office's figures, from a real run of the desk."""
+    start = utcnow() - timedelta(days=14)
+    await world.citizen_says("社保卡丢了怎么办")
+    card = await world.card()
+    await world.press(world.reviewer, card, "ap")
+    await world.citizen_reply()
+    await world.citizen_says("我要投诉，窗口工作人员态度太差了")
+    await world.card(lambda m: "投诉" in (m.text or ""))
+    await world.emu.channel_post(world.channel, "示例市发布：本周政务服务安排")
+    await _posts(world, 1)
+    end = utcnow() + timedelta(days=1)
+
+    figures = await world.db().run(assessment.period_report, start, end)
+    assert figures.messages == {"consultation": 1, "complaint": 1}
+    assert (figures.drafts, figures.published, figures.rejected) == (2, 1, 0)
+    assert figures.published_by_tier == {"ordinary": 1}
+    assert figures.first_reply.count == 1 and figures.cases_opened == {"complaint": 1}
+    assert (figures.posts, figures.originals, figures.weeks, figures.weeks_with_post) == (
+        1,
+        1,
+        3,
+        1,
+    )
+    assert figures.longest_silence_days == 14  # from the start of the period to the post
+
+    monkeypatch.setenv("GOVREPLY_DATABASE_URL", world.settings.database_url)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "report.md"
+    args = ["report", str(out), "--from", start.date().isoformat(), "--to", end.date().isoformat()]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    table = out.read_text(encoding="utf-8")
+    assert "| 其中咨询 | 1 |" in table and "| 新开案件：投诉 | 1 |" in table
+    assert "| 答复率 | 50.0% |" in table and "| 有更新的周数 / 总周数 | 1 / 3 |" in table
+    bad = CliRunner().invoke(app, ["report", str(out), "--quarter", "2026Q5"])
+    assert bad.exit_code == 1 and "not a quarter" in bad.stderr

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from bot.db import Database, upgrade
-from workflow import activity
+from workflow import activity, assessment
 from workflow.intake import record_update
 from workflow.models import ChannelPost, OutboxItem, Role
 from workflow.operators import add_operator
@@ -111,3 +111,14 @@ def test_a_limit_of_zero_is_the_owners_choice_to_not_remind(db: Database) -> Non
     _post(db, 1, start, original=False)
     off = activity.ActivityRules(0, 0, 0, 0, OPS)
     assert db.call(activity.check, off, start + 150 * DAY) == []
+
+
+def test_quarters_for_the_assessment_report() -> None:
+    assert assessment.quarter("2026Q4") == (
+        datetime(2026, 10, 1, tzinfo=UTC),
+        datetime(2027, 1, 1, tzinfo=UTC),
+    )
+    assert assessment.quarter("2027q1")[1] == datetime(2027, 4, 1, tzinfo=UTC)
+    for bad in ("2026Q0", "2026-4", "Q4"):
+        with pytest.raises(ValueError, match="not a quarter"):
+            assessment.quarter(bad)
