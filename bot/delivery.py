@@ -15,9 +15,11 @@ import logging
 import os
 import socket
 from datetime import datetime, timedelta
+from html import escape
 
 from sqlmodel import Session
 from telegram import Bot, ChatPermissions, ReplyParameters
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot import case_delivery
@@ -140,9 +142,20 @@ class DeliveryWorker:
                 # Resolved at send time: items of one draft go out in order, so the card's
                 # message id is on record by now.
                 reply = (await self.db.run(load_view, item.draft_id)).card_message_id
+            params = localize(payload.get("params", {}))
+            mentions = payload.get("mentions")
+            if mentions is not None:
+                # Names as tg:// links, so Telegram notifies the people named (HTML).
+                params = {k: escape(str(v)) for k, v in params.items()}
+                links = "、".join(
+                    f'<a href="tg://user?id={int(uid)}">{escape(str(name))}</a>'
+                    for uid, name in mentions
+                )
+                params["people"] = t("mention_people", names=links) if links else ""
             msg = await self.bot.send_message(
                 chat_id=item.chat_id or _chat(item, self.settings.operators_chat_id),
-                text=t(payload["template"], **localize(payload.get("params", {}))),
+                text=t(payload["template"], **params),
+                parse_mode=ParseMode.HTML if mentions is not None else None,
                 reply_parameters=ReplyParameters(reply, allow_sending_without_reply=True)
                 if reply
                 else None,

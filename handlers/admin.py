@@ -1,4 +1,5 @@
-"""Operator and admin commands: /help, /inspect; unknown commands in the group get help."""
+"""Operator and admin commands: /help, /inspect, /duty; unknown commands in the group get
+help."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from handlers import texts
 from handlers.context import GovContext
 from handlers.errors import describe
 from handlers.texts import t
+from workflow import operators
 from workflow.errors import GovReplyError
 from workflow.review import operator_for
 
@@ -35,6 +37,26 @@ async def on_inspect(update: Update, context: GovContext) -> None:
     await message.reply_text(t("inspection_report", **report.params()))
 
 
+async def on_duty(update: Update, context: GovContext) -> None:
+    """值班 (RULES §7): `/duty on`, `/duty off`, or `/duty` to see who is on duty."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and user is not None
+    db = context.services.db
+    arg = (context.args or [""])[0].lower()
+    try:
+        if arg in ("on", "off", "上岗", "下岗"):
+            op = await db.run(operators.set_duty, user.id, arg in ("on", "上岗"))
+            await message.reply_text(t("duty_on" if op.on_duty else "duty_off", name=op.name))
+            return
+        await db.run(operator_for, user.id)
+    except GovReplyError as exc:
+        await message.reply_text(describe(exc))
+        return
+    names = "、".join(op.name for op in await db.run(operators.on_duty))
+    await message.reply_text(t("duty_list", names=names) if names else t("duty_none"))
+
+
 async def on_group_unknown_command(update: Update, context: GovContext) -> None:
     message = update.effective_message
     assert message is not None
@@ -47,6 +69,7 @@ def register(app: Application, operators_chat_id: int | None) -> None:  # type: 
     group = filters.Chat(operators_chat_id) & filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("help", on_help, filters=group))
     app.add_handler(CommandHandler(["inspect", "xunjian"], on_inspect, filters=group))
+    app.add_handler(CommandHandler(["duty", "zhiban"], on_duty, filters=group))
 
 
 def register_fallback(app: Application, operators_chat_id: int | None) -> None:  # type: ignore[type-arg]

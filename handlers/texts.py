@@ -176,6 +176,7 @@ TEXTS: dict[str, str] = {
     "operator_help": (
         "工作人员指令：\n/next 查看下一条排队草稿\n/case 编号 查看案件\n/cases open 列出未结案件\n"
         "/inspect 读网巡检（更新、留言办理、答问库、答复中的链接）\n"
+        "/duty on|off 开始/结束值班；/duty 查看当前值班人员\n"
         "在卡片上点击按钮审核；回复卡片可修改答复文本。"
     ),
     "error_generic": "处理出错，已记录。请稍后重试。",
@@ -193,8 +194,13 @@ TEXTS: dict[str, str] = {
         "【答问库】一周内到期条目：{expiring}\n"
         "【链接】检查 {links} 个，失效 {broken_n} 个：\n{broken}"
     ),
-    "sla_warning": "⏰ 草稿 #{id}（{tier}）将于 {due} 到期，请尽快审签。",
-    "sla_breach": "🚨 草稿 #{id}（{tier}）已超过审签时限，请{role}关注。",
+    "sla_warning": "⏰ 草稿 #{id}（{tier}）将于 {due} 到期，请尽快审签{people}。",
+    "sla_breach": "🚨 草稿 #{id}（{tier}）已超过审签时限，请{role}关注{people}。",
+    "mention_people": "（{names}）",
+    "duty_on": "✅ {name} 已开始值班：到期提醒和超时告警将点名提醒您。",
+    "duty_off": "☑️ {name} 已结束值班。",
+    "duty_list": "当前值班：{names}",
+    "duty_none": "当前无人值班。值班人员请发送 /duty on 开始值班。",
     "citizen_edited_after": (
         "✏️ 草稿 #{id}（{state}）的市民原留言已被修改，新内容：\n{text}\n"
         "此前的处理不会改动；如需补充答复，请另行跟进。"

@@ -82,6 +82,7 @@ class Operator(SQLModel, table=True):
     name: str
     role: Role = Field(sa_column=enum_column(Role))
     active: bool = True
+    on_duty: bool = False  # 值班 (RULES §7): deadline alerts and incidents name them
     created_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
 
 

@@ -1,11 +1,11 @@
-"""Operators: register, change role, deactivate, list."""
+"""Operators: register, change role, deactivate, list, and who is on duty (值班)."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
 from workflow import audit
-from workflow.errors import NotFound
+from workflow.errors import NotAuthorised, NotFound
 from workflow.models import Operator, Role
 
 
@@ -42,3 +42,34 @@ def deactivate_operator(session: Session, telegram_id: int, actor_id: int | None
 
 def list_operators(session: Session) -> list[Operator]:
     return list(session.exec(select(Operator).order_by(col(Operator.telegram_id))))
+
+
+def set_duty(session: Session, telegram_id: int, on: bool) -> Operator:
+    """Start or end one's duty (值班值守, RULES §7); only active operators.
+
+    Raises:
+        NotAuthorised: not an active operator.
+    """
+    op = session.get(Operator, telegram_id)
+    if op is None or not op.active:
+        raise NotAuthorised(telegram_id)
+    if op.on_duty != on:
+        op.on_duty = on
+        session.add(op)
+        action = "duty_started" if on else "duty_ended"
+        audit.record(session, action, "operator", telegram_id, actor_id=telegram_id)
+    return op
+
+
+def on_duty(session: Session) -> list[Operator]:
+    """Active operators on duty, by Telegram id."""
+    query = select(Operator).where(col(Operator.on_duty).is_(True), col(Operator.active).is_(True))
+    return list(session.exec(query.order_by(col(Operator.telegram_id))))
+
+
+def mentions(operators: list[Operator]) -> list[list[object]]:
+    """[[telegram id, name], ...] once each, as alert payloads carry them."""
+    seen: dict[int, str] = {}
+    for op in operators:
+        seen.setdefault(op.telegram_id, op.name)
+    return [[uid, name] for uid, name in seen.items()]

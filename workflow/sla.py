@@ -10,7 +10,8 @@ from sqlmodel import Session, col, select
 
 from workflow import audit, outbox
 from workflow.calendar import LOCAL_TZ, WorkCalendar
-from workflow.models import Draft, DraftState, Role, Tier
+from workflow.models import Draft, DraftState, Operator, Role, Tier
+from workflow.operators import mentions, on_duty
 
 ALERT_ROLE = {Tier.ORDINARY: Role.DEPUTY_HEAD, Tier.IMPORTANT: Role.HEAD, Tier.MAJOR: Role.HEAD}
 
@@ -35,6 +36,7 @@ def sweep(session: Session, policy: SlaPolicy, now: datetime) -> tuple[list[int]
         .where(col(Draft.sla_escalated).is_(False))
         .with_for_update()  # wait for a row another transaction holds: never miss a deadline
     )
+    duty = on_duty(session)
     for draft in session.exec(query):
         assert draft.sla_due_at is not None and draft.id is not None
         total = policy.hours[draft.tier]
@@ -44,6 +46,8 @@ def sweep(session: Session, policy: SlaPolicy, now: datetime) -> tuple[list[int]
             draft.sla_escalated = True
             draft.sla_warned = True
             role = ALERT_ROLE[draft.tier]
+            # The next tier up by name, and whoever is on duty (值班, RULES §7).
+            people = [*_with_role(session, role), *duty]
             outbox.enqueue(
                 session,
                 outbox.Kind.NOTICE,
@@ -51,6 +55,7 @@ def sweep(session: Session, policy: SlaPolicy, now: datetime) -> tuple[list[int]
                 payload={
                     "template": "sla_breach",
                     "reply_to_card": True,
+                    "mentions": mentions(people),
                     "params": {"id": draft.id, "tier": draft.tier.value, "role": role.value},
                 },
                 dedupe_key=f"sla_breach:{draft.id}",
@@ -72,6 +77,7 @@ def sweep(session: Session, policy: SlaPolicy, now: datetime) -> tuple[list[int]
                 payload={
                     "template": "sla_warning",
                     "reply_to_card": True,
+                    "mentions": mentions(duty),
                     "params": {"id": draft.id, "tier": draft.tier.value, "due": due_text},
                 },
                 dedupe_key=f"sla_warning:{draft.id}",
@@ -88,3 +94,8 @@ def sweep(session: Session, policy: SlaPolicy, now: datetime) -> tuple[list[int]
             continue
         session.add(draft)
     return warned, escalated
+
+
+def _with_role(session: Session, role: Role) -> list[Operator]:
+    query = select(Operator).where(Operator.role == role, col(Operator.active).is_(True))
+    return list(session.exec(query.order_by(col(Operator.telegram_id))))

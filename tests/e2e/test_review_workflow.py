@@ -251,3 +251,32 @@ async def test_a_drafter_writes_the_reply_but_someone_else_must_sign_it(desk: Wo
     assert "12333" in reply.text
     assert "拟稿人：周代运维" in reply.text and "审核人：王审核" in reply.text
     assert (await _draft(desk)).state in (DraftState.APPROVED, DraftState.PUBLISHED)
+
+
+async def test_deadline_alerts_name_whoever_is_on_duty(desk: World) -> None:
+    """值班值守 (RULES §7): /duty on puts an operator on the rota; deadline notices name
+    them (and the breach names the next tier's people), so Telegram notifies them."""
+    await desk.emu.send_message(desk.reviewer2, desk.ops, "/duty on")
+    await desk.emu.wait_for_message(desk.ops, lambda m: "赵审核 已开始值班" in (m.text or ""))
+    await desk.emu.send_message(desk.stranger, desk.ops, "/duty on")
+    await desk.emu.wait_for_message(desk.ops, lambda m: "不是已登记" in (m.text or ""))
+    await desk.emu.send_message(desk.head, desk.ops, "/duty")
+    await desk.emu.wait_for_message(desk.ops, lambda m: "当前值班：赵审核" == (m.text or ""))
+
+    await desk.citizen_says("请问社保卡丢了怎么补办")
+    await desk.card()
+    draft = await _draft(desk)
+    await desk.services.desk.sweep_sla(draft.sla_due_at - timedelta(minutes=1))
+    desk.runtime.delivery.wake()
+    warning = await desk.emu.wait_for_message(desk.ops, lambda m: "到期" in (m.text or ""))
+    assert "（赵审核）" in warning.text and "tg://user?id=1002" in (warning.sent_text or "")
+    await desk.services.desk.sweep_sla(draft.sla_due_at + timedelta(minutes=1))
+    desk.runtime.delivery.wake()
+    alert = await desk.emu.wait_for_message(desk.ops, lambda m: "超过审签时限" in (m.text or ""))
+    assert "请分管负责人关注（陈分管、赵审核）" in alert.text
+    assert "tg://user?id=1003" in (alert.sent_text or "")
+
+    await desk.emu.send_message(desk.reviewer2, desk.ops, "/duty off")
+    await desk.emu.wait_for_message(desk.ops, lambda m: "赵审核 已结束值班" in (m.text or ""))
+    await desk.emu.send_message(desk.head, desk.ops, "/duty")
+    await desk.emu.wait_for_message(desk.ops, lambda m: "当前无人值班" in (m.text or ""))
