@@ -36,6 +36,7 @@ class Runtime:
     delivery: DeliveryWorker
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     hot_topics_checked: datetime | None = None  # grouping embeds a day of messages: not often
+    inspection: asyncio.Task[None] | None = None  # the weekly report, while its links are tried
 
 
 @asynccontextmanager
@@ -113,19 +114,26 @@ async def remind_activity(runtime: Runtime) -> None:
 
 
 async def report_inspection(runtime: Runtime) -> None:
-    """RULES §7 读网巡检: the weekly report, links tried outside any transaction."""
+    """RULES §7 读网巡检: the weekly report. Trying its links can take minutes, so it runs
+    beside the periodic loop (deadlines must not wait for it), outside any transaction."""
     services = runtime.services
     settings = services.settings
-    if not settings.inspection_weekly:
+    if not settings.inspection_weekly or (runtime.inspection and not runtime.inspection.done()):
         return
     key = await services.db.run(inspection.report_due)
     if key is None:
         return
-    report = await services.inspect()
-    if await services.db.run(inspection.queue_report, report, settings.operators_chat_id, key):
-        broken = len(report.broken)
-        logger.info("inspection report: %d links, %d broken", report.links_checked, broken)
-        runtime.delivery.wake()
+
+    async def report_and_queue() -> None:
+        report = await services.inspect()
+        chat = settings.operators_chat_id
+        if await services.db.run(inspection.queue_report, report, chat, key):
+            broken = len(report.broken)
+            logger.info("inspection report: %d links, %d broken", report.links_checked, broken)
+            runtime.delivery.wake()
+
+    runtime.inspection = asyncio.create_task(report_and_queue(), name="inspection")
+    runtime.tasks.append(runtime.inspection)
 
 
 async def alert_hot_topics(runtime: Runtime) -> None:

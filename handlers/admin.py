@@ -33,11 +33,16 @@ async def on_inspect(update: Update, context: GovContext) -> None:
         await message.reply_text(describe(exc))
         return
     await message.reply_text(t("inspection_running"))
-    report = await services.inspect()
-    await message.reply_text(t("inspection_report", **report.params()))
+
+    async def inspect_and_reply() -> None:
+        report = await services.inspect()
+        await message.reply_text(t("inspection_report", **report.params()))
+
+    # Trying links takes a while; updates are handled one at a time, so not in the handler.
+    context.application.create_task(inspect_and_reply(), update=update)
 
 
-async def on_duty(update: Update, context: GovContext) -> None:
+async def on_duty_command(update: Update, context: GovContext) -> None:
     """值班 (RULES §7): `/duty on`, `/duty off`, or `/duty` to see who is on duty."""
     message = update.effective_message
     user = update.effective_user
@@ -69,7 +74,7 @@ def register(app: Application, operators_chat_id: int | None) -> None:  # type: 
     group = filters.Chat(operators_chat_id) & filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("help", on_help, filters=group))
     app.add_handler(CommandHandler(["inspect", "xunjian"], on_inspect, filters=group))
-    app.add_handler(CommandHandler(["duty", "zhiban"], on_duty, filters=group))
+    app.add_handler(CommandHandler(["duty", "zhiban"], on_duty_command, filters=group))
 
 
 def register_fallback(app: Application, operators_chat_id: int | None) -> None:  # type: ignore[type-arg]

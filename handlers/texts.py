@@ -181,7 +181,7 @@ TEXTS: dict[str, str] = {
     ),
     "error_generic": "处理出错，已记录。请稍后重试。",
     "hot_topic_alert": (
-        "🔥 热点关注：{hours} 小时内 {people} 位市民（{n} 条留言）反映同一问题："
+        "🔥 热点关注：{hours} 小时内 {citizens} 位市民（{n} 条留言）反映同一问题："
         "“{title}”。建议请{department}回应或统一发布说明，必要时按程序转送。"
     ),
     "inspection_running": "🔎 正在巡检（含答复中的链接），请稍候……",

@@ -90,7 +90,7 @@ def alert(
         params = {
             "title": topic.title,
             "n": len(topic.message_ids),
-            "people": topic.people,
+            "citizens": topic.people,
             "hours": f"{hours:g}",
             "department": department.name if department else "主管部门",
         }

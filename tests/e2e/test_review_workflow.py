@@ -261,7 +261,7 @@ async def test_deadline_alerts_name_whoever_is_on_duty(desk: World) -> None:
     await desk.emu.send_message(desk.stranger, desk.ops, "/duty on")
     await desk.emu.wait_for_message(desk.ops, lambda m: "不是已登记" in (m.text or ""))
     await desk.emu.send_message(desk.head, desk.ops, "/duty")
-    await desk.emu.wait_for_message(desk.ops, lambda m: "当前值班：赵审核" == (m.text or ""))
+    await desk.emu.wait_for_message(desk.ops, lambda m: (m.text or "") == "当前值班：赵审核")
 
     await desk.citizen_says("请问社保卡丢了怎么补办")
     await desk.card()

@@ -77,7 +77,7 @@ def test_five_people_on_one_outage_make_one_topic_told_once_a_day(
     (item,) = db.call(lambda s: list(s.exec(select(OutboxItem))))
     assert item.payload["template"] == "hot_topic_alert"
     assert item.payload["params"]["department"] == "市水务集团"
-    assert item.payload["params"]["people"] == 5
+    assert item.payload["params"]["citizens"] == 5
 
 
 def test_one_person_repeating_or_unrelated_questions_are_no_topic(
