@@ -180,7 +180,7 @@ async def test_the_assessment_report_counts_what_happened(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """RULES §8: the supervising office's figures, from a real run of the desk."""
-    start = utcnow() - timedelta(days=14)
+    start = utcnow() - timedelta(days=14, seconds=5)  # Telegram dates are whole seconds
     await world.citizen_says("社保卡丢了怎么办")
     card = await world.card()
     await world.press(world.reviewer, card, "ap")
