@@ -12,6 +12,7 @@ import io
 import json
 import os
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -308,22 +309,32 @@ def audit_export(
         ]
 
     data = db.call(rows)
-    if fmt == "csv":
+    _write_table(out, header, data)
+    typer.echo(f"exported {len(data)} audit records to {out}")
+
+
+def _write_table(out: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Write rows under a header as .csv (UTF-8 with BOM, for Excel), .xlsx or .md."""
+    fmt = out.suffix.lstrip(".").lower()
+    if fmt == "md":
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    elif fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(header)
-        writer.writerows(data)
+        writer.writerows(rows)
         out.write_text(buf.getvalue(), encoding="utf-8-sig")
     else:
         from openpyxl import Workbook
 
         workbook = Workbook()
         sheet = workbook.active
-        sheet.append(header)
-        for row in data:
+        sheet.append(list(header))
+        for row in rows:
             sheet.append(["" if v is None else v for v in row])
         workbook.save(out)
-    typer.echo(f"exported {len(data)} audit records to {out}")
 
 
 @app.command()
@@ -356,26 +367,7 @@ def report(
         fail("--to must be after --from")
     figures = open_db(load_settings()).call(assessment.period_report, start, end)
     rows = [(report_label(key), value) for key, value in figures.rows()]
-    header = ("指标", "数值")
-    if fmt == "md":
-        lines = [f"| {header[0]} | {header[1]} |", "|---|---|"]
-        lines += [f"| {name} | {value} |" for name, value in rows]
-        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    elif fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(header)
-        writer.writerows(rows)
-        out.write_text(buf.getvalue(), encoding="utf-8-sig")
-    else:
-        from openpyxl import Workbook
-
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.append(header)
-        for row in rows:
-            sheet.append(list(row))
-        workbook.save(out)
+    _write_table(out, ("指标", "数值"), rows)
     typer.echo(f"wrote {len(rows)} figures for {rows[0][1]} to {out}")
 
 

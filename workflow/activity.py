@@ -19,7 +19,8 @@ from sqlmodel import Session, col, func, select
 
 from knowledge_base.sqltypes import utcnow
 from workflow import audit, outbox
-from workflow.models import ChannelPost, InboxUpdate, Operator, Role
+from workflow.models import ChannelPost, InboxUpdate, Role
+from workflow.operators import mentions, with_role
 
 __all__ = ["Activity", "ActivityRules", "check", "record_post", "summary"]
 
@@ -134,14 +135,9 @@ def check(session: Session, rules: ActivityRules, now: datetime | None = None) -
         params: dict[str, Any] = {"last": _day(activity.last_post), "days": silent}
         left = rules.dormant_days - silent
         if rules.dormant_days and left <= rules.dormant_warn_days:
-            heads = session.exec(
-                select(Operator)
-                .where(Operator.role == Role.HEAD, col(Operator.active).is_(True))
-                .order_by(col(Operator.telegram_id))
-            )
             payload: dict[str, Any] = {
                 "template": "activity_dormant",
-                "mentions": [[h.telegram_id, h.name] for h in heads],
+                "mentions": mentions(with_role(session, Role.HEAD)),
             }
             params |= {"limit": rules.dormant_days, "left": max(left, 0)}
             if _remind(session, rules, now, "dormant", outbox.Kind.ALERT, payload, params):

@@ -25,10 +25,9 @@ from workflow.models import (
     ChannelPost,
     ChecklistStep,
     CitizenMessage,
-    Draft,
     DraftState,
 )
-from workflow.stats import Percentiles, percentiles
+from workflow.stats import Percentiles, handling
 
 __all__ = ["PeriodReport", "period_report", "quarter"]
 
@@ -129,18 +128,8 @@ def period_report(session: Session, start: datetime, end: datetime) -> PeriodRep
     messages = list(
         session.exec(select(CitizenMessage).where(between(CitizenMessage.received_at)))
     )
-    received = {m.id: m.received_at for m in messages}
-    drafts = (
-        list(session.exec(select(Draft).where(col(Draft.message_id).in_(list(received)))))
-        if received
-        else []
-    )
-    published = [d for d in drafts if d.state is DraftState.PUBLISHED and d.published_at]
-    signed = [
-        d
-        for d in drafts
-        if d.decided_at and d.state in (DraftState.APPROVED, DraftState.PUBLISHED)
-    ]
+    handled = handling(session, messages)
+    drafts, published = handled.drafts, handled.published
     cases = list(session.exec(select(Case).where(between(Case.created_at))))
     # Closed in the period, whenever opened.
     closed = session.exec(
@@ -177,16 +166,8 @@ def period_report(session: Session, start: datetime, end: datetime) -> PeriodRep
         published=len(published),
         published_by_tier=Counter(d.tier.value for d in published),
         rejected=sum(d.state is DraftState.REJECTED for d in drafts),
-        first_reply=percentiles(
-            [
-                (d.published_at - received[d.message_id]).total_seconds() / 60
-                for d in published
-                if d.published_at
-            ]
-        ),
-        sign_off=percentiles(
-            [(d.decided_at - d.created_at).total_seconds() / 60 for d in signed if d.decided_at]
-        ),
+        first_reply=handled.first_reply,
+        sign_off=handled.sign_off,
         overdue=sum(bool(d.sla_escalated) for d in drafts),
         cases_opened=Counter(c.kind.value for c in cases),
         cases_closed=int(closed),

@@ -67,6 +67,12 @@ def on_duty(session: Session) -> list[Operator]:
     return list(session.exec(query.order_by(col(Operator.telegram_id))))
 
 
+def with_role(session: Session, role: Role) -> list[Operator]:
+    """Active operators of one role, by Telegram id (whom an alert names)."""
+    query = select(Operator).where(Operator.role == role, col(Operator.active).is_(True))
+    return list(session.exec(query.order_by(col(Operator.telegram_id))))
+
+
 def mentions(operators: list[Operator]) -> list[list[object]]:
     """[[telegram id, name], ...] once each, as alert payloads carry them."""
     seen: dict[int, str] = {}

@@ -29,7 +29,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from knowledge_base.models import KBEntry
-from workflow import audit, cases, outbox, review
+from workflow import audit, cases, operators, outbox, review
 from workflow.compliance import ComplianceLists, check_reply
 from workflow.departments import DepartmentDirectory
 from workflow.impersonation import extract_reported_account
@@ -40,7 +40,6 @@ from workflow.models import (
     CitizenMessage,
     Draft,
     DraftState,
-    Operator,
     Role,
 )
 
@@ -281,14 +280,8 @@ def _alert_heads(
     config: RoutingConfig,
 ) -> None:
     """RULES §5 / Weibo Art. 13: tell the principal head(s) at once, by name."""
-    heads = list(
-        session.exec(
-            select(Operator)
-            .where(Operator.role == Role.HEAD, col(Operator.active).is_(True))
-            .order_by(col(Operator.telegram_id))
-        )
-    )
-    mentions = [[h.telegram_id, h.name] for h in heads]
+    heads = operators.with_role(session, Role.HEAD)
+    mentions = operators.mentions(heads)
     outbox.enqueue(
         session,
         outbox.Kind.ALERT,
@@ -486,24 +479,16 @@ def _alert_leaders(
 ) -> None:
     """Weibo measures Art. 13: improper remarks in comments are reported to the responsible
     leaders at once: the deputy heads (the heads where there is none), by name."""
-    leaders: list[Operator] = []
-    for role in (Role.DEPUTY_HEAD, Role.HEAD):
-        leaders = list(
-            session.exec(
-                select(Operator)
-                .where(Operator.role == role, col(Operator.active).is_(True))
-                .order_by(col(Operator.telegram_id))
-            )
-        )
-        if leaders:
-            break
+    leaders = operators.with_role(session, Role.DEPUTY_HEAD) or operators.with_role(
+        session, Role.HEAD
+    )
     outbox.enqueue(
         session,
         outbox.Kind.ALERT,
         chat_id=config.operators_chat_id,
         payload={
             "template": key,
-            "mentions": [[op.telegram_id, op.name] for op in leaders],
+            "mentions": operators.mentions(leaders),
             "params": params,
         },
         dedupe_key=f"{key}:{ref}",

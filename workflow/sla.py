@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 
 from workflow import audit, outbox
 from workflow.calendar import LOCAL_TZ, WorkCalendar
-from workflow.models import Draft, DraftState, Operator, Role, Tier
-from workflow.operators import mentions, on_duty
+from workflow.models import Draft, DraftState, Role, Tier
+from workflow.operators import mentions, on_duty, with_role
 
 ALERT_ROLE = {Tier.ORDINARY: Role.DEPUTY_HEAD, Tier.IMPORTANT: Role.HEAD, Tier.MAJOR: Role.HEAD}
 
@@ -47,7 +47,7 @@ def sweep(session: Session, policy: SlaPolicy, now: datetime) -> tuple[list[int]
             draft.sla_warned = True
             role = ALERT_ROLE[draft.tier]
             # The next tier up by name, and whoever is on duty (值班, RULES §7).
-            people = [*_with_role(session, role), *duty]
+            people = [*with_role(session, role), *duty]
             outbox.enqueue(
                 session,
                 outbox.Kind.NOTICE,
@@ -95,7 +95,3 @@ def sweep(session: Session, policy: SlaPolicy, now: datetime) -> tuple[list[int]
         session.add(draft)
     return warned, escalated
 
-
-def _with_role(session: Session, role: Role) -> list[Operator]:
-    query = select(Operator).where(Operator.role == role, col(Operator.active).is_(True))
-    return list(session.exec(query.order_by(col(Operator.telegram_id))))

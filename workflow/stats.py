@@ -76,17 +76,17 @@ def _minutes(later: datetime, earlier: datetime) -> float:
     return max((later - earlier).total_seconds() / 60.0, 0.0)
 
 
-def dashboard(session: Session, days: int = 14, now: datetime | None = None) -> Dashboard:
-    now = now or utcnow()
-    since = now - timedelta(days=days)
-    day_list = [(now - timedelta(days=i)).date() for i in range(days - 1, -1, -1)]
-    messages = list(
-        session.exec(select(CitizenMessage).where(col(CitizenMessage.received_at) >= since))
-    )
-    per_day: dict[date, Counter[str]] = defaultdict(Counter)
-    for m in messages:
-        per_day[m.received_at.date()][m.label] += 1
-    labels = sorted({m.label for m in messages})
+@dataclass(frozen=True)
+class Handling:
+    """How a set of messages was answered (the dashboard's window, a report's period)."""
+
+    drafts: list[Draft]
+    published: list[Draft]
+    first_reply: Percentiles  # message received -> reply published
+    sign_off: Percentiles  # draft created -> fully signed
+
+
+def handling(session: Session, messages: list[CitizenMessage]) -> Handling:
     received = {m.id: m.received_at for m in messages}
     drafts = (
         list(session.exec(select(Draft).where(col(Draft.message_id).in_(list(received)))))
@@ -103,6 +103,22 @@ def dashboard(session: Session, days: int = 14, now: datetime | None = None) -> 
         for d in drafts
         if d.decided_at and d.state in (DraftState.APPROVED, DraftState.PUBLISHED)
     ]
+    return Handling(drafts, published, percentiles(first), percentiles(signed))
+
+
+def dashboard(session: Session, days: int = 14, now: datetime | None = None) -> Dashboard:
+    now = now or utcnow()
+    since = now - timedelta(days=days)
+    day_list = [(now - timedelta(days=i)).date() for i in range(days - 1, -1, -1)]
+    messages = list(
+        session.exec(select(CitizenMessage).where(col(CitizenMessage.received_at) >= since))
+    )
+    per_day: dict[date, Counter[str]] = defaultdict(Counter)
+    for m in messages:
+        per_day[m.received_at.date()][m.label] += 1
+    labels = sorted({m.label for m in messages})
+    handled = handling(session, messages)
+    drafts = handled.drafts
     breaches = [d for d in drafts if d.sla_escalated]
     names = {op.telegram_id: op.name for op in session.exec(select(Operator))}
     workload: dict[str, Counter[str]] = defaultdict(Counter)
@@ -118,9 +134,9 @@ def dashboard(session: Session, days: int = 14, now: datetime | None = None) -> 
         labels=labels,
         per_day=dict(per_day),
         messages=len(messages),
-        answered=len(published),
-        first_reply=percentiles(first),
-        sign_off=percentiles(signed),
+        answered=len(handled.published),
+        first_reply=handled.first_reply,
+        sign_off=handled.sign_off,
         sla_breaches=breaches,
         workload=dict(workload),
         expiring=expiring_entries(session, now.date()),

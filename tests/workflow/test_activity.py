@@ -4,13 +4,12 @@ reaching the heads by name as the three-month "zombie account" limit nears."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.db import Database, upgrade
+from bot.db import Database
 from workflow import activity, assessment
 from workflow.intake import record_update
 from workflow.models import ChannelPost, OutboxItem, Role
@@ -22,12 +21,9 @@ DAY = timedelta(days=1)
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    upgrade(db_url)
-    database = Database(db_url)
-    database.call(add_operator, HEAD, Role.HEAD, "刘主任")
-    yield database
-    database.engine.dispose()
+def db(db: Database) -> Database:
+    db.call(add_operator, HEAD, Role.HEAD, "刘主任")
+    return db
 
 
 def _post(db: Database, message_id: int, at: datetime, original: bool | None = True) -> bool:

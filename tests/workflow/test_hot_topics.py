@@ -4,15 +4,13 @@ to invite; one person repeating themselves, or unrelated questions, make none.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sentence_transformers import SentenceTransformer
 from sqlmodel import Session, select
 
-from bot.db import Database, upgrade
+from bot.db import Database
 from knowledge_base.embedding import encode
 from knowledge_base.sqltypes import utcnow
 from workflow import hot_topics
@@ -28,14 +26,6 @@ OUTAGE = [
 ]
 OTHERS = ["请问社保卡丢了怎么补办", "孩子入学需要准备什么材料", "公交12路改线了吗"]
 WATER = DepartmentDirectory((Department("市水务集团", keywords=("停水", "供水"), chat_id=-1),))
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    upgrade(db_url)
-    database = Database(db_url)
-    yield database
-    database.engine.dispose()
 
 
 def _say(db: Database, texts: list[str], users: list[int], hours_ago: float = 1) -> None:

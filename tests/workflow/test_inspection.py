@@ -6,28 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
 from aiohttp import web
 from sqlmodel import Session, select
 
-from bot.db import Database, upgrade
+from bot.db import Database
 from bot.link_check import check_links
 from knowledge_base import store
 from knowledge_base.io import EntryRecord
 from workflow import inspection
 from workflow.calendar import LOCAL_TZ
 from workflow.models import OutboxItem
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    upgrade(db_url)
-    database = Database(db_url)
-    yield database
-    database.engine.dispose()
 
 
 @pytest.fixture
