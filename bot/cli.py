@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
-import io
 import json
 import os
 import sys
@@ -314,27 +312,10 @@ def audit_export(
 
 
 def _write_table(out: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """Write rows under a header as .csv (UTF-8 with BOM, for Excel), .xlsx or .md."""
-    fmt = out.suffix.lstrip(".").lower()
-    if fmt == "md":
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
-        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    elif fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(header)
-        writer.writerows(rows)
-        out.write_text(buf.getvalue(), encoding="utf-8-sig")
-    else:
-        from openpyxl import Workbook
+    """Write rows under a header in the format the file name says (csv, xlsx or md)."""
+    from bot.tables import table_bytes
 
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.append(list(header))
-        for row in rows:
-            sheet.append(["" if v is None else v for v in row])
-        workbook.save(out)
+    out.write_bytes(table_bytes(out.suffix.lstrip(".").lower(), header, rows))
 
 
 @app.command()

@@ -2,8 +2,8 @@
 
 Pages: dashboard, Q&A base (search, list, edit with versions and sign-off, import/export),
 review queue (through the same `Desk` as the Telegram buttons), cases (through the same
-`workflow.cases` functions as the case card buttons), gap report. Server-rendered
-with aiohttp-jinja2; static files are local (no CDN).
+`workflow.cases` functions as the case card buttons), gap report, assessment figures.
+Server-rendered with aiohttp-jinja2; static files are local (no CDN).
 
     web_app.add_subapp("/console", build_console(runtime))
 """
@@ -25,6 +25,7 @@ from bot.console import (
     index_jobs,
     kb,
     kb_files,
+    report,
     review_queue,
 )
 from bot.console.context import RUNTIME
@@ -58,6 +59,7 @@ def build_console(runtime: Runtime) -> web.Application:
     review_queue.setup_routes(app)
     cases.setup_routes(app)
     gaps.setup_routes(app)
+    report.setup_routes(app)
     return app
 
 

@@ -316,3 +316,35 @@ async def test_dashboard_and_gap_report_show_unanswered_questions(desk: World) -
                 break
             await asyncio.sleep(0.1)
         assert f"<b>{utcnow().date().isoformat()}</b><span>频道最近发布（0 天前）" in html
+
+
+async def test_assessment_figures_on_screen_and_as_excel(desk: World) -> None:
+    """RULES §8: what the supervising office checks, for heads who do not use the CLI."""
+    await desk.citizen_says("社保卡丢了怎么办")
+    card = await desk.card()
+    await desk.press(desk.reviewer, card, "ap")
+    await desk.citizen_reply()
+    today = utcnow().date()
+    period = {
+        "from": (today - timedelta(days=7)).isoformat(),
+        "to": (today + timedelta(days=1)).isoformat(),
+    }
+    async with console_client(desk) as client:
+        await login(desk, client, desk.head)
+        page = await client.get("/console/report", params=period)
+        html = await page.text()
+        assert page.status == 200
+        assert "<td>其中咨询</td><td>1</td>" in html and "<td>答复率</td><td>100.0%</td>" in html
+        assert "/console/report.xlsx?from=" in html
+        sheet = await client.get("/console/report.xlsx", params=period)
+        body = await sheet.read()
+        assert sheet.status == 200 and body[:2] == b"PK"  # a zip: an XLSX workbook
+        assert "attachment" in sheet.headers["Content-Disposition"]
+        csv_text = (await (await client.get("/console/report.csv", params=period)).read()).decode(
+            "utf-8-sig"
+        )
+        assert "已发布答复（条）,1" in csv_text
+        bad = await client.get("/console/report", params={"quarter": "2026Q7"})
+        assert bad.status == 400 and "不是季度" in await bad.text()
+        this_quarter = await client.get("/console/report")  # default: the current quarter
+        assert this_quarter.status == 200 and "统计区间" in await this_quarter.text()
