@@ -191,7 +191,7 @@ class Desk:
             return EditOutcome("closed_spam", draft.id if draft else None)
         what = review.citizen_edited(session, draft.id or 0, plan, kept) if draft else "updated"
         ack_draft = draft if what == "redrafted" else None  # never overwrite an operator's reply
-        routing_actions.escalate_after_edit(session, message, ack_draft, plan, routing, self.lists)
+        routing_actions.reroute_after_edit(session, message, ack_draft, plan, routing, self.lists)
         return EditOutcome(what, draft.id if draft else None)
 
     async def sweep_sla(self, now: datetime | None = None) -> tuple[list[int], list[int]]:

@@ -195,7 +195,8 @@ def record_edit(session: Session, incoming: Incoming, plan: DraftPlan) -> Citize
 
     The original stays in the audit trail (redacted), so what was first asked is on record.
     Routing acted on the original and its effects stand; the caller re-runs moderation
-    (routing_actions.moderate_after_edit) and escalation to a case (escalate_after_edit).
+    (routing_actions.moderate_after_edit), escalation to a case and the forwarding of a
+    suggestion (reroute_after_edit).
     """
     message = message_on_record(session, incoming.chat_id, incoming.message_id)
     if message is None or message.text == incoming.text:

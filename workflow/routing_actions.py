@@ -97,7 +97,7 @@ def apply(
         _handle_abuse(session, message, config)
 
 
-def escalate_after_edit(
+def reroute_after_edit(
     session: Session,
     message: CitizenMessage,
     draft: Draft | None,
@@ -106,19 +106,30 @@ def escalate_after_edit(
     lists: ComplianceLists | None = None,
 ) -> None:
     """An edit that makes a message a complaint, impersonation report, sensitive incident or
-    error report opens its case (and alerts the heads) as the first version would have.
+    error report opens its case (and alerts the heads), and one that makes it a suggestion
+    forwards it, as the first version would have; each at most once per message.
 
-    Other routing acted on the first version and stands. `draft` is the draft whose reply may
-    become the acknowledgement: pass None when an operator wrote the reply or it is decided.
+    What routing did for the first version stands. `draft` is the draft whose reply may
+    become the acknowledgement or thanks: None when an operator wrote the reply or it is
+    decided.
     """
     kind = CASE_LABELS.get(plan.label)
-    if kind is None or cases.case_of_message(session, message.id or 0) is not None:
-        return
+    if kind is not None and cases.case_of_message(session, message.id or 0) is None:
+        _relabel(session, message, plan)
+        _open_case(session, message, draft, kind, config, lists)
+    elif plan.label == "suggestion" and not audit.exists(
+        session, "message", message.id, ["suggestion_forwarded"]
+    ):
+        _relabel(session, message, plan)
+        _forward_suggestion(session, message, draft, config, lists)
+
+
+def _relabel(session: Session, message: CitizenMessage, plan: DraftPlan) -> None:
+    """The message is now what its edited words say."""
     message.label = plan.label
     message.label_confidence = plan.label_confidence
     message.evidence = plan.evidence
     session.add(message)
-    _open_case(session, message, draft, kind, config, lists)
 
 
 def moderate_after_edit(
@@ -136,10 +147,7 @@ def moderate_after_edit(
     """
     if plan.label not in ("spam_ad", "abuse") or _already_done(session, message):
         return False
-    message.label = plan.label
-    message.label_confidence = plan.label_confidence
-    message.evidence = plan.evidence
-    session.add(message)
+    _relabel(session, message, plan)
     if plan.label == "abuse":
         _handle_abuse(session, message, config)
         return False

@@ -232,3 +232,30 @@ async def test_a_message_edited_into_abuse_is_counted_and_the_draft_waits(desk: 
         return session.exec(select(Draft)).one().state, message.label
 
     assert await desk.db().run(facts) == (DraftState.PENDING, "abuse")
+
+
+async def test_a_message_edited_into_a_suggestion_is_forwarded_once(desk: World) -> None:
+    asked = await desk.citizen_says("驾驶证快到期了，换证需要什么？")
+    card = await desk.card()
+
+    idea = "建议在幸福路公园增设公厕和休息座椅，老人散步没地方歇脚"
+    await desk.emu.edit_message(asked, idea)
+    forward = await desk.emu.wait_for_message(
+        desk.ops, lambda m: "市民建议" in (m.text or ""), timeout=20
+    )
+    assert "幸福路公园" in forward.text
+    edited = await desk.card_edit(card, lambda m: "感谢您的意见建议" in (m.text or ""))
+    assert "市民已修改留言" in edited.text
+
+    await desk.emu.edit_message(asked, idea + "，谢谢！")  # a second edit forwards nothing
+    await desk.card_edit(card, lambda m: "谢谢！" in (m.text or ""))
+
+    def facts(session):  # type: ignore[no-untyped-def]
+        message = session.exec(select(CitizenMessage)).one()
+        forwards = session.exec(
+            select(AuditRecord).where(AuditRecord.action == "suggestion_forwarded")
+        ).all()
+        return message.label, len(forwards)
+
+    assert await desk.db().run(facts) == ("suggestion", 1)
+    assert sum("市民建议" in (m.text or "") for m in desk.emu.messages(desk.ops)) == 1
