@@ -24,6 +24,7 @@ from workflow.models import CitizenMessage
 __all__ = ["HotTopic", "alert", "find", "recent"]
 
 IGNORED_LABELS = ("spam_ad", "abuse", "praise")  # not a public concern to answer
+MAX_MESSAGES = 2000  # the most recent ones: pairwise grouping grows with the square
 
 
 @dataclass(frozen=True)
@@ -39,15 +40,19 @@ class HotTopic:
         return min(self.message_ids)
 
 
-def recent(session: Session, now: datetime, hours: float) -> list[CitizenMessage]:
-    """Messages of the last `hours` that could be a public concern."""
+def recent(
+    session: Session, now: datetime, hours: float, limit: int = MAX_MESSAGES
+) -> list[CitizenMessage]:
+    """Messages of the last `hours` that could be a public concern (at most `limit`, the
+    most recent), oldest first."""
     query = (
         select(CitizenMessage)
         .where(col(CitizenMessage.received_at) >= now - timedelta(hours=hours))
         .where(col(CitizenMessage.label).not_in(IGNORED_LABELS))
-        .order_by(col(CitizenMessage.id))
+        .order_by(col(CitizenMessage.id).desc())
+        .limit(limit)
     )
-    return list(session.exec(query))
+    return list(reversed(session.exec(query).all()))
 
 
 def find(

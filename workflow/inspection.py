@@ -78,7 +78,7 @@ class Inspection:
             "oldest": f"{self.oldest_pending_hours:.0f}" if self.oldest_pending_hours else "0",
             "breaches": self.sla_breaches,
             "cases": self.open_cases,
-            "expiring": "、".join(self.expiring) or "无",
+            "expiring": _listed(self.expiring, 20) or "无",
             "links": self.links_checked,
             "broken_n": len(self.broken),
             "broken": self._broken_lines(),
@@ -92,6 +92,12 @@ class Inspection:
         if len(lines) > limit:
             lines = [*lines[:limit], f"· ……另有 {len(lines) - limit} 个"]
         return "\n".join(lines) or "· 无"
+
+
+def _listed(ids: list[str], limit: int) -> str:
+    """Ids joined, at most `limit` of them (a report must fit one Telegram message)."""
+    shown = "、".join(ids[:limit])
+    return f"{shown} 等 {len(ids)} 条" if len(ids) > limit else shown
 
 
 def links_in_answers(session: Session) -> dict[str, list[str]]:

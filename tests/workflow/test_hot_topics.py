@@ -58,6 +58,8 @@ def test_five_people_on_one_outage_make_one_topic_told_once_a_day(
     _say(db, ["停水了怎么办"], [301], hours_ago=30)  # outside the 24-hour window
     messages = db.call(hot_topics.recent, utcnow(), 24)
     assert len(messages) == 8
+    latest = db.call(hot_topics.recent, utcnow(), 24, 3)  # capped: the most recent, in order
+    assert [m.text for m in latest] == OTHERS
     (topic,) = hot_topics.find(messages, _embed(st_model), min_messages=5)
     assert topic.people == 5 and len(topic.message_ids) == 5
     assert "停水" in topic.title or "水" in topic.title
