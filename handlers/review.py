@@ -99,7 +99,8 @@ async def on_review_button(update: Update, context: GovContext) -> None:
 
 
 async def on_group_reply(update: Update, context: GovContext) -> None:
-    """A reply to a prompt (edit text, reasons) or directly to a card (new reply text)."""
+    """A reply to a prompt (edit text, reasons), to a hot-topic alert (one reply drafted for
+    all its messages) or directly to a card (new reply text)."""
     message = update.effective_message
     assert message is not None and message.reply_to_message is not None
     user = message.from_user
@@ -123,6 +124,12 @@ async def on_group_reply(update: Update, context: GovContext) -> None:
             else:  # override: approve with the reason on record
                 outcome = await services.desk.approve(draft_id, user.id, None, text)
                 reply = t("alert_done") if outcome.completed else t("alert_signed")
+        elif (
+            topic := await services.desk.edit_topic(
+                message.chat.id, target.message_id, user.id, text
+            )
+        ) is not None:
+            reply = t("ack_topic_edit", n=len(topic))
         else:
             card_draft = await services.desk.draft_for_card(message.chat.id, target.message_id)
             if card_draft is None:

@@ -182,8 +182,10 @@ TEXTS: dict[str, str] = {
     "error_generic": "处理出错，已记录。请稍后重试。",
     "hot_topic_alert": (
         "🔥 热点关注：{hours} 小时内 {citizens} 位市民（{n} 条留言）反映同一问题："
-        "“{title}”。建议请{department}回应或统一发布说明，必要时按程序转送。"
+        "“{title}”。建议请{department}回应或统一发布说明，必要时按程序转送。\n"
+        "回复本消息可为这些留言统一拟稿（每条仍需在卡片上审签）。"
     ),
+    "ack_topic_edit": "已为 {n} 条待审草稿统一拟稿，请在各自卡片上审签。",
     "inspection_running": "🔎 正在巡检（含答复中的链接），请稍候……",
     "inspection_report": (
         "🔎 读网巡检报告（近 {days} 天）\n"

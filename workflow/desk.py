@@ -20,9 +20,9 @@ from sqlmodel import Session
 from knowledge_base.models import KBEntry
 from knowledge_base.retrieval import Matcher, MatchResult
 from knowledge_base.sqltypes import utcnow
-from workflow import intake, publishing, review, routing_actions, sla
+from workflow import hot_topics, intake, publishing, review, routing_actions, sla
 from workflow.compliance import ComplianceLists, check_reply
-from workflow.errors import InvalidTransition, NotFound
+from workflow.errors import AlreadyDecided, InvalidTransition, NotFound
 from workflow.intake import DraftPlan, Incoming
 from workflow.models import ChatKind, CitizenMessage, Draft, DraftState, Tier, Visibility
 from workflow.redaction import redact, redact_for_log
@@ -239,6 +239,26 @@ class Desk:
         message = await self.db.run(_message_text, draft_id)
         found = await self.findings(message, text)
         return await self.db.run(review.edit, draft_id, user_id, text, found)
+
+    async def edit_topic(
+        self, chat_id: int, alert_message_id: int, user_id: int, text: str
+    ) -> list[int] | None:
+        """A reply to a hot-topic alert: `text` becomes the reply of each of its pending
+        drafts (checked and signed off one by one, as any edit). None: no such alert."""
+        drafts = await self.db.run(
+            hot_topics.pending_drafts_of_alert, chat_id, alert_message_id
+        )
+        if drafts is None:
+            return None
+        await self.db.run(review.drafter_for, user_id)
+        edited = []
+        for draft_id in drafts:
+            try:
+                await self.edit(draft_id, user_id, text)
+            except AlreadyDecided:
+                continue  # signed or closed meanwhile: left as decided
+            edited.append(draft_id)
+        return edited
 
     async def reject(self, draft_id: int, user_id: int, reason: str) -> review.Outcome:
         outcome = await self.db.run(review.reject, draft_id, user_id, reason)

@@ -19,9 +19,9 @@ from knowledge_base.sqltypes import utcnow
 from workflow import audit, outbox
 from workflow.departments import DepartmentDirectory
 from workflow.gaps import Embed, group_texts
-from workflow.models import CitizenMessage
+from workflow.models import CitizenMessage, Draft, DraftState, OutboxItem
 
-__all__ = ["HotTopic", "alert", "find", "recent"]
+__all__ = ["HotTopic", "alert", "find", "pending_drafts_of_alert", "recent"]
 
 IGNORED_LABELS = ("spam_ad", "abuse", "praise")  # not a public concern to answer
 MAX_MESSAGES = 2000  # the most recent ones: pairwise grouping grows with the square
@@ -103,7 +103,11 @@ def alert(
             session,
             outbox.Kind.NOTICE,
             chat_id=chat_id,
-            payload={"template": "hot_topic_alert", "params": params},
+            payload={
+                "template": "hot_topic_alert",
+                "params": params,
+                "message_ids": topic.message_ids,  # a reply to the alert drafts them all
+            },
             dedupe_key=f"hot_topic:{now.date().isoformat()}:{topic.key}",
         )
         if item is None:
@@ -117,3 +121,23 @@ def alert(
         )
         sent.append(topic.key)
     return sent
+
+
+def pending_drafts_of_alert(session: Session, chat_id: int, message_id: int) -> list[int] | None:
+    """The pending drafts of the topic a sent alert announced, or None if the message is no
+    hot-topic alert. An operator's reply to the alert becomes the reply of them all (each
+    still signed off on its own card: 先审后发)."""
+    item = session.exec(
+        select(OutboxItem).where(
+            OutboxItem.chat_id == chat_id, OutboxItem.sent_message_id == message_id
+        )
+    ).first()
+    if item is None or item.payload.get("template") != "hot_topic_alert":
+        return None
+    ids = [int(i) for i in item.payload.get("message_ids", [])]
+    drafts = session.exec(
+        select(Draft.id)
+        .where(col(Draft.message_id).in_(ids), Draft.state == DraftState.PENDING)
+        .order_by(col(Draft.id))
+    )
+    return [int(d) for d in drafts if d is not None]

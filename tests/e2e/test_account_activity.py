@@ -175,6 +175,22 @@ async def test_many_people_on_one_matter_raise_a_hot_topic_in_the_group(
         await asyncio.sleep(1)  # later rounds: the same topic is not announced again today
         assert sum("热点关注" in (m.text or "") for m in w.emu.messages(w.ops)) == 1
 
+        # One reply to the alert drafts the answer for all three; each is still signed off.
+        unified = "您好，因幸福路供水管道抢修，今日停水，预计18时恢复供水，敬请谅解。"
+        await w.reply_to(w.reviewer, alert, unified)
+        await w.emu.wait_for_message(
+            w.ops, lambda m: "已为 3 条待审草稿统一拟稿" in (m.text or ""), timeout=20
+        )
+        drafts = await w.db().run(lambda s: list(s.exec(select(Draft).order_by(col(Draft.id)))))
+        assert [d.text for d in drafts] == [unified] * 3
+        assert all(d.state.value == "pending" and d.edited_by == [1001] for d in drafts)
+        card = await w.card(lambda m: "18时恢复供水" in (m.text or ""))
+        await w.press(w.reviewer2, card, "ap")
+        reply = await w.emu.wait_for_message(
+            w.emu.private_chat(w.emu.world.users[7001]), timeout=20
+        )
+        assert unified in reply.text and "拟稿人：王审核" in reply.text
+
 
 async def test_the_assessment_report_counts_what_happened(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
