@@ -193,7 +193,7 @@ TEXTS: dict[str, str] = {
         "近 30 天原创 {originals} / 全部 {posts_30d} 条\n"
         "【留言办理】收到 {messages} 条，已答复 {answered} 条；待审草稿 {pending} 条"
         "（最久 {oldest} 小时）；超时 {breaches} 条；未结案件 {cases} 件\n"
-        "【答问库】一周内到期条目：{expiring}\n"
+        "【答问库】一周内到期条目：{expiring}；已过期未停用：{expired}\n"
         "【链接】检查 {links} 个，失效 {broken_n} 个：\n{broken}"
     ),
     "sla_warning": "⏰ 草稿 #{id}（{tier}）将于 {due} 到期，请尽快审签{people}。",

@@ -59,6 +59,7 @@ class Inspection:
     sla_breaches: int
     open_cases: int
     expiring: list[str]
+    expired: list[str]  # past valid_until but not retired: no longer served, not yet renewed
     links: dict[str, list[str]] = field(default_factory=dict)  # url -> entry ids
     links_checked: int = 0
     broken: list[BrokenLink] = field(default_factory=list)
@@ -79,6 +80,7 @@ class Inspection:
             "breaches": self.sla_breaches,
             "cases": self.open_cases,
             "expiring": _listed(self.expiring, 20) or "无",
+            "expired": _listed(self.expired, 20) or "无",
             "links": self.links_checked,
             "broken_n": len(self.broken),
             "broken": self._broken_lines(),
@@ -133,6 +135,14 @@ def gather(session: Session, now: datetime | None = None, days: int = 7) -> Insp
         sla_breaches=len(board.sla_breaches),
         open_cases=int(cases),
         expiring=[e.id for e in expiring_entries(session, now.date())],
+        expired=[
+            str(e)
+            for e in session.exec(
+                select(KBEntry.id)
+                .where(col(KBEntry.retired).is_(False), col(KBEntry.valid_until) < now.date())
+                .order_by(col(KBEntry.id))
+            )
+        ],
         links=links_in_answers(session),
     )
 

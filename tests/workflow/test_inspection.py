@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from aiohttp import web
@@ -73,6 +73,8 @@ async def test_dead_links_in_live_answers_are_reported(db: Database, site: str) 
         },
     )
     db.call(store.set_retired, "a5", True, None, "过期")  # retired: not checked
+    past = EntryRecord(id="a6", question="旧政策", answer="已到期", valid_until=date(2020, 1, 1))
+    db.call(store.import_records, [past])
     report = db.call(inspection.gather)
     assert report.links[f"{site}/ok"] == ["a1", "a3"]
     assert f"{site}/nohead" in report.links and report.links[f"{site}/gone"] == ["a2"]
@@ -86,6 +88,7 @@ async def test_dead_links_in_live_answers_are_reported(db: Database, site: str) 
         closed: ("unreachable", ["a4"]),
     }
     params = checked.params()
+    assert params["expired"] == "a6" and params["expiring"] == "无"
     assert params["broken_n"] == 3 and f"{site}/gone（HTTP 404；条目 a2）" in params["broken"]
 
 
