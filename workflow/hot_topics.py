@@ -87,10 +87,24 @@ def alert(
     hours: float,
     now: datetime | None = None,
 ) -> list[int]:
-    """Tell the group about each topic not yet announced today; returns their keys."""
+    """Tell the group about each topic not yet announced today; returns their keys.
+
+    A topic counts as announced when half its messages were in one announced today: the
+    window rolls, so a long-running matter's first message (its key) changes as it ages.
+    """
     now = now or utcnow()
+    prefix = f"hot_topic:{now.date().isoformat()}:"
+    announced = [
+        set(item.payload.get("message_ids", []))
+        for item in session.exec(
+            select(OutboxItem).where(col(OutboxItem.dedupe_key).startswith(prefix))
+        )
+    ]
     sent = []
     for topic in topics:
+        ids = set(topic.message_ids)
+        if any(len(ids & seen) * 2 >= len(ids) for seen in announced):
+            continue
         department = directory.pick(topic.title)
         params = {
             "title": topic.title,
@@ -108,7 +122,7 @@ def alert(
                 "params": params,
                 "message_ids": topic.message_ids,  # a reply to the alert drafts them all
             },
-            dedupe_key=f"hot_topic:{now.date().isoformat()}:{topic.key}",
+            dedupe_key=f"{prefix}{topic.key}",
         )
         if item is None:
             continue
@@ -119,6 +133,7 @@ def alert(
             topic.key,
             after={**params, "messages": topic.message_ids, "labels": dict(topic.labels)},
         )
+        announced.append(ids)
         sent.append(topic.key)
     return sent
 

@@ -4,6 +4,7 @@ to invite; one person repeating themselves, or unrelated questions, make none.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -66,6 +67,9 @@ def test_five_people_on_one_outage_make_one_topic_told_once_a_day(
 
     assert db.call(hot_topics.alert, [topic], -100100, WATER, 24) == [topic.key]
     assert db.call(hot_topics.alert, [topic], -100100, WATER, 24) == []  # once a day
+    # The window rolls: without its first message (a new key) it is still the same topic.
+    rolled = replace(topic, message_ids=topic.message_ids[1:] + [999])
+    assert db.call(hot_topics.alert, [rolled], -100100, WATER, 24) == []
     (item,) = db.call(lambda s: list(s.exec(select(OutboxItem))))
     assert item.payload["template"] == "hot_topic_alert"
     assert item.payload["params"]["department"] == "市水务集团"
