@@ -125,7 +125,11 @@ async def report_inspection(runtime: Runtime) -> None:
         return
 
     async def report_and_queue() -> None:
-        report = await services.inspect()
+        try:
+            report = await services.inspect()
+        except Exception:  # beside the loop: log it; the next round tries again
+            logger.exception("weekly inspection failed")
+            return
         chat = settings.operators_chat_id
         if await services.db.run(inspection.queue_report, report, chat, key):
             broken = len(report.broken)

@@ -3,6 +3,8 @@ help."""
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
@@ -13,6 +15,8 @@ from handlers.texts import t
 from workflow import operators
 from workflow.errors import GovReplyError
 from workflow.review import operator_for
+
+logger = logging.getLogger(__name__)
 
 
 async def on_help(update: Update, context: GovContext) -> None:
@@ -35,11 +39,17 @@ async def on_inspect(update: Update, context: GovContext) -> None:
     await message.reply_text(t("inspection_running"))
 
     async def inspect_and_reply() -> None:
-        report = await services.inspect()
+        try:
+            report = await services.inspect()
+        except Exception:  # a background task: nobody else would hear of it
+            logger.exception("inspection failed")
+            await message.reply_text(t("error_generic"))
+            return
         await message.reply_text(t("inspection_report", **report.params()))
 
-    # Trying links takes a while; updates are handled one at a time, so not in the handler.
-    context.application.create_task(inspect_and_reply(), update=update)
+    # Trying links takes a while; updates are handled one at a time, so not in the handler
+    # (the update itself is done: the report is not replayed after a restart).
+    context.application.create_task(inspect_and_reply())
 
 
 async def on_duty_command(update: Update, context: GovContext) -> None:
