@@ -106,8 +106,9 @@ def reroute_after_edit(
     lists: ComplianceLists | None = None,
 ) -> None:
     """An edit that makes a message a complaint, impersonation report, sensitive incident or
-    error report opens its case (and alerts the heads), and one that makes it a suggestion
-    forwards it, as the first version would have; each at most once per message.
+    error report opens its case (and alerts the heads), one that makes it a suggestion
+    forwards it and one that makes it a petition answers with the 信访 redirect, as the
+    first version would have; each at most once per message.
 
     What routing did for the first version stands. `draft` is the draft whose reply may
     become the acknowledgement or thanks: None when an operator wrote the reply or it is
@@ -122,6 +123,9 @@ def reroute_after_edit(
     ):
         _relabel(session, message, plan)
         _forward_suggestion(session, message, draft, config, lists)
+    elif plan.label == "petition" and draft is not None:
+        _relabel(session, message, plan)
+        _template_reply(session, draft, message, "petition_redirect", config, lists)
 
 
 def _relabel(session: Session, message: CitizenMessage, plan: DraftPlan) -> None:

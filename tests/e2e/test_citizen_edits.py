@@ -259,3 +259,14 @@ async def test_a_message_edited_into_a_suggestion_is_forwarded_once(desk: World)
 
     assert await desk.db().run(facts) == ("suggestion", 1)
     assert sum("市民建议" in (m.text or "") for m in desk.emu.messages(desk.ops)) == 1
+
+
+async def test_a_message_edited_into_a_petition_gets_the_petition_redirect(desk: World) -> None:
+    asked = await desk.citizen_says("驾驶证快到期了，换证需要什么？")
+    card = await desk.card()
+    await desk.emu.edit_message(asked, "我要上访，反映拆迁补偿问题，恳请领导做主")
+    edited = await desk.card_edit(card, lambda m: "信访" in (m.text or ""))
+    assert "12345" in edited.text and "市民已修改留言" in edited.text
+    assert "重要" in edited.text  # a petition's reply is signed by a deputy head
+    label = await desk.db().run(lambda s: s.exec(select(CitizenMessage)).one().label)
+    assert label == "petition"
