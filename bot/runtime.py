@@ -25,6 +25,7 @@ from bot.settings import Mode
 from knowledge_base.embedding import encode
 from knowledge_base.sqltypes import utcnow
 from workflow import activity, cases, hot_topics, inspection
+from workflow.gaps import CachedEmbed
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class Runtime:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     hot_topics_checked: datetime | None = None  # grouping embeds a day of messages: not often
     inspection: asyncio.Task[None] | None = None  # the weekly report, while its links are tried
+    hot_topic_embed: CachedEmbed | None = None  # vectors of the window's messages, kept
 
 
 @asynccontextmanager
@@ -152,13 +154,11 @@ async def alert_hot_topics(runtime: Runtime) -> None:
         return
     runtime.hot_topics_checked = now
     messages = await services.db.run(hot_topics.recent, now, settings.hot_topic_hours)
-    model = services.matcher.model
-
-    def embed(texts: list[str]) -> Any:
-        return encode(model, texts)
-
+    if runtime.hot_topic_embed is None:
+        model = services.matcher.model
+        runtime.hot_topic_embed = CachedEmbed(lambda texts: encode(model, texts))
     found = await asyncio.to_thread(
-        hot_topics.find, messages, embed, settings.hot_topic_messages
+        hot_topics.find, messages, runtime.hot_topic_embed, settings.hot_topic_messages
     )
     if not found:
         return

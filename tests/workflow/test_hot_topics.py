@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 from sentence_transformers import SentenceTransformer
 from sqlmodel import Session, select
 
@@ -16,6 +17,7 @@ from knowledge_base.embedding import encode
 from knowledge_base.sqltypes import utcnow
 from workflow import hot_topics
 from workflow.departments import Department, DepartmentDirectory
+from workflow.gaps import CachedEmbed
 from workflow.models import ChatKind, CitizenMessage, OutboxItem
 
 OUTAGE = [
@@ -83,3 +85,20 @@ def test_one_person_repeating_or_unrelated_questions_are_no_topic(
     messages = db.call(hot_topics.recent, utcnow(), 24)
     assert hot_topics.find(messages, _embed(st_model), min_messages=5) == []
     assert hot_topics.find(messages, _embed(st_model), min_messages=0) == []  # off
+
+
+def test_the_cached_embedding_embeds_each_text_once_and_forgets_the_window_it_left() -> None:
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]) -> Any:
+        calls.append(list(texts))
+        return np.asarray([[float(len(t)), 1.0] for t in texts])
+
+    cached = CachedEmbed(embed)
+    first = cached(["停水", "停电了", "停水"])
+    assert calls == [["停水", "停电了"]] and first.shape == (3, 2)
+    assert (first[0] == first[2]).all()
+    cached(["停电了", "燃气"])  # the window rolled: only the new text is embedded
+    assert calls[-1] == ["燃气"]
+    cached(["停水"])  # forgotten when it left the window, so embedded again
+    assert calls[-1] == ["停水"]
