@@ -215,11 +215,18 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Logging level.")
 
     @model_validator(mode="after")
-    def _check_webhook(self) -> Settings:
+    def _check_consistency(self) -> Settings:
         if self.mode is Mode.WEBHOOK and not (self.webhook_url and self.webhook_secret):
             msg = (
                 "GOVREPLY_MODE is 'webhook' but GOVREPLY_WEBHOOK_URL or GOVREPLY_WEBHOOK_SECRET "
                 "is not set; set both, or use GOVREPLY_MODE=polling."
+            )
+            raise ValueError(msg)
+        if self.dormant_days and self.dormant_warn_days >= self.dormant_days:
+            msg = (
+                f"GOVREPLY_DORMANT_WARN_DAYS ({self.dormant_warn_days}) must be less than "
+                f"GOVREPLY_DORMANT_DAYS ({self.dormant_days}): the heads would be alerted "
+                "from the first day"
             )
             raise ValueError(msg)
         return self

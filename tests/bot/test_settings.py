@@ -27,6 +27,12 @@ def test_webhook_mode_without_secret_is_refused_with_a_clear_message() -> None:
         Settings(mode="webhook", webhook_url="https://x.example/telegram", _env_file=None)
 
 
+def test_a_zombie_warning_longer_than_the_limit_is_refused() -> None:
+    with pytest.raises(ValidationError, match="GOVREPLY_DORMANT_WARN_DAYS"):
+        Settings(dormant_days=20, dormant_warn_days=30, _env_file=None)
+    Settings(dormant_days=0, dormant_warn_days=30, _env_file=None)  # off: nothing to check
+
+
 def test_settings_come_from_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOVREPLY_OPERATORS_CHAT_ID", "-100500")
     monkeypatch.setenv("GOVREPLY_DISCUSSION_CHAT_IDS", "[-1001, -1002]")
