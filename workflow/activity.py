@@ -5,7 +5,8 @@ least one original item every two weeks, and an account silent for three months 
 a "zombie" account to be shut down. GovReply sees each channel post (as a `channel_post`
 when it administers the channel, and as the automatic forward into the linked discussion
 group either way), records it here, and reminds the operators' group once a day while a
-limit is passed; as the three months draw near, the heads are alerted by name.
+limit is passed; as the three months draw near, the heads are alerted by name. While no
+post at all has been seen, the reminder asks whether the bot can see the channel instead.
 """
 
 from __future__ import annotations
@@ -131,6 +132,16 @@ def check(session: Session, rules: ActivityRules, now: datetime | None = None) -
     silent = _days_silent(activity.last_post, activity.watching_since, now)
     silent_original = _days_silent(activity.last_original, activity.watching_since, now)
     sent = []
+    if activity.last_post is None:
+        # Nothing seen at all is more likely a bot that cannot see the channel than a
+        # silent account: say so, and do not alarm the heads about a zombie account.
+        if silent is not None and rules.update_days and silent >= rules.update_days:
+            asked = {"template": "activity_not_seen"}
+            if _remind(
+                session, rules, now, "not_seen", outbox.Kind.NOTICE, asked, {"days": silent}
+            ):
+                sent.append("not_seen")
+        return sent
     if silent is not None:
         params: dict[str, Any] = {"last": _day(activity.last_post), "days": silent}
         left = rules.dormant_days - silent
