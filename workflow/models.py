@@ -208,7 +208,7 @@ class OutboxItem(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(index=True))
     claimed_at: datetime | None = Field(default=None, sa_column=dt_column())
     claimed_by: str | None = None
-    sent_message_id: int | None = Field(default=None, sa_column=_bigint())
+    sent_message_id: int | None = Field(default=None, sa_column=_bigint(index=True))
     last_error: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=dt_column())
