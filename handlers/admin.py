@@ -36,6 +36,10 @@ async def on_inspect(update: Update, context: GovContext) -> None:
     except GovReplyError as exc:
         await message.reply_text(describe(exc))
         return
+    running = context.bot_data.get("inspection")
+    if running is not None and not running.done():
+        await message.reply_text(t("inspection_busy"))  # one at a time: each tries every link
+        return
     await message.reply_text(t("inspection_running"))
 
     async def inspect_and_reply() -> None:
@@ -49,7 +53,7 @@ async def on_inspect(update: Update, context: GovContext) -> None:
 
     # Trying links takes a while; updates are handled one at a time, so not in the handler
     # (the update itself is done: the report is not replayed after a restart).
-    context.application.create_task(inspect_and_reply())
+    context.bot_data["inspection"] = context.application.create_task(inspect_and_reply())
 
 
 async def on_duty_command(update: Update, context: GovContext) -> None:

@@ -187,6 +187,7 @@ TEXTS: dict[str, str] = {
     ),
     "ack_topic_edit": "已为 {n} 条待审草稿统一拟稿，请在各自卡片上审签。",
     "inspection_running": "🔎 正在巡检（含答复中的链接），请稍候……",
+    "inspection_busy": "🔎 巡检正在进行，完成后将发出报告。",
     "inspection_report": (
         "🔎 读网巡检报告（近 {days} 天）\n"
         "【更新】最近发布：{last_post}；近 7 天发布 {posts} 条；"

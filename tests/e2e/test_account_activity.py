@@ -96,8 +96,15 @@ async def test_a_silent_account_reminds_the_group_and_then_the_head(world: World
 
 @pytest.fixture
 async def dead_page() -> AsyncIterator[str]:
-    """A local web server on which /gone is a dead page (404)."""
-    runner = web.AppRunner(web.Application())
+    """A local web server on which /gone is a dead page (404) and /slow answers in 2 s."""
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(2)
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_route("*", "/slow", slow)
+    runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     yield f"http://127.0.0.1:{runner.addresses[0][1]}/gone"
@@ -117,12 +124,20 @@ async def test_inspect_reports_dead_links_and_refuses_strangers(
         world.ops, lambda m: "不是已登记的工作人员" in (m.text or ""), timeout=20
     )
     assert refused.from_bot
+    slow = dead_page.replace("/gone", "/slow")
+    entry = EntryRecord(id="link2", question="公积金提取", answer=f"详见 {slow} 页面说明")
+    await world.db().run(store.import_records, [entry])
     await world.emu.send_message(world.reviewer, world.ops, "/inspect")
+    await world.emu.wait_for_message(world.ops, lambda m: "正在巡检" in (m.text or ""))
+    await world.emu.send_message(world.head, world.ops, "/inspect")  # while links are tried
+    await world.emu.wait_for_message(world.ops, lambda m: "巡检正在进行" in (m.text or ""))
     report = await world.emu.wait_for_message(
         world.ops, lambda m: "读网巡检报告" in (m.text or ""), timeout=30
     )
     assert f"{dead_page}（HTTP 404；条目 link1）" in report.text
-    assert "失效 1 个" in report.text and "待审草稿 0 条" in report.text
+    assert "检查 2 个，失效 1 个" in report.text and "待审草稿 0 条" in report.text
+    await asyncio.sleep(0.5)
+    assert sum("读网巡检报告" in (m.text or "") for m in world.emu.messages(world.ops)) == 1
 
 
 async def test_the_weekly_inspection_goes_to_the_group_by_itself(
