@@ -96,10 +96,10 @@ async def test_a_silent_account_reminds_the_group_and_then_the_head(world: World
 
 @pytest.fixture
 async def dead_page() -> AsyncIterator[str]:
-    """A local web server on which /gone is a dead page (404) and /slow answers in 2 s."""
+    """A local web server on which /gone is a dead page (404) and /slow answers in 4 s."""
 
     async def slow(request: web.Request) -> web.Response:
-        await asyncio.sleep(2)
+        await asyncio.sleep(4)  # long enough for a second /inspect to arrive meanwhile
         return web.Response(text="ok")
 
     app = web.Application()
