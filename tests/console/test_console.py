@@ -292,6 +292,31 @@ async def test_admin_cannot_sign_a_draft_from_the_queue(desk: World) -> None:
     assert draft.state is DraftState.PENDING
 
 
+async def test_a_drafter_edits_in_the_queue_but_is_offered_no_signature(desk: World) -> None:
+    """RULES §1: an outsourced drafter (代运维) writes, a reviewer signs."""
+    from workflow.models import Role
+    from workflow.operators import add_operator
+
+    await desk.db().run(add_operator, 1005, Role.DRAFTER, "周代运维")
+    drafter = desk.emu.user(1005, "周代运维", "zhou_ops")
+    await desk.citizen_says("社保卡丢了怎么办")
+    await desk.card()
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, drafter)
+        html = await (await client.get("/console/queue")).text()
+        assert "✅ 签批" not in html and "❌ 驳回" not in html and "✏️ 保存修改" in html
+        draft = await desk.db().run(lambda s: s.exec(select(Draft)).one())
+        edit = await client.post(
+            f"/console/queue/{draft.id}/edit",
+            data={"csrf": csrf, "text": "您好，社保卡丢失请先拨打12333挂失，再到窗口补办。"},
+        )
+        assert edit.status == 200
+        refused = await client.post(f"/console/queue/{draft.id}/approve", data={"csrf": csrf})
+        assert refused.status == 403
+    draft = await desk.db().run(lambda s: s.exec(select(Draft)).one())
+    assert draft.state is DraftState.PENDING and draft.drafter_id == 1005
+
+
 async def test_dashboard_and_gap_report_show_unanswered_questions(desk: World) -> None:
     for text in ("请问图书馆周六开门吗", "请问图书馆周日开门吗"):
         await desk.citizen_says(text)
