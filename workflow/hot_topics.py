@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -21,7 +22,7 @@ from workflow.departments import DepartmentDirectory
 from workflow.gaps import Embed, group_texts
 from workflow.models import CitizenMessage, Draft, DraftState, OutboxItem
 
-__all__ = ["HotTopic", "alert", "find", "pending_drafts_of_alert", "recent"]
+__all__ = ["HotTopic", "alert", "announced", "find", "pending_drafts_of_alert", "recent"]
 
 IGNORED_LABELS = ("spam_ad", "abuse", "praise")  # not a public concern to answer
 MAX_MESSAGES = 2000  # the most recent ones: pairwise grouping grows with the square
@@ -156,3 +157,14 @@ def pending_drafts_of_alert(session: Session, chat_id: int, message_id: int) -> 
         .order_by(col(Draft.id))
     )
     return [int(d) for d in drafts if d is not None]
+
+
+def announced(session: Session, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Today's announced topics (their alert's parameters), newest first: the dashboard."""
+    prefix = f"hot_topic:{(now or utcnow()).date().isoformat()}:"
+    items = session.exec(
+        select(OutboxItem)
+        .where(col(OutboxItem.dedupe_key).startswith(prefix))
+        .order_by(col(OutboxItem.id).desc())
+    )
+    return [dict(item.payload.get("params", {})) for item in items]

@@ -332,6 +332,7 @@ async def test_dashboard_and_gap_report_show_unanswered_questions(desk: World) -
         board = await client.get("/console/")
         html = await board.text()
         assert board.status == 200 and "<svg" in html and "图书馆" in html
+        assert "今日暂无热点" in html
         # No channel post seen yet: the account's update frequency is flagged.
         assert 'class="stat warn"><b>—</b><span>频道最近发布' in html
         await desk.emu.channel_post(desk.channel, "示例市发布：本周政务服务安排")

@@ -21,6 +21,7 @@ from bot.cli import app
 from knowledge_base import store
 from knowledge_base.io import EntryRecord
 from knowledge_base.sqltypes import utcnow
+from tests.support.console import console_client, login
 from tests.support.journey import World, open_desk
 from workflow import activity, assessment, inspection
 from workflow.models import ChannelPost, CitizenMessage, Draft
@@ -189,6 +190,10 @@ async def test_many_people_on_one_matter_raise_a_hot_topic_in_the_group(
         assert "3 位市民" in alert.text and "停水" in alert.text
         await asyncio.sleep(1)  # later rounds: the same topic is not announced again today
         assert sum("热点关注" in (m.text or "") for m in w.emu.messages(w.ops)) == 1
+        async with console_client(w) as client:  # the dashboard lists today's topics
+            await login(w, client, w.head)
+            board = await (await client.get("/console/")).text()
+            assert "今日热点" in board and "3 位市民（3 条留言）" in board
 
         # One reply to the alert drafts the answer for all three; each is still signed off.
         unified = "您好，因幸福路供水管道抢修，今日停水，预计18时恢复供水，敬请谅解。"

@@ -76,6 +76,8 @@ def test_five_people_on_one_outage_make_one_topic_told_once_a_day(
     assert item.payload["template"] == "hot_topic_alert"
     assert item.payload["params"]["department"] == "市水务集团"
     assert item.payload["params"]["citizens"] == 5
+    (shown,) = db.call(hot_topics.announced)  # what the dashboard lists today
+    assert shown["title"] == topic.title and shown["department"] == "市水务集团"
 
 
 def test_one_person_repeating_or_unrelated_questions_are_no_topic(
