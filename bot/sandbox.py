@@ -42,6 +42,8 @@ SAMPLE_KB = ROOT / "examples" / "kb_sample.jsonl"
 PACKAGED_KB = ROOT / "knowledge_base" / "data" / "sample" / "kb.jsonl"
 PAGE = Path(__file__).parent / "console" / "static" / "sandbox.html"
 OPS_CHAT = -100100
+DISCUSSION_CHAT = -100200  # the comments under the demo channel's posts
+CHANNEL_CHAT = -100300
 CITIZEN = (5001, "市民小李", "citizen_li")
 DEMO_OPERATORS = (
     (1001, "王审核", "wang_rev", Role.REVIEWER),
@@ -54,11 +56,17 @@ HEADER = "X-Sandbox"  # a custom header: cross-site pages can't send it without 
 
 
 class Sandbox:
-    """The simulated world behind the page: one citizen, the operators' group, demo staff."""
+    """The simulated world behind the page: one citizen, the operators' group, demo staff,
+    and the account's channel with its comment section."""
 
     def __init__(self, emu: BotApiEmulator) -> None:
         self.emu = emu
         self.ops: SimChat = emu.group(OPS_CHAT, "审核工作群（沙盒）")
+        self.discussion: SimChat = emu.group(DISCUSSION_CHAT, "示例市发布 评论区")
+        self.channel: SimChat = emu.channel(
+            CHANNEL_CHAT, "示例市发布", discussion_group=self.discussion
+        )
+        self.last_post: SimMessage | None = None
         self.citizen: SimUser = emu.user(*CITIZEN)
         emu.private_chat(self.citizen)
         self.staff: dict[int, SimUser] = {}
@@ -106,6 +114,7 @@ class Sandbox:
         return {
             "citizen": dump(self.emu.private_chat(self.citizen)),
             "ops": dump(self.ops),
+            "discussion": dump(self.discussion),
             "staff": [
                 {"id": uid, "name": name, "role": role.value}
                 for uid, name, _u, role in DEMO_OPERATORS
@@ -114,6 +123,19 @@ class Sandbox:
 
     async def say(self, text: str) -> None:
         await self.emu.send_message(self.citizen, None, text)
+
+    async def post(self, text: str) -> None:
+        """The account posts in its channel (mirrored into the comment section)."""
+        self.last_post = await self.emu.channel_post(self.channel, text)
+
+    async def comment(self, text: str) -> None:
+        """The citizen comments under the latest post (a first post is made if none)."""
+        if self.last_post is None:
+            await self.post("示例市发布：本周政务服务安排")
+        assert self.last_post is not None
+        await self.emu.send_message(
+            self.citizen, self.discussion, text, reply_to=self.last_post.discussion
+        )
 
     async def edit(self, message_id: int, text: str) -> None:
         """The citizen edits one of their own messages (Telegram's edited_message)."""
@@ -177,6 +199,24 @@ async def on_say(request: web.Request) -> web.StreamResponse:
     return web.json_response({"ok": True})
 
 
+async def on_post(request: web.Request) -> web.StreamResponse:
+    data = await _body(request)
+    text = str(data.get("text", "")).strip()
+    if not text:
+        raise web.HTTPBadRequest(text="empty post")
+    await request.app[SANDBOX].post(text)
+    return web.json_response({"ok": True})
+
+
+async def on_comment(request: web.Request) -> web.StreamResponse:
+    data = await _body(request)
+    text = str(data.get("text", "")).strip()
+    if not text:
+        raise web.HTTPBadRequest(text="empty comment")
+    await request.app[SANDBOX].comment(text)
+    return web.json_response({"ok": True})
+
+
 async def on_edit(request: web.Request) -> web.StreamResponse:
     data = await _body(request)
     text = str(data.get("text", "")).strip()
@@ -214,6 +254,8 @@ def add_sandbox_routes(web_app: web.Application, sandbox: Sandbox) -> None:
     web_app.router.add_get("/sandbox/state", on_state)
     web_app.router.add_post("/sandbox/say", on_say)
     web_app.router.add_post("/sandbox/edit", on_edit)
+    web_app.router.add_post("/sandbox/post", on_post)
+    web_app.router.add_post("/sandbox/comment", on_comment)
     web_app.router.add_post("/sandbox/press", on_press)
     web_app.router.add_post("/sandbox/reply", on_reply)
     web_app.router.add_post("/sandbox/console", on_console)
@@ -244,7 +286,7 @@ def sandbox_settings(settings: Settings, emu: BotApiEmulator, port: int) -> Sett
             "base_url": emu.base_url,
             "base_file_url": emu.base_file_url,
             "operators_chat_id": OPS_CHAT,
-            "discussion_chat_ids": [],
+            "discussion_chat_ids": [DISCUSSION_CHAT],
             "database_url": f"sqlite:///{data_dir / 'sandbox.db'}",
             "data_dir": data_dir,
             "mode": Mode.POLLING,

@@ -157,6 +157,18 @@ async def test_sandbox_round_trip(
         reply = page.locator("#citizen-chat .msg", has_text="审核人：王审核")
         await expect(reply).to_be_visible()
         await expect(reply).to_contain_text("拟稿人：GovReply")
+        # The comment section: the account posts, the citizen comments, the reply is public.
+        await page.fill("#post", "示例市发布：本周政务服务安排")
+        await page.click("#send-post")
+        mirrored = page.locator("#discussion-chat .msg", has_text="本周政务服务安排")
+        await expect(mirrored).to_contain_text("频道（示例市发布）")
+        await page.fill("#comment", "社保卡丢了怎么办？")
+        await page.click("#send-comment")
+        comment_card = page.locator("#ops-chat .msg", has_text="社保卡丢了怎么办")
+        await expect(comment_card).to_contain_text("评论区")
+        await comment_card.locator("button", has_text="通过").click()
+        public = page.locator("#discussion-chat .msg", has_text="审核人：王审核")
+        await expect(public).to_be_visible()
     finally:
         stop.set()
         await task

@@ -30,10 +30,10 @@ function drawMessage(m, byId, pane) {
   const el = document.createElement("div");
   el.className = "msg" + ((pane === "citizen" && !m.bot) ? " mine" : "");
   el.dataset.id = m.id;
-  if (pane === "ops" || !m.bot) {
+  if (pane !== "citizen" || !m.bot) {
     const from = document.createElement("div");
     from.className = "from";
-    from.textContent = m.bot ? "GovReply（机器人）" : m.from;
+    from.textContent = m.bot ? "GovReply（机器人）" : (m.from === "Telegram" ? "频道（示例市发布）" : m.from);
     el.appendChild(from);
   }
   if (m.reply_to && byId[m.reply_to]) {
@@ -123,6 +123,7 @@ async function refresh() {
       }
       drawChat($("citizen-chat"), state.citizen, "citizen");
       drawChat($("ops-chat"), state.ops, "ops");
+      drawChat($("discussion-chat"), state.discussion, "discussion");
       $("hint").textContent = state.ops.length ? "卡片上的按钮以所选身份按下；重要草稿需分管负责人再签批。" : "";
     }
   } catch (err) {
@@ -148,6 +149,17 @@ $("say-form").addEventListener("submit", async (event) => {
   await post("/sandbox/say", { text });
   refresh();
 });
+
+for (const [form, input, path] of [["comment-form", "comment", "/sandbox/comment"], ["post-form", "post", "/sandbox/post"]]) {
+  $(form).addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = $(input).value.trim();
+    if (!text) return;
+    $(input).value = "";
+    await post(path, { text });
+    refresh();
+  });
+}
 
 $("open-console").addEventListener("click", async () => {
   const { link } = await post("/sandbox/console", { as: actingAs() });
