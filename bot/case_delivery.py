@@ -20,7 +20,7 @@ from telegram import InputFile
 from telegram.constants import ParseMode
 from telegram.error import NetworkError
 
-from bot.sending import Undeliverable, send_or_edit
+from bot.sending import Undeliverable, mention_links, send_or_edit
 from bot.settings import SmtpSecurity
 from handlers.case_cards import render_case_card
 from handlers.texts import t
@@ -68,13 +68,7 @@ async def send(worker: DeliveryWorker, item: OutboxItem) -> int | None:
         return msg.message_id
     if item.kind == outbox.Kind.ALERT:
         payload = item.payload
-        heads = (
-            "、".join(
-                f'<a href="tg://user?id={int(uid)}">{escape(str(name))}</a>'
-                for uid, name in payload.get("mentions", [])
-            )
-            or "—"
-        )
+        heads = mention_links(payload.get("mentions", [])) or "—"
         params = {k: escape(str(v)) for k, v in payload.get("params", {}).items()}
         msg = await worker.bot.send_message(
             chat_id, t(payload["template"], heads=heads, **params), parse_mode=ParseMode.HTML

@@ -24,7 +24,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot import case_delivery
 from bot.db import Database
-from bot.sending import Undeliverable, send_or_edit
+from bot.sending import Undeliverable, mention_links, send_or_edit
 from bot.settings import Settings
 from handlers import texts
 from handlers.cards import render_card, render_reply, render_status
@@ -147,10 +147,7 @@ class DeliveryWorker:
             if mentions is not None:
                 # Names as tg:// links, so Telegram notifies the people named (HTML).
                 params = {k: escape(str(v)) for k, v in params.items()}
-                links = "、".join(
-                    f'<a href="tg://user?id={int(uid)}">{escape(str(name))}</a>'
-                    for uid, name in mentions
-                )
+                links = mention_links(mentions)
                 params["people"] = t("mention_people", names=links) if links else ""
             msg = await self.bot.send_message(
                 chat_id=item.chat_id or _chat(item, self.settings.operators_chat_id),

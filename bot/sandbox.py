@@ -182,6 +182,14 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return data
 
 
+def _text(data: dict[str, Any], what: str) -> str:
+    """The request's non-empty `text`, or 400 naming what was empty."""
+    text = str(data.get("text", "")).strip()
+    if not text:
+        raise web.HTTPBadRequest(text=f"empty {what}")
+    return text
+
+
 async def on_page(_request: web.Request) -> web.StreamResponse:
     return web.FileResponse(PAGE)
 
@@ -191,38 +199,23 @@ async def on_state(request: web.Request) -> web.StreamResponse:
 
 
 async def on_say(request: web.Request) -> web.StreamResponse:
-    data = await _body(request)
-    text = str(data.get("text", "")).strip()
-    if not text:
-        raise web.HTTPBadRequest(text="empty message")
-    await request.app[SANDBOX].say(text)
+    await request.app[SANDBOX].say(_text(await _body(request), "message"))
     return web.json_response({"ok": True})
 
 
 async def on_post(request: web.Request) -> web.StreamResponse:
-    data = await _body(request)
-    text = str(data.get("text", "")).strip()
-    if not text:
-        raise web.HTTPBadRequest(text="empty post")
-    await request.app[SANDBOX].post(text)
+    await request.app[SANDBOX].post(_text(await _body(request), "post"))
     return web.json_response({"ok": True})
 
 
 async def on_comment(request: web.Request) -> web.StreamResponse:
-    data = await _body(request)
-    text = str(data.get("text", "")).strip()
-    if not text:
-        raise web.HTTPBadRequest(text="empty comment")
-    await request.app[SANDBOX].comment(text)
+    await request.app[SANDBOX].comment(_text(await _body(request), "comment"))
     return web.json_response({"ok": True})
 
 
 async def on_edit(request: web.Request) -> web.StreamResponse:
     data = await _body(request)
-    text = str(data.get("text", "")).strip()
-    if not text:
-        raise web.HTTPBadRequest(text="empty message")
-    await request.app[SANDBOX].edit(int(data["message_id"]), text)
+    await request.app[SANDBOX].edit(int(data["message_id"]), _text(data, "message"))
     return web.json_response({"ok": True})
 
 

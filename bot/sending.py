@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from html import escape
+
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
+
+
+def mention_links(mentions: Iterable[Sequence[object]]) -> str:
+    """[[user id, name], ...] as HTML tg:// links, so Telegram notifies each person named."""
+    return "、".join(
+        f'<a href="tg://user?id={int(str(uid))}">{escape(str(name))}</a>' for uid, name in mentions
+    )
 
 
 class Undeliverable(Exception):

@@ -361,11 +361,11 @@ def _message_text(session: Session, draft_id: int) -> str:
     return message.text if message else ""
 
 
-__all__ = ["Desk", "DeskConfig", "EditOutcome", "Tier"]
-
-
 def _rumour_findings(message: str) -> list[dict[str, Any]]:
     """A warning on the card when the citizen checks a rumour (RULES §2): the reply must
     rest on authoritative facts. It never blocks; the tier rule makes a deputy head sign."""
     cue = rumour_cue(message)
     return [{"code": "rumour_check", "detail": cue, "blocking": False}] if cue else []
+
+
+__all__ = ["Desk", "DeskConfig", "EditOutcome", "Tier"]

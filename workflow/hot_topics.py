@@ -94,13 +94,8 @@ def alert(
     window rolls, so a long-running matter's first message (its key) changes as it ages.
     """
     now = now or utcnow()
-    prefix = f"hot_topic:{now.date().isoformat()}:"
-    announced = [
-        set(item.payload.get("message_ids", []))
-        for item in session.exec(
-            select(OutboxItem).where(col(OutboxItem.dedupe_key).startswith(prefix))
-        )
-    ]
+    prefix = _prefix(now)
+    announced = [set(item.payload.get("message_ids", [])) for item in _today(session, now)]
     sent = []
     for topic in topics:
         ids = set(topic.message_ids)
@@ -161,10 +156,16 @@ def pending_drafts_of_alert(session: Session, chat_id: int, message_id: int) -> 
 
 def announced(session: Session, now: datetime | None = None) -> list[dict[str, Any]]:
     """Today's announced topics (their alert's parameters), newest first: the dashboard."""
-    prefix = f"hot_topic:{(now or utcnow()).date().isoformat()}:"
-    items = session.exec(
-        select(OutboxItem)
-        .where(col(OutboxItem.dedupe_key).startswith(prefix))
-        .order_by(col(OutboxItem.id).desc())
-    )
-    return [dict(item.payload.get("params", {})) for item in items]
+    items = _today(session, now or utcnow())
+    return [dict(item.payload.get("params", {})) for item in reversed(items)]
+
+
+def _prefix(now: datetime) -> str:
+    """Dedupe keys of the day's alerts start with this (one alert per topic per day)."""
+    return f"hot_topic:{now.date().isoformat()}:"
+
+
+def _today(session: Session, now: datetime) -> list[OutboxItem]:
+    """The day's hot-topic alerts, oldest first."""
+    query = select(OutboxItem).where(col(OutboxItem.dedupe_key).startswith(_prefix(now)))
+    return list(session.exec(query.order_by(col(OutboxItem.id))))

@@ -21,7 +21,7 @@ from knowledge_base.sqltypes import utcnow
 from workflow import audit, outbox
 from workflow.activity import Activity, summary
 from workflow.calendar import LOCAL_TZ
-from workflow.models import Case, CaseStatus, Draft, DraftState, OutboxItem
+from workflow.models import Case, CaseStatus, Draft, DraftState
 from workflow.stats import dashboard, expiring_entries
 
 __all__ = [
@@ -161,8 +161,7 @@ def report_due(session: Session, now: datetime | None = None) -> str | None:
     key = weekly_key(now or utcnow())
     if key is None:
         return None
-    queued = session.exec(select(OutboxItem.id).where(OutboxItem.dedupe_key == key)).first()
-    return None if queued is not None else key
+    return None if outbox.queued(session, key) else key
 
 
 def queue_report(

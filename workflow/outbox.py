@@ -48,10 +48,8 @@ def enqueue(
     dedupe_key: str | None = None,
 ) -> OutboxItem | None:
     """Add an item; with a dedupe_key an item that already exists is not added again."""
-    if dedupe_key is not None:
-        existing = session.exec(select(OutboxItem).where(OutboxItem.dedupe_key == dedupe_key))
-        if existing.first() is not None:
-            return None
+    if dedupe_key is not None and queued(session, dedupe_key):
+        return None
     item = OutboxItem(
         kind=kind,
         draft_id=draft_id,
@@ -66,6 +64,12 @@ def enqueue(
     except IntegrityError:
         return None  # another process enqueued the same dedupe_key first
     return item
+
+
+def queued(session: Session, dedupe_key: str) -> bool:
+    """Whether an item with this dedupe key was ever enqueued (sent or not)."""
+    found = session.exec(select(OutboxItem.id).where(OutboxItem.dedupe_key == dedupe_key))
+    return found.first() is not None
 
 
 def is_waiting(

@@ -155,8 +155,7 @@ def moderate_after_edit(
     if plan.label == "abuse":
         _handle_abuse(session, message, config)
         return False
-    _handle_spam(session, message, config)
-    deleted = audit.exists(session, "message", message.id, ["spam_deleted"])
+    deleted = _handle_spam(session, message, config)
     if not deleted or draft is None or draft.state is not DraftState.PENDING:
         return False
     review.close_unanswerable(session, draft.id or 0, config.templates["spam_edit_closed"])
@@ -382,7 +381,8 @@ def _forward_suggestion(
 # --- spam and abuse ----------------------------------------------------------------------------
 
 
-def _handle_spam(session: Session, message: CitizenMessage, config: RoutingConfig) -> None:
+def _handle_spam(session: Session, message: CitizenMessage, config: RoutingConfig) -> bool:
+    """Delete (or log) a spam message; True when the comment is being deleted."""
     if message.chat_kind is not ChatKind.DISCUSSION:
         audit.record(
             session,
@@ -392,7 +392,7 @@ def _handle_spam(session: Session, message: CitizenMessage, config: RoutingConfi
             actor_id=None,
             after={"chat_kind": message.chat_kind.value},
         )
-        return
+        return False
     if config.spam_delete:
         outbox.enqueue(
             session,
@@ -419,6 +419,7 @@ def _handle_spam(session: Session, message: CitizenMessage, config: RoutingConfi
     _notice_operators(
         session, config, key, {"ref": message.id, "text": message.text_redacted[:120]}
     )
+    return config.spam_delete
 
 
 def abuse_count(session: Session, user_id: int) -> int:
