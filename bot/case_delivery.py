@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+from collections.abc import Callable
 from email.message import EmailMessage
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 from telegram import InputFile
@@ -25,7 +26,12 @@ from bot.settings import SmtpSecurity
 from handlers.case_cards import render_case_card
 from handlers.texts import t
 from workflow import cases, outbox
-from workflow.impersonation import render_filing_record, render_platform_letter
+from workflow.illegal_content import IllegalReportInfo, render_authority_report
+from workflow.impersonation import (
+    ImpersonationCaseInfo,
+    render_filing_record,
+    render_platform_letter,
+)
 from workflow.models import OutboxItem
 
 if TYPE_CHECKING:
@@ -34,8 +40,16 @@ if TYPE_CHECKING:
 KINDS = frozenset(
     {outbox.Kind.CASE_CARD, outbox.Kind.DOCUMENT, outbox.Kind.EMAIL, outbox.Kind.ALERT}
 )
-_RENDER = {"platform_letter": render_platform_letter, "filing_record": render_filing_record}
-_FILENAME = {"platform_letter": "致平台函", "filing_record": "备案表"}
+_RENDER: dict[str, Callable[[Any], bytes]] = {
+    "platform_letter": render_platform_letter,
+    "filing_record": render_filing_record,
+    "authority_report": render_authority_report,
+}
+_FILENAME = {
+    "platform_letter": "致平台函",
+    "filing_record": "备案表",
+    "authority_report": "涉嫌违法信息报送单",
+}
 
 
 async def send(worker: DeliveryWorker, item: OutboxItem) -> int | None:
@@ -58,7 +72,12 @@ async def send(worker: DeliveryWorker, item: OutboxItem) -> int | None:
         unit = cases.Unit(
             settings.unit_name, settings.official_account, settings.supervising_office
         )
-        info = await worker.db.run(cases.document_info, item.payload["case_id"], unit)
+        # The group's copy of the authority report is de-identified, like every card.
+        info: IllegalReportInfo | ImpersonationCaseInfo
+        if document == "authority_report":
+            info = await worker.db.run(cases.report_info, item.payload["case_id"], unit)
+        else:
+            info = await worker.db.run(cases.document_info, item.payload["case_id"], unit)
         data = await asyncio.to_thread(_RENDER[document], info)
         msg = await worker.bot.send_document(
             chat_id,

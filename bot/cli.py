@@ -35,11 +35,13 @@ users_app = typer.Typer(help="Operators and their roles.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 eval_app = typer.Typer(help="Quality measurements on labelled data.", no_args_is_help=True)
+cases_app = typer.Typer(help="Cases (complaints, reports, illegal content).", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(eval_app, name="eval")
+app.add_typer(cases_app, name="cases")
 
 
 def fail(message: str) -> NoReturn:
@@ -350,6 +352,31 @@ def report(
     rows = [(report_label(key), value) for key, value in figures.rows()]
     _write_table(out, ("指标", "数值"), rows)
     typer.echo(f"wrote {len(rows)} figures for {rows[0][1]} to {out}")
+
+
+@cases_app.command("evidence")
+def cases_evidence(
+    ticket: Annotated[str, typer.Argument(help="Case ticket, e.g. GR-2026-000123.")],
+    out: Annotated[Path, typer.Argument(help="Output .docx file.")],
+) -> None:
+    """The report of suspected illegal content with the original, unmasked text, for the
+    competent authority (Weibo measures Art. 14). The operators' group only ever gets the
+    de-identified copy; each export is on the audit trail."""
+    import getpass
+
+    from workflow import cases
+    from workflow.illegal_content import render_authority_report
+
+    if out.suffix.lower() != ".docx":
+        fail(f"{out}: use a .docx file name")
+    settings = load_settings()
+    unit = cases.Unit(settings.unit_name, settings.official_account, settings.supervising_office)
+    try:
+        info = open_db(settings).call(cases.export_evidence, ticket, unit, getpass.getuser())
+    except GovReplyError as exc:
+        fail(str(exc))
+    out.write_bytes(render_authority_report(info))
+    typer.echo(f"wrote the unmasked report of {info.ticket} to {out}")
 
 
 def _register_optional() -> None:

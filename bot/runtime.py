@@ -89,7 +89,7 @@ async def remind_cases(runtime: Runtime) -> None:
     """RULES §6: remind the group of impersonation cases until all four steps are ticked."""
     settings = runtime.services.settings
     reminded = await runtime.services.db.run(
-        cases.remind_open_impersonation,
+        cases.remind_open_checklists,
         utcnow(),
         timedelta(hours=settings.case_reminder_hours),
         settings.operators_chat_id,

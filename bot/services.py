@@ -80,6 +80,8 @@ def routing_config(settings: Settings) -> RoutingConfig:
         "suggestion_thanks",
         "petition_redirect",
         "spam_edit_closed",
+        "illegal_done_comment",
+        "illegal_done_private",
     )
     unknown = set(settings.preapproved_templates) - PREAPPROVABLE
     if unknown:

@@ -10,7 +10,7 @@ from handlers import texts
 from handlers.callback_data import CaseAction, CaseButton
 from handlers.cards import MAX_MESSAGE, _when
 from handlers.texts import t
-from workflow.cases import STEPS, CaseView
+from workflow.cases import CaseView
 from workflow.models import CaseStatus
 
 
@@ -28,6 +28,15 @@ def render_case_card(view: CaseView) -> tuple[str, InlineKeyboardMarkup | None]:
         else t("case_card_unassigned"),
         t("case_card_message", text=escape(view.message_redacted)),
     ]
+    if view.facts.get("category"):
+        matched = "、".join(str(m) for m in view.facts.get("matched", []))
+        lines.append(
+            t(
+                "case_card_illegal",
+                category=escape(str(view.facts["category"])),
+                matched=escape(matched),
+            )
+        )
     if view.is_impersonation:
         a = view.account
         lines.append(
@@ -40,12 +49,13 @@ def render_case_card(view: CaseView) -> tuple[str, InlineKeyboardMarkup | None]:
             )
         )
         lines.append(t("case_card_screenshots", n=view.screenshots))
+    if view.has_checklist:
         items = "\n".join(
             f"{'☑' if s.done else '☐'} {texts.CHECKLIST_STEP[s.step.value]}"
             + (f"（{escape(s.by)}，{_when(s.at)}）" if s.done else "")
             for s in view.checklist
         )
-        lines.append(t("case_card_checklist", items=items))
+        lines.append(t(f"case_card_checklist_{view.kind.value}", items=items))
     if view.events:
         items = "\n".join(
             f"{_when(e.at)} {escape(e.actor)} {texts.CASE_EVENT.get(e.action, e.action)}"
@@ -92,19 +102,12 @@ def case_keyboard(view: CaseView) -> InlineKeyboardMarkup:
             button(t("btn_case_waiting"), CaseAction.STATUS, CaseStatus.WAITING.value)
         )
     rows[0] += status_row
-    if view.is_impersonation:
-        for index, step in enumerate(view.checklist):
-            if not step.done:
-                rows.append(
-                    [
-                        button(
-                            t("btn_case_step", step=texts.CHECKLIST_STEP[STEPS[index].value]),
-                            CaseAction.TICK,
-                            str(index),
-                        )
-                    ]
-                )
-        rows.append([button(t("btn_case_docs"), CaseAction.DOCUMENTS)])
+    for step in view.checklist:
+        if not step.done:
+            label = t("btn_case_step", step=texts.CHECKLIST_STEP[step.step.value])
+            rows.append([button(label, CaseAction.TICK, step.step.value)])
+    if view.documents:
+        rows.append([button(t(f"btn_case_docs_{view.kind.value}"), CaseAction.DOCUMENTS)])
     rows.append(
         [
             button(t("btn_case_comment"), CaseAction.COMMENT),

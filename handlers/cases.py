@@ -19,7 +19,7 @@ from handlers.errors import describe
 from handlers.texts import t
 from workflow import cases
 from workflow.errors import GovReplyError
-from workflow.models import CaseStatus
+from workflow.models import CaseKind, CaseStatus, ChecklistStep
 from workflow.review import operator_for
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,14 @@ async def on_cases(update: Update, context: GovContext) -> None:
     await message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
 
 
+def _step(arg: str) -> ChecklistStep:
+    """A tick button's step; cards sent before checklists had kinds carried an index into
+    the impersonation checklist."""
+    if arg.isdigit():
+        return cases.steps_of(CaseKind.IMPERSONATION_REPORT)[int(arg)]
+    return ChecklistStep(arg)
+
+
 async def on_case_button(update: Update, context: GovContext) -> None:
     query = update.callback_query
     assert query is not None and query.message is not None
@@ -89,7 +97,7 @@ async def on_case_button(update: Update, context: GovContext) -> None:
         elif button.action is CaseAction.STATUS:
             await db.run(cases.set_status, button.case_id, user_id, CaseStatus(button.arg))
         elif button.action is CaseAction.TICK:
-            step = cases.STEPS[int(button.arg)]
+            step = _step(button.arg)
             await db.run(cases.tick_step, button.case_id, user_id, step)
         elif button.action is CaseAction.DOCUMENTS:
             await db.run(cases.request_documents, button.case_id, user_id, chat_id)

@@ -35,6 +35,7 @@ LABEL = {
     "abuse": "辱骂",
     "sensitive_incident": "敏感事件",
     "error_report": "纠错",
+    "illegal_content": "疑似违法信息",
 }
 COMPLIANCE = {
     "pii": "含个人信息",
@@ -81,6 +82,7 @@ def report_label(key: str) -> str:
         return REPORT.get(key, key)
     names = {"messages": LABEL, "published": TIER, "cases": CASE_KIND}.get(head, {})
     return REPORT.get(head + ".", key).format(name=names.get(sub, sub))
+
 
 TEXTS: dict[str, str] = {
     # citizen-facing
@@ -222,7 +224,12 @@ CASE_KIND = {
     "error_report": "纠错",
 }
 CASE_STATUS = {"open": "待处理", "in_progress": "处理中", "waiting": "等待中", "closed": "已办结"}
+CHECKLIST_TITLE = {
+    "impersonation_report": "仿冒账号处置（《办法》第二十九条）",
+    "illegal_content": "疑似违法信息处置（《微博管理办法》第十四条：报告主管部门）",
+}
 CHECKLIST_STEP = {
+    "evidence_kept": "已保存证据（原文、发布者、时间）",
     "verified": "已排查核实",
     "reported_to_authorities": "已报网信、公安部门",
     "platform_letter_sent": "已致函平台关停",
@@ -267,7 +274,11 @@ CASE_TEXTS: dict[str, str] = {
     "case_card_message": "市民留言：\n{text}",
     "case_card_account": "被举报账号：{name}｜账号/ID：{handle}｜平台：{platform}｜链接：{link}",
     "case_card_screenshots": "截图：{n} 张",
-    "case_card_checklist": "处置步骤（《办法》第二十九条）：\n{items}",
+    "case_card_checklist_impersonation_report": "处置步骤（《办法》第二十九条）：\n{items}",
+    "case_card_checklist_illegal_content": (
+        "处置步骤（《微博管理办法》第十四条：报告主管部门）：\n{items}"
+    ),
+    "case_card_illegal": "违法类别：{category}｜命中：{matched}",
     "case_card_history": "处理记录：\n{items}",
     "case_card_outcome": "办结结果：{outcome}",
     "case_disputes": "（纠错所指答复：草稿 #{id}）",
@@ -283,15 +294,28 @@ CASE_TEXTS: dict[str, str] = {
     "btn_case_waiting": "⏸ 等待中",
     "btn_case_comment": "💬 备注",
     "btn_case_close": "✅ 办结",
-    "btn_case_docs": "📄 生成函件",
+    "btn_case_docs_impersonation_report": "📄 生成函件",
+    "btn_case_docs_illegal_content": "📄 生成报送单",
     "btn_case_step": "☐ {step}",
     "prompt_case_close": "✅ 案件 {ticket}：请回复本消息，填写办结结果。",
     "prompt_case_comment": "💬 案件 {ticket}：请回复本消息，填写备注。",
     "ack_case_closed": "案件 {ticket} 已办结。",
     "ack_case_comment": "案件 {ticket} 已添加备注。",
-    "case_reminder": (
+    "case_reminder_impersonation_report": (
         "⏰ 仿冒账号案件 {ticket} 尚有 {n} 个处置步骤未完成，请尽快办理并在案件卡片上勾选。"
     ),
+    "case_reminder_illegal_content": (
+        "⏰ 疑似违法信息案件 {ticket} 尚有 {n} 个处置步骤未完成（报告主管部门），"
+        "请尽快办理并在案件卡片上勾选。"
+    ),
+    "illegal_content_alert": (
+        "🚨 疑似违法信息（{category}），已立案 {ticket}：\n{text}\n"
+        "命中：{matched}\n{done}请核实后报告网信、公安等主管部门，并在案件卡片上勾选。"
+    ),
+    "illegal_done_comment": (
+        "评论已删除并存证，发布者已被限制发言 {hours} 小时（评论功能保持开放）。"
+    ),
+    "illegal_done_private": "私信已存证。",
     "activity_update_due": (
         "📅 更新提醒：本账号已 {days} 天未发布内容（最近一次：{last}），"
         "按规定至少每 {limit} 天更新一次，请安排发布。"
@@ -333,6 +357,8 @@ CASE_TEXTS: dict[str, str] = {
         "（评论功能保持开放），请 {heads} 知悉：{text}"
     ),
 }
+# Reminders queued before checklists had kinds name the old key.
+CASE_TEXTS["case_reminder"] = CASE_TEXTS["case_reminder_impersonation_report"]
 TEXTS.update(CASE_TEXTS)
 
 

@@ -4,7 +4,7 @@ from opening to a recorded outcome.
 A case has a ticket number GR-<year>-<6 digits>, a status (open, in progress, waiting,
 closed), an assignee, and a history of CaseEvents. Impersonation reports carry the reported
 account, the citizen's screenshots and the RULES §6 checklist; until every step is ticked,
-`remind_open_impersonation` re-posts a reminder to the operators.
+`remind_open_checklists` re-posts a reminder to the operators.
 
 Every function takes the caller's Session and writes the change, its history line, its audit
 record and any outbox work (the case card refresh) in that one transaction.
@@ -23,6 +23,7 @@ from knowledge_base.sqltypes import utcnow
 from workflow import audit, outbox
 from workflow.calendar import LOCAL_TZ
 from workflow.errors import InvalidTransition, NotFound
+from workflow.illegal_content import IllegalReportInfo
 from workflow.impersonation import ImpersonationCaseInfo, ReportedAccount
 from workflow.models import (
     Case,
@@ -38,7 +39,27 @@ from workflow.models import (
 from workflow.review import operator_for
 
 TICKET_PREFIX = "GR"
-STEPS = tuple(ChecklistStep)
+S = ChecklistStep
+CHECKLISTS: dict[CaseKind, tuple[ChecklistStep, ...]] = {
+    CaseKind.IMPERSONATION_REPORT: (
+        S.VERIFIED,
+        S.REPORTED_TO_AUTHORITIES,
+        S.PLATFORM_LETTER_SENT,
+        S.FILED_WITH_SUPERVISOR,
+    ),
+    # Weibo measures Art. 14: suspected illegal content is reported to the competent authority.
+    CaseKind.ILLEGAL_CONTENT: (S.EVIDENCE_KEPT, S.REPORTED_TO_AUTHORITIES),
+}
+# The .docx a kind's "generate documents" button produces (bot/case_delivery renders them).
+DOCUMENTS: dict[CaseKind, tuple[str, ...]] = {
+    CaseKind.IMPERSONATION_REPORT: ("platform_letter", "filing_record"),
+    CaseKind.ILLEGAL_CONTENT: ("authority_report",),
+}
+
+
+def steps_of(kind: CaseKind) -> tuple[ChecklistStep, ...]:
+    """The checklist of a case kind, in order (empty for kinds without one)."""
+    return CHECKLISTS.get(kind, ())
 
 
 # --- tickets -----------------------------------------------------------------------------------
@@ -112,6 +133,9 @@ class CaseView:
     screenshots: int
     checklist: list[StepView]
     events: list[EventView]
+    # What GovReply found when it opened the case (suspected illegal content: category,
+    # matched words, whether the comment was removed and its author restricted).
+    facts: dict[str, Any]
     card_chat_id: int | None
     card_message_id: int | None
 
@@ -122,6 +146,14 @@ class CaseView:
     @property
     def is_impersonation(self) -> bool:
         return self.kind is CaseKind.IMPERSONATION_REPORT
+
+    @property
+    def has_checklist(self) -> bool:
+        return bool(self.checklist)
+
+    @property
+    def documents(self) -> tuple[str, ...]:
+        return DOCUMENTS.get(self.kind, ())
 
     @property
     def checklist_complete(self) -> bool:
@@ -137,7 +169,7 @@ def _name(session: Session, operator_id: int | None) -> str:
 
 def _steps(case: Case) -> list[StepView]:
     out = []
-    for step in STEPS:
+    for step in steps_of(case.kind):
         tick = case.checklist.get(step.value)
         at = datetime.fromisoformat(tick["at"]) if tick else None
         out.append(StepView(step, tick is not None, tick.get("name", "") if tick else "", at))
@@ -171,13 +203,24 @@ def view_of(session: Session, case: Case, events: int = 8) -> CaseView:
             case.reported_name, case.reported_handle, case.reported_link, case.reported_platform
         ),
         screenshots=len(case.screenshot_file_ids),
-        checklist=_steps(case) if case.kind is CaseKind.IMPERSONATION_REPORT else [],
+        checklist=_steps(case),
+        facts=_opening(session, case) if case.kind is CaseKind.ILLEGAL_CONTENT else {},
         events=[
             EventView(e.at, e.actor_name, e.action, e.comment, e.detail) for e in reversed(rows)
         ],
         card_chat_id=case.card_chat_id,
         card_message_id=case.card_message_id,
     )
+
+
+def _opening(session: Session, case: Case) -> dict[str, Any]:
+    """The detail of the case's opening history line."""
+    event = session.exec(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.action == "opened")
+        .order_by(col(CaseEvent.id))
+    ).first()
+    return dict(event.detail) if event else {}
 
 
 def get_case(session: Session, ticket: str, events: int = 8) -> CaseView:
@@ -282,10 +325,14 @@ def open_case(
     draft_id: int | None = None,
     account: ReportedAccount | None = None,
     disputes_draft: int | None = None,
+    detail: dict[str, Any] | None = None,
+    done: tuple[ChecklistStep, ...] = (),
 ) -> Case:
     """Open a case for a citizen's message (one case per message: a replay returns it).
 
     `disputes_draft`: for an error report, the published draft the citizen replied to.
+    `detail`: more for the opening history line; `done`: checklist steps GovReply itself has
+    already done (ticked in its name).
     """
     existing = case_of_message(session, message.id or 0)
     if existing is not None:
@@ -301,10 +348,19 @@ def open_case(
         reported_link=account.link,
         reported_platform=account.platform,
         screenshot_file_ids=list(message.photo_file_ids),
+        checklist={
+            step.value: {"by": None, "name": "GovReply", "at": utcnow().isoformat()}
+            for step in done
+        },
     )
     session.add(case)
     session.flush()
-    detail: dict[str, Any] = {"kind": kind.value, "message_id": message.id, "draft_id": draft_id}
+    detail = {
+        "kind": kind.value,
+        "message_id": message.id,
+        "draft_id": draft_id,
+        **(detail or {}),
+    }
     if disputes_draft is not None:
         detail["disputes_draft"] = disputes_draft
     if kind is CaseKind.IMPERSONATION_REPORT:
@@ -395,15 +451,17 @@ def close(session: Session, case_id: int, user_id: int, outcome: str) -> Case:
 
 
 def tick_step(session: Session, case_id: int, user_id: int, step: ChecklistStep) -> Case:
-    """Tick one RULES §6 step of an impersonation case; ticking twice keeps the first tick.
+    """Tick one checklist step of a case (RULES §6 for an impersonation report, reporting for
+    suspected illegal content); ticking twice keeps the first tick.
 
     Raises:
-        InvalidTransition: the case is not an impersonation report, or it is closed.
+        InvalidTransition: the step is not on this kind's checklist, or the case is closed.
     """
     operator = operator_for(session, user_id)
     case = _lock(session, case_id)
-    if case.kind is not CaseKind.IMPERSONATION_REPORT:
-        raise InvalidTransition(f"case {case.ticket} has no impersonation checklist")
+    steps = steps_of(case.kind)
+    if step not in steps:
+        raise InvalidTransition(f"case {case.ticket} has no such checklist step")
     if case.status is CaseStatus.CLOSED:
         raise InvalidTransition(f"case {case.ticket} is closed")
     if step.value in case.checklist:
@@ -417,18 +475,20 @@ def tick_step(session: Session, case_id: int, user_id: int, step: ChecklistStep)
         case,
         "step_ticked",
         user_id,
-        {"step": step.value, "done": len(case.checklist), "of": len(STEPS)},
+        {"step": step.value, "done": len(case.checklist), "of": len(steps)},
     )
     return case
 
 
 def request_documents(session: Session, case_id: int, user_id: int, chat_id: int | None) -> Case:
-    """Queue the platform letter and the filing record (.docx) for the operators' group."""
+    """Queue the case's documents (.docx) for the operators' group: the platform letter and
+    filing record of an impersonation report, the report form of suspected illegal content."""
     operator_for(session, user_id)
     case = _lock(session, case_id)
-    if case.kind is not CaseKind.IMPERSONATION_REPORT:
-        raise InvalidTransition(f"case {case.ticket} is not an impersonation report")
-    for document in ("platform_letter", "filing_record"):
+    documents = DOCUMENTS.get(case.kind, ())
+    if not documents:
+        raise InvalidTransition(f"case {case.ticket} has no documents")
+    for document in documents:
         outbox.enqueue(
             session,
             outbox.Kind.DOCUMENT,
@@ -440,7 +500,7 @@ def request_documents(session: Session, case_id: int, user_id: int, chat_id: int
         case,
         "documents_generated",
         user_id,
-        {"documents": ["platform_letter", "filing_record"]},
+        {"documents": list(documents)},
     )
     return case
 
@@ -537,20 +597,80 @@ def document_info(session: Session, case_id: int, unit: Unit) -> ImpersonationCa
     )
 
 
-def remind_open_impersonation(
+def _local(at: datetime) -> str:
+    return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def report_info(
+    session: Session, case_id: int, unit: Unit, unmasked: bool = False
+) -> IllegalReportInfo:
+    """What the report of suspected illegal content needs, from the case as it stands.
+
+    `unmasked` puts the original text in (the evidence for the authority; the admin's
+    export only, never the operators' group).
+
+    Raises:
+        NotFound: no such case.
+        InvalidTransition: the case is not suspected illegal content.
+    """
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("case", case_id)
+    if case.kind is not CaseKind.ILLEGAL_CONTENT:
+        raise InvalidTransition(f"case {case.ticket} is not suspected illegal content")
+    message = session.get(CitizenMessage, case.message_id)
+    if message is None:
+        raise NotFound("message", case.message_id)
+    facts = _opening(session, case)
+    tick = case.checklist.get(ChecklistStep.REPORTED_TO_AUTHORITIES.value)
+    reported = f"{tick['name']}，{_local(datetime.fromisoformat(tick['at']))}" if tick else ""
+    return IllegalReportInfo(
+        ticket=case.ticket,
+        unit_name=unit.name,
+        official_account=unit.official_account,
+        category=str(facts.get("category", "")),
+        matched=tuple(facts.get("matched", ())),
+        chat_kind=message.chat_kind.value,
+        sender=message.user_name,
+        sender_id=message.user_id,
+        sent_at=_local(message.sent_at),
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        text=message.text if unmasked else message.text_redacted,
+        unmasked=unmasked,
+        photos=len(case.screenshot_file_ids),
+        removed=bool(facts.get("removed")),
+        restricted_hours=float(facts.get("restricted_hours") or 0),
+        reported_at=reported,
+        handler=_name(session, case.assignee_id) if case.assignee_id else "",
+        date=utcnow().astimezone(LOCAL_TZ).date(),
+    )
+
+
+def export_evidence(session: Session, ticket: str, unit: Unit, by: str) -> IllegalReportInfo:
+    """The unmasked report of a case of suspected illegal content, for the authority; the
+    export of personal data is itself on the audit trail (`by`: who ran it)."""
+    view = get_case(session, ticket, events=0)
+    info = report_info(session, view.id, unit, unmasked=True)
+    audit.record(session, "case_evidence_exported", "case", view.ticket, after={"by": by})
+    return info
+
+
+def remind_open_checklists(
     session: Session, now: datetime, interval: timedelta, chat_id: int | None = None
 ) -> list[str]:
-    """Post a reminder for each open impersonation case whose checklist is not complete and
-    that was not reminded (or opened) within `interval`; returns their tickets."""
+    """Post a reminder for each open case with a checklist (impersonation reports, suspected
+    illegal content) that is not complete and was not reminded (or opened) within
+    `interval`; returns their tickets."""
     query = (
         select(Case)
-        .where(Case.kind == CaseKind.IMPERSONATION_REPORT, Case.status != CaseStatus.CLOSED)
+        .where(col(Case.kind).in_(list(CHECKLISTS)), Case.status != CaseStatus.CLOSED)
         .order_by(col(Case.id))
         .with_for_update(skip_locked=True)
     )
     reminded = []
     for case in session.exec(query):
-        missing = [s.value for s in STEPS if s.value not in case.checklist]
+        missing = [s.value for s in steps_of(case.kind) if s.value not in case.checklist]
         if not missing:
             continue
         last = case.last_reminded_at or case.created_at
@@ -563,7 +683,7 @@ def remind_open_impersonation(
             outbox.Kind.NOTICE,
             chat_id=chat_id,
             payload={
-                "template": "case_reminder",
+                "template": f"case_reminder_{case.kind.value}",
                 "reply_to": case.card_message_id,
                 "params": {"ticket": case.ticket, "n": len(missing)},
             },

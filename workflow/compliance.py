@@ -57,6 +57,8 @@ class ComplianceLists:
     allowed_link_domains: tuple[str, ...] = ("gov.cn",)
     off_topic_threshold: float = 0.2
     blocking: dict[FindingCode, bool] = field(default_factory=dict)
+    # Weibo measures Art. 14: categories of suspected illegal content in citizens' messages.
+    illegal: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None = None) -> ComplianceLists:
@@ -72,9 +74,13 @@ class ComplianceLists:
             problem = f"is not JSON ({exc.msg})"
             raise ImportFailed(str(path), exc.lineno, "(file)", problem) from exc
 
-        def compile_all(key: str) -> tuple[re.Pattern[str], ...]:
+        def compile_all(
+            key: str, patterns: list[str] | None = None
+        ) -> tuple[re.Pattern[str], ...]:
             try:
-                return tuple(re.compile(p) for p in raw.get(key, []))
+                return tuple(
+                    re.compile(p) for p in (raw.get(key, []) if patterns is None else patterns)
+                )
             except re.error as exc:
                 raise ImportFailed(str(path), 0, key, f"has an invalid regex ({exc})") from exc
 
@@ -86,6 +92,10 @@ class ComplianceLists:
             allowed_link_domains=tuple(raw.get("allowed_link_domains", ["gov.cn"])),
             off_topic_threshold=float(raw.get("off_topic_threshold", 0.2)),
             blocking=blocking,
+            illegal={
+                category: compile_all(f"illegal_content.{category}", patterns)
+                for category, patterns in raw.get("illegal_content", {}).items()
+            },
         )
 
     def is_blocking(self, code: FindingCode) -> bool:
@@ -143,6 +153,28 @@ def _banned_findings(text: str, lists: ComplianceLists) -> list[Finding]:
         for word in words
         if word.lower() in text
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class IllegalHit:
+    """Why a citizen's message is suspected illegal content: its category and the words."""
+
+    category: str
+    matched: tuple[str, ...]
+
+
+def illegal_content(text: str, lists: ComplianceLists) -> IllegalHit | None:
+    """The first category of suspected illegal content (gambling, drugs, weapons, ...) whose
+    patterns match `text`, with every matching phrase of it; None when none does.
+
+    Only meaningful for a message already triaged as an ad or abuse: a citizen *reporting*
+    gambling next door names the same words and is a complaint."""
+    folded = _normalise(text)
+    for category, patterns in lists.illegal.items():
+        matched = tuple(dict.fromkeys(m.group() for p in patterns for m in p.finditer(folded)))
+        if matched:
+            return IllegalHit(category, matched)
+    return None
 
 
 def check_reply(

@@ -187,7 +187,7 @@ class Desk:
             return EditOutcome("unchanged", None)
         draft = intake.draft_of_message(session, message.id or 0)
         routing = self.config.routing
-        if routing_actions.moderate_after_edit(session, message, draft, plan, routing):
+        if routing_actions.moderate_after_edit(session, message, draft, plan, routing, self.lists):
             return EditOutcome("closed_spam", draft.id if draft else None)
         what = review.citizen_edited(session, draft.id or 0, plan, kept) if draft else "updated"
         ack_draft = draft if what == "redrafted" else None  # never overwrite an operator's reply
@@ -245,9 +245,7 @@ class Desk:
     ) -> list[int] | None:
         """A reply to a hot-topic alert: `text` becomes the reply of each of its pending
         drafts (checked and signed off one by one, as any edit). None: no such alert."""
-        drafts = await self.db.run(
-            hot_topics.pending_drafts_of_alert, chat_id, alert_message_id
-        )
+        drafts = await self.db.run(hot_topics.pending_drafts_of_alert, chat_id, alert_message_id)
         if drafts is None:
             return None
         await self.db.run(review.drafter_for, user_id)

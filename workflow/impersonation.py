@@ -8,27 +8,24 @@ both as .docx bytes. The Chinese wording lives in `workflow/data/impersonation_t
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import re
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from knowledge_base.text import to_simplified
+from workflow.docx_forms import Fill, fill, heading, new_document, render_form, to_bytes
 
 logger = logging.getLogger(__name__)
 
 TEMPLATES_PATH = Path(__file__).parent / "data" / "impersonation_templates.json"
-MISSING = "____"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,80 +136,39 @@ def extract_reported_account(text: str) -> ReportedAccount:
     return ReportedAccount(name=name, handle=handle, link=link, platform=_platform(simplified))
 
 
-class _Fill(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return MISSING
-
-
-def _values(case: ImpersonationCaseInfo) -> _Fill:
+def _values(case: ImpersonationCaseInfo) -> Fill:
     raw = asdict(case)
     account = raw.pop("account")
     values = {k: str(v) for k, v in raw.items() if v not in ("", None, ())}
-    values["evidence"] = "、".join(case.evidence) if case.evidence else MISSING
+    if case.evidence:
+        values["evidence"] = "、".join(case.evidence)
     values["date"] = f"{case.date.year}年{case.date.month}月{case.date.day}日"
     values["account_name"] = account["name"]
     for key in ("handle", "link", "platform"):
         values[key] = account[key]
-    return _Fill({k: v for k, v in values.items() if v})
-
-
-def _fill(template: str, values: Mapping[str, str]) -> str:
-    return template.format_map(values)
-
-
-def _to_bytes(document: Any) -> bytes:
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
-def _heading(document: Any, text: str) -> None:
-    paragraph = document.add_paragraph()
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = paragraph.add_run(text)
-    run.bold = True
+    return Fill({k: v for k, v in values.items() if v})
 
 
 def render_platform_letter(case_info: ImpersonationCaseInfo) -> bytes:
     """The letter asking the platform operator to shut the impersonating account (.docx)."""
     template = _templates()["platform_letter"]
     values = _values(case_info)
-    document = docx.Document()
-    _heading(document, _fill(template["title"], values))
-    document.add_paragraph(_fill(template["reference"], values))
-    document.add_paragraph(_fill(template["recipient"], values))
+    document = new_document()
+    heading(document, fill(template["title"], values))
+    document.add_paragraph(fill(template["reference"], values))
+    document.add_paragraph(fill(template["recipient"], values))
     for paragraph in template["paragraphs"]:
-        document.add_paragraph(_fill(paragraph, values))
+        document.add_paragraph(fill(paragraph, values))
     for line in template["closing"]:
-        closing = document.add_paragraph(_fill(line, values))
+        closing = document.add_paragraph(fill(line, values))
         if line != template["closing"][0]:
             closing.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     logger.info("rendered platform letter for case %s", case_info.ticket)
-    return _to_bytes(document)
+    return to_bytes(document)
 
 
 def render_filing_record(case_info: ImpersonationCaseInfo) -> bytes:
     """The filing record of the case for the supervising office (.docx)."""
-    template = _templates()["filing_record"]
-    values = _values(case_info)
-    document = docx.Document()
-    _heading(document, _fill(template["title"], values))
-    document.add_paragraph(_fill(template["subtitle"], values))
-    table = document.add_table(rows=0, cols=2)
-    table.style = "Table Grid"
-    for label, value in template["fields"]:
-        cells = table.add_row().cells
-        cells[0].text = label
-        cells[1].text = _fill(value, values)
-    document.add_paragraph(_fill(template["footer"], values))
+    data = render_form(_templates()["filing_record"], _values(case_info))
     logger.info("rendered filing record for case %s", case_info.ticket)
-    return _to_bytes(document)
-
-
-def document_text(data: bytes) -> str:
-    """All paragraph and table text of a rendered .docx, for previews and tests."""
-    document = docx.Document(io.BytesIO(data))
-    lines = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        lines += [" | ".join(cell.text for cell in row.cells) for row in table.rows]
-    return "\n".join(lines)
+    return data

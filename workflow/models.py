@@ -332,6 +332,7 @@ class CaseKind(StrEnum):
     IMPERSONATION_REPORT = "impersonation_report"
     SENSITIVE_INCIDENT = "sensitive_incident"
     ERROR_REPORT = "error_report"  # a citizen's 纠错: published information is wrong (RULES §7)
+    ILLEGAL_CONTENT = "illegal_content"  # suspected illegal content (Weibo measures Art. 14)
 
 
 class CaseStatus(StrEnum):
@@ -342,8 +343,10 @@ class CaseStatus(StrEnum):
 
 
 class ChecklistStep(StrEnum):
-    """RULES §6: the four steps of handling an impersonating account, in order."""
+    """Steps of the cases that have a checklist: RULES §6's four for an impersonating account;
+    evidence kept and reported for suspected illegal content (Weibo measures Art. 14)."""
 
+    EVIDENCE_KEPT = "evidence_kept"  # 保存证据 (GovReply ticks it: the message is on record)
     VERIFIED = "verified"  # 立即排查核实
     REPORTED_TO_AUTHORITIES = "reported_to_authorities"  # 报网信、公安
     PLATFORM_LETTER_SENT = "platform_letter_sent"  # 致函平台运营方
@@ -360,10 +363,11 @@ class TicketCounter(SQLModel, table=True):
 
 
 class Case(SQLModel, table=True):
-    """A complaint, impersonation report or sensitive incident followed until closed.
+    """A complaint, impersonation report, sensitive incident, error report or suspected
+    illegal content followed until closed.
 
     `checklist` maps a ChecklistStep value to {"by": operator id, "name": ..., "at": iso time}
-    for the steps ticked so far (impersonation reports only)."""
+    for the steps ticked so far (kinds with a checklist only, `cases.CHECKLISTS`)."""
 
     __tablename__ = "case_file"  # "case" is an SQL keyword
 

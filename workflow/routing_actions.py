@@ -14,6 +14,10 @@ written, so a message, its case, its forwards and their audit records commit tog
 - spam_ad: deleted from the discussion group, or left and logged (setting); operators told.
 - abuse: logged with a per-user count; after repeated offences the user is restricted in the
   discussion group and operators are told (never silently; comments stay open, RULES §2).
+- an ad or abuse that is suspected illegal content (gambling, drugs, weapons, fraud, ...:
+  `compliance.illegal_content`): a case to report to the competent authority (Weibo measures
+  Art. 14) with the evidence on record; a comment is deleted and its author restricted at
+  once, whatever the spam setting; the leaders are told by name.
 
 Wording comes from the caller (`RoutingConfig.templates`, from handlers/texts.py); notices
 are rendered at send time from their template key.
@@ -30,13 +34,14 @@ from sqlmodel import Session, col, func, select
 
 from knowledge_base.models import KBEntry
 from workflow import audit, cases, operators, outbox, review
-from workflow.compliance import ComplianceLists, check_reply
+from workflow.compliance import ComplianceLists, IllegalHit, check_reply, illegal_content
 from workflow.departments import DepartmentDirectory
 from workflow.impersonation import extract_reported_account
 from workflow.intake import DraftPlan, Incoming, message_on_record
 from workflow.models import (
     CaseKind,
     ChatKind,
+    ChecklistStep,
     CitizenMessage,
     Draft,
     DraftState,
@@ -54,7 +59,13 @@ CASE_LABELS = {
 }
 # Templates an admin may mark pre-approved (sent at once instead of under sign-off).
 PREAPPROVABLE = frozenset({"case_ack", "suggestion_thanks"})
-_NO_DRAFT_ACTIONS = ("spam_deleted", "spam_hidden", "spam_logged", "abuse_logged")
+_NO_DRAFT_ACTIONS = (
+    "spam_deleted",
+    "spam_hidden",
+    "spam_logged",
+    "abuse_logged",
+    "illegal_content_found",
+)
 
 
 @dataclass(frozen=True)
@@ -91,10 +102,25 @@ def apply(
         _forward_suggestion(session, message, draft, config, lists)
     elif label == "petition" and draft is not None:
         _template_reply(session, draft, message, "petition_redirect", config, lists)
-    elif label == "spam_ad" and not _already_done(session, message):
-        _handle_spam(session, message, config)
-    elif label == "abuse" and not _already_done(session, message):
+    elif label in ("spam_ad", "abuse") and not _already_done(session, message):
+        _moderate(session, message, label, config, lists)
+
+
+def _moderate(
+    session: Session,
+    message: CitizenMessage,
+    label: str,
+    config: RoutingConfig,
+    lists: ComplianceLists | None,
+) -> bool:
+    """Deal with an ad or abuse; True when the comment is being deleted."""
+    hit = illegal_content(message.text, lists) if lists is not None else None
+    if hit is not None:
+        return _handle_illegal(session, message, hit, config)
+    if label == "abuse":
         _handle_abuse(session, message, config)
+        return False
+    return _handle_spam(session, message, config)
 
 
 def reroute_after_edit(
@@ -142,9 +168,11 @@ def moderate_after_edit(
     draft: Draft | None,
     plan: DraftPlan,
     config: RoutingConfig,
+    lists: ComplianceLists | None = None,
 ) -> bool:
-    """An edit that turns a message into an ad or abuse is moderated as a new one would be
-    (posting something harmless and editing the ad in later is a common trick).
+    """An edit that turns a message into an ad, abuse or illegal content is moderated as a
+    new one would be (posting something harmless and editing the ad in later is a common
+    trick).
 
     Returns True when that closed the message's pending draft: its comment was deleted, so
     there is nothing left to answer. Otherwise the caller goes on as for any edit.
@@ -152,10 +180,7 @@ def moderate_after_edit(
     if plan.label not in ("spam_ad", "abuse") or _already_done(session, message):
         return False
     _relabel(session, message, plan)
-    if plan.label == "abuse":
-        _handle_abuse(session, message, config)
-        return False
-    deleted = _handle_spam(session, message, config)
+    deleted = _moderate(session, message, plan.label, config, lists)
     if not deleted or draft is None or draft.state is not DraftState.PENDING:
         return False
     review.close_unanswerable(session, draft.id or 0, config.templates["spam_edit_closed"])
@@ -420,6 +445,70 @@ def _handle_spam(session: Session, message: CitizenMessage, config: RoutingConfi
         session, config, key, {"ref": message.id, "text": message.text_redacted[:120]}
     )
     return config.spam_delete
+
+
+def _handle_illegal(
+    session: Session, message: CitizenMessage, hit: IllegalHit, config: RoutingConfig
+) -> bool:
+    """Weibo measures Art. 14: suspected illegal content is reported to the competent
+    authority. The message stays on record unmasked (the evidence); a comment is deleted
+    and its author restricted at once, whatever the spam setting (the account may not carry
+    it; the comment section stays open); a case with the reporting checklist is opened and
+    the leaders are told by name. True when the comment is being deleted."""
+    public = message.chat_kind is ChatKind.DISCUSSION
+    hours = config.abuse_restrict_hours
+    if public:
+        outbox.enqueue(
+            session,
+            outbox.Kind.DELETE,
+            chat_id=message.chat_id,
+            payload={"message_id": message.message_id},
+            dedupe_key=f"spam_delete:{message.id}",
+        )
+        if hours > 0:
+            outbox.enqueue(
+                session,
+                outbox.Kind.RESTRICT,
+                chat_id=message.chat_id,
+                payload={"user_id": message.user_id, "hours": hours},
+                dedupe_key=f"restrict:{message.id}",
+            )
+    facts = {
+        "category": hit.category,
+        "matched": list(hit.matched),
+        "removed": public,
+        "restricted_hours": hours if public and hours > 0 else 0,
+    }
+    audit.record(
+        session,
+        "illegal_content_found",
+        "message",
+        message.id,
+        actor_id=None,
+        after={**facts, "user_id": message.user_id, "chat_id": message.chat_id},
+    )
+    case = cases.open_case(
+        session,
+        CaseKind.ILLEGAL_CONTENT,
+        message,
+        detail=facts,
+        done=(ChecklistStep.EVIDENCE_KEPT,),
+    )
+    done = (
+        config.templates["illegal_done_comment"].format(hours=f"{hours:g}")
+        if public
+        else config.templates["illegal_done_private"]
+    )
+    params = {
+        "ticket": case.ticket,
+        "category": hit.category,
+        "matched": "、".join(hit.matched),
+        "text": message.text_redacted[:300],
+        "done": done,
+    }
+    _alert_leaders(session, config, "illegal_content_alert", params, message.id)
+    logger.info("case %s: suspected illegal content (%s)", case.ticket, hit.category)
+    return public
 
 
 def abuse_count(session: Session, user_id: int) -> int:

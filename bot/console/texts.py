@@ -18,6 +18,7 @@ COMPLIANCE = bot_texts.COMPLIANCE
 CASE_KIND = bot_texts.CASE_KIND
 CASE_STATUS = bot_texts.CASE_STATUS
 CHECKLIST_STEP = bot_texts.CHECKLIST_STEP
+CHECKLIST_TITLE = bot_texts.CHECKLIST_TITLE
 CASE_EVENT = bot_texts.CASE_EVENT
 SENSITIVITY = bot_texts.TIER  # an entry's sensitivity uses the tier names
 FIELD = {
@@ -85,8 +86,8 @@ DOMAIN = {
 CASE_DOMAIN = {
     "is closed": "案件已办结，不能再变更。",
     "is already closed": "案件已办结。",
-    "has no impersonation checklist": "该案件不是仿冒账号举报，没有处置清单。",
-    "is not an impersonation report": "该案件不是仿冒账号举报。",
+    "has no such checklist step": "该案件的处置清单中没有这一步骤。",
+    "has no documents": "该类案件没有需要生成的文书。",
 }
 
 

@@ -21,7 +21,7 @@ from knowledge_base.sqltypes import utcnow
 from tests.emulator import SimMessage
 from tests.support.journey import World, open_desk
 from workflow import audit, cases
-from workflow.impersonation import document_text
+from workflow.docx_forms import document_text
 from workflow.models import AuditRecord, Case, CaseStatus, CitizenMessage, Draft, DraftState
 
 DEPT_CHAT = -100400
@@ -222,7 +222,7 @@ async def test_impersonation_report_checklist_documents_and_reminders(world: Wor
 
     future = utcnow() + timedelta(days=30)
     assert (
-        await world.db().run(cases.remind_open_impersonation, future, timedelta(hours=1), None)
+        await world.db().run(cases.remind_open_checklists, future, timedelta(hours=1), None)
         == []
     )
     case = await world.db().run(lambda s: s.exec(select(Case)).one())

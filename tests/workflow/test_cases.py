@@ -13,8 +13,10 @@ from sqlmodel import Session, col, select
 
 from bot.db import Database, upgrade
 from workflow import audit, cases
+from workflow.docx_forms import document_text
 from workflow.errors import InvalidTransition, NotAuthorised, NotFound
-from workflow.impersonation import ReportedAccount, document_text, render_platform_letter
+from workflow.illegal_content import render_authority_report
+from workflow.impersonation import ReportedAccount, render_platform_letter
 from workflow.models import (
     AuditRecord,
     CaseEvent,
@@ -196,7 +198,7 @@ def test_impersonation_checklist_records_who_and_when(db: Database) -> None:
     view = db.call(cases.load_case, case_id)
     verified = view.checklist[0]
     assert verified.done and verified.by == "王审核" and verified.at is not None
-    for step in list(ChecklistStep)[1:]:
+    for step in cases.steps_of(CaseKind.IMPERSONATION_REPORT)[1:]:
         db.call(cases.tick_step, case_id, HEAD, step)
     assert db.call(cases.load_case, case_id).checklist_complete
 
@@ -214,13 +216,13 @@ def test_reminders_repeat_until_every_step_is_ticked(db: Database) -> None:
     ticket = db.call(cases.load_case, case_id).ticket
     hour = timedelta(hours=1)
     start = datetime.now(UTC)
-    assert db.call(cases.remind_open_impersonation, start, hour) == []  # just opened
-    assert db.call(cases.remind_open_impersonation, start + 2 * hour, hour) == [ticket]
-    assert db.call(cases.remind_open_impersonation, start + 2.5 * hour, hour) == []
-    assert db.call(cases.remind_open_impersonation, start + 4 * hour, hour) == [ticket]
-    for step in ChecklistStep:
+    assert db.call(cases.remind_open_checklists, start, hour) == []  # just opened
+    assert db.call(cases.remind_open_checklists, start + 2 * hour, hour) == [ticket]
+    assert db.call(cases.remind_open_checklists, start + 2.5 * hour, hour) == []
+    assert db.call(cases.remind_open_checklists, start + 4 * hour, hour) == [ticket]
+    for step in cases.steps_of(CaseKind.IMPERSONATION_REPORT):
         db.call(cases.tick_step, case_id, REVIEWER, step)
-    assert db.call(cases.remind_open_impersonation, start + 30 * hour, hour) == []
+    assert db.call(cases.remind_open_checklists, start + 30 * hour, hour) == []
 
     def notices(session: Session) -> list[dict[str, object]]:
         return [
@@ -228,7 +230,7 @@ def test_reminders_repeat_until_every_step_is_ticked(db: Database) -> None:
         ]
 
     payloads = db.call(notices)
-    assert [p["template"] for p in payloads] == ["case_reminder", "case_reminder"]
+    assert [p["template"] for p in payloads] == ["case_reminder_impersonation_report"] * 2
 
 
 def test_documents_are_filled_from_the_case(db: Database) -> None:
@@ -249,3 +251,76 @@ def test_documents_are_filled_from_the_case(db: Database) -> None:
     text = document_text(render_platform_letter(info))
     assert info.ticket in text and "shili110" in text and "示例市人民政府" in text
     assert info.verified_at and "截图1张" in text
+
+
+def _open_illegal(db: Database, chat_kind: ChatKind = ChatKind.DISCUSSION) -> int:
+    def run(session: Session) -> int:
+        message = CitizenMessage(
+            chat_id=-100200,
+            chat_kind=chat_kind,
+            message_id=77,
+            user_id=5002,
+            user_name="卖家",
+            text="出售仿真枪，加微信 gun888，电话13812345678",
+            text_redacted="出售仿真枪，加微信 gun888，电话138****5678",
+        )
+        session.add(message)
+        session.flush()
+        facts = {"category": "枪支弹药、管制器具", "matched": ["仿真枪"], "removed": True}
+        facts["restricted_hours"] = 24
+        case = cases.open_case(
+            session,
+            CaseKind.ILLEGAL_CONTENT,
+            message,
+            detail=facts,
+            done=(ChecklistStep.EVIDENCE_KEPT,),
+        )
+        return case.id or 0
+
+    return db.call(run)
+
+
+def test_illegal_content_has_its_own_checklist_and_reminders(db: Database) -> None:
+    case_id = _open_illegal(db)
+    view = db.call(cases.load_case, case_id)
+    assert [s.step for s in view.checklist] == [
+        ChecklistStep.EVIDENCE_KEPT,
+        ChecklistStep.REPORTED_TO_AUTHORITIES,
+    ]
+    assert view.checklist[0].done and view.checklist[0].by == "GovReply"
+    assert view.facts["category"] == "枪支弹药、管制器具"
+    assert view.documents == ("authority_report",)
+    # A step of another kind's checklist is refused.
+    with pytest.raises(InvalidTransition):
+        db.call(cases.tick_step, case_id, REVIEWER, ChecklistStep.PLATFORM_LETTER_SENT)
+    hour = timedelta(hours=1)
+    later = datetime.now(UTC) + 2 * hour
+    assert db.call(cases.remind_open_checklists, later, hour) == [view.ticket]
+    db.call(cases.tick_step, case_id, REVIEWER, ChecklistStep.REPORTED_TO_AUTHORITIES)
+    assert db.call(cases.load_case, case_id).checklist_complete
+    assert db.call(cases.remind_open_checklists, later + 4 * hour, hour) == []
+
+
+def test_the_authority_report_is_masked_unless_exported_on_record(db: Database) -> None:
+    case_id = _open_illegal(db)
+    db.call(cases.tick_step, case_id, HEAD, ChecklistStep.REPORTED_TO_AUTHORITIES)
+    unit = cases.Unit("示例市人民政府办公室", "示例市发布")
+    masked = document_text(render_authority_report(db.call(cases.report_info, case_id, unit)))
+    assert "138****5678" in masked and "13812345678" not in masked
+    assert "枪支弹药" in masked and "频道评论区" in masked and "5002" in masked
+    assert "评论已删除" in masked and "24 小时" in masked and "刘主任" in masked
+    ticket = db.call(cases.load_case, case_id).ticket
+    info = db.call(cases.export_evidence, ticket, unit, "root")
+    assert "13812345678" in document_text(render_authority_report(info))
+    exports = db.call(
+        lambda s: [
+            r.after
+            for r in s.exec(
+                select(AuditRecord).where(AuditRecord.action == "case_evidence_exported")
+            )
+        ]
+    )
+    assert exports == [{"by": "root"}]
+    complaint = _open(db, 9)
+    with pytest.raises(InvalidTransition):
+        db.call(cases.report_info, complaint, unit)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow.compliance import ComplianceLists, FindingCode, check_reply
+from workflow.compliance import ComplianceLists, FindingCode, check_reply, illegal_content
 from workflow.errors import ImportFailed
 
 QUESTION = "居住证到期了怎么续签"
@@ -94,4 +94,37 @@ def test_broken_lists_file_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "lists.json"
     path.write_text('{"ad_patterns": ["(unclosed"]}', encoding="utf-8")
     with pytest.raises(ImportFailed, match="ad_patterns"):
+        ComplianceLists.load(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("出售仿真枪气枪，货到付款", "枪支弹药、管制器具"),
+        ("澳門新葡京線上百家樂，日賺千元", "赌博"),  # Traditional
+        ("高价收购银行卡、电话卡，跑分日结", "买卖个人信息、银行卡"),
+        ("代开各类发票，刻章", "伪造证件、发票"),
+        ("法轮大法好", "邪教"),
+        ("再不解决我就炸了你们政府", "恐怖、暴力威胁"),
+    ],
+)
+def test_illegal_content_is_named_by_category(
+    lists: ComplianceLists, text: str, category: str
+) -> None:
+    hit = illegal_content(text, lists)
+    assert hit is not None and hit.category == category and hit.matched
+
+
+def test_ordinary_ads_and_insults_are_not_illegal_content(lists: ComplianceLists) -> None:
+    assert illegal_content("加微信领取免费礼品，代办证件 vx123456", lists) is None
+    assert illegal_content("你们这帮废物，垃圾政府", lists) is None
+
+
+def test_illegal_content_patterns_are_admin_data(tmp_path: Path) -> None:
+    path = tmp_path / "lists.json"
+    path.write_text(json.dumps({"illegal_content": {"测试": ["违禁品\\d+"]}}), encoding="utf-8")
+    hit = illegal_content("出售违禁品42号", ComplianceLists.load(path))
+    assert hit is not None and hit.matched == ("违禁品42",)
+    path.write_text(json.dumps({"illegal_content": {"测试": ["(unclosed"]}}), encoding="utf-8")
+    with pytest.raises(ImportFailed, match="illegal_content"):
         ComplianceLists.load(path)

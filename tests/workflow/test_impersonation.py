@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
+from workflow.docx_forms import document_text
 from workflow.impersonation import (
     ImpersonationCaseInfo,
     ReportedAccount,
-    document_text,
     extract_reported_account,
     render_filing_record,
     render_platform_letter,
