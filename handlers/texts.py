@@ -35,7 +35,6 @@ LABEL = {
     "abuse": "辱骂",
     "sensitive_incident": "敏感事件",
     "error_report": "纠错",
-    "illegal_content": "疑似违法信息",
 }
 COMPLIANCE = {
     "pii": "含个人信息",
@@ -64,6 +63,7 @@ REPORT = {
     "cases.": "新开案件：{name}",
     "cases_closed": "期内办结案件（件）",
     "impersonation_done": "仿冒账号案件四项处置全部完成（件）",
+    "illegal_reported": "疑似违法信息已报告主管部门（件）",
     "suggestions_forwarded": "建议转送部门（条）",
     "posts": "频道发布（条）",
     "originals": "其中原创（条）",
@@ -222,6 +222,7 @@ CASE_KIND = {
     "impersonation_report": "仿冒账号举报",
     "sensitive_incident": "敏感事件",
     "error_report": "纠错",
+    "illegal_content": "疑似违法信息",
 }
 CASE_STATUS = {"open": "待处理", "in_progress": "处理中", "waiting": "等待中", "closed": "已办结"}
 CHECKLIST_TITLE = {
@@ -310,7 +311,8 @@ CASE_TEXTS: dict[str, str] = {
     ),
     "illegal_content_alert": (
         "🚨 疑似违法信息（{category}），已立案 {ticket}：\n{text}\n"
-        "命中：{matched}\n{done}请核实后报告网信、公安等主管部门，并在案件卡片上勾选。"
+        "命中：{matched}\n{done}请 {heads} 知悉；核实后报告网信、公安等主管部门，"
+        "并在案件卡片上勾选。"
     ),
     "illegal_done_comment": (
         "评论已删除并存证，发布者已被限制发言 {hours} 小时（评论功能保持开放）。"

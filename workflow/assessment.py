@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, and_
 from sqlmodel import Session, col, func, select
 
 from knowledge_base.models import KBEntry, KBEntryVersion
+from workflow.cases import steps_of
 from workflow.models import (
     AuditRecord,
     Case,
@@ -47,6 +48,7 @@ class PeriodReport:
     cases_opened: Counter[str]  # by kind
     cases_closed: int
     impersonation_done: int  # impersonation cases with all four RULES §6 steps ticked
+    illegal_reported: int  # suspected illegal content reported to the authorities
     suggestions_forwarded: int
     posts: int
     originals: int
@@ -85,6 +87,7 @@ class PeriodReport:
         rows += [
             ("cases_closed", self.cases_closed),
             ("impersonation_done", self.impersonation_done),
+            ("illegal_reported", self.illegal_reported),
             ("suggestions_forwarded", self.suggestions_forwarded),
             ("posts", self.posts),
             ("originals", self.originals),
@@ -135,7 +138,7 @@ def period_report(session: Session, start: datetime, end: datetime) -> PeriodRep
     closed = session.exec(
         select(func.count()).select_from(Case).where(between(Case.closed_at))
     ).one()
-    steps = {s.value for s in ChecklistStep}
+    steps = {s.value for s in steps_of(CaseKind.IMPERSONATION_REPORT)}
     forwarded = session.exec(
         select(func.count())
         .select_from(AuditRecord)
@@ -173,6 +176,11 @@ def period_report(session: Session, start: datetime, end: datetime) -> PeriodRep
         cases_closed=int(closed),
         impersonation_done=sum(
             c.kind is CaseKind.IMPERSONATION_REPORT and steps <= set(c.checklist) for c in cases
+        ),
+        illegal_reported=sum(
+            c.kind is CaseKind.ILLEGAL_CONTENT
+            and ChecklistStep.REPORTED_TO_AUTHORITIES.value in c.checklist
+            for c in cases
         ),
         suggestions_forwarded=int(forwarded),
         posts=len(posts),

@@ -118,3 +118,58 @@ def test_audit_export_csv_and_xlsx(cli_env: str, tmp_path: Path) -> None:
     assert code == 0 and (tmp_path / "a.xlsx").stat().st_size > 0
     code, _, err = run("audit", "export", str(tmp_path / "a.csv"), "--from", "yesterday")
     assert code == 1 and "not a date" in err
+
+
+def test_cases_evidence_exports_the_unmasked_report_on_record(
+    cli_env: str, tmp_path: Path
+) -> None:
+    from sqlmodel import Session, select
+
+    from workflow import cases
+    from workflow.docx_forms import document_text
+    from workflow.models import AuditRecord, CaseKind, ChatKind, ChecklistStep, CitizenMessage
+
+    assert run("db", "upgrade")[0] == 0
+    db = Database(cli_env)
+
+    def open_illegal(session: Session) -> str:
+        message = CitizenMessage(
+            chat_id=-100200,
+            chat_kind=ChatKind.DISCUSSION,
+            message_id=7,
+            user_id=5002,
+            text="代开发票 电话13812345678",
+            text_redacted="代开发票 电话138****5678",
+        )
+        session.add(message)
+        session.flush()
+        facts = {"category": "伪造证件、发票", "matched": ["代开发票"], "removed": True}
+        case = cases.open_case(
+            session,
+            CaseKind.ILLEGAL_CONTENT,
+            message,
+            detail=facts,
+            done=(ChecklistStep.EVIDENCE_KEPT,),
+        )
+        return case.ticket
+
+    try:
+        ticket = db.call(open_illegal)
+        out = tmp_path / "evidence.docx"
+        code, stdout, err = run("cases", "evidence", ticket.lower(), str(out))
+        assert code == 0, err
+        assert ticket in stdout
+        report = document_text(out.read_bytes())
+        assert "13812345678" in report and "未脱敏" in report and "伪造证件" in report
+        exported = db.call(
+            lambda s: s.exec(
+                select(AuditRecord).where(AuditRecord.action == "case_evidence_exported")
+            ).all()
+        )
+        assert len(exported) == 1 and exported[0].subject_id == ticket
+        code, _, err = run("cases", "evidence", "GR-2026-999999", str(out))
+        assert code == 1 and err.startswith("error:") and "Traceback" not in err
+        code, _, err = run("cases", "evidence", ticket, str(tmp_path / "x.pdf"))
+        assert code == 1 and ".docx" in err
+    finally:
+        db.dispose()

@@ -127,6 +127,26 @@ async def test_impersonation_checklist_step_is_ticked_from_the_console(desk: Wor
     assert "case_step_ticked" in [r.action for r in await _audits(desk, case.ticket)]
 
 
+async def test_illegal_content_case_is_reported_from_the_console(desk: World) -> None:
+    case = await _open_case(desk, "出售仿真枪 气枪 货到付款 加微信")
+    assert case.kind is CaseKind.ILLEGAL_CONTENT and case.id is not None
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, desk.reviewer2)
+        page = await (await client.get(f"/console/cases/{case.ticket}")).text()
+        assert "疑似违法信息处置" in page and "已保存证据" in page and "仿冒账号处置" not in page
+        wrong = await client.post(
+            f"/console/cases/{case.id}/tick", data={"csrf": csrf, "step": "platform_letter_sent"}
+        )
+        assert wrong.status == 409 and "没有这一步骤" in await wrong.text()
+        resp = await client.post(
+            f"/console/cases/{case.id}/tick",
+            data={"csrf": csrf, "step": "reported_to_authorities"},
+        )
+        assert resp.status == 200 and "赵审核" in await resp.text()
+    ticked = await _case(desk, case.id)
+    assert set(ticked.checklist) == {"evidence_kept", "reported_to_authorities"}
+
+
 async def test_case_post_without_csrf_is_refused_and_changes_nothing(desk: World) -> None:
     case = await _open_case(desk, COMPLAINT)
     async with console_client(desk) as client:

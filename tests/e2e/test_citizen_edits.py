@@ -270,3 +270,27 @@ async def test_a_message_edited_into_a_petition_gets_the_petition_redirect(desk:
     assert "重要" in edited.text  # a petition's reply is signed by a deputy head
     label = await desk.db().run(lambda s: s.exec(select(CitizenMessage)).one().label)
     assert label == "petition"
+
+
+async def test_a_comment_edited_into_illegal_content_opens_a_case(desk: World) -> None:
+    comment = await desk.comment("请问社保卡在哪里补办？")
+    card = await desk.card()
+    await desk.emu.edit_message(comment, "高价收购银行卡、电话卡，跑分日结，私聊")
+    call = await desk.emu.wait_for_call("deleteMessage", timeout=20)
+    assert call.ok and call.params["message_id"] == comment.message_id
+    closed = await desk.card_edit(card, lambda m: "草稿自动关闭" in (m.text or ""))
+    assert not closed.buttons
+    case_card = await desk.emu.wait_for_message(
+        desk.ops,
+        lambda m: "🗂 案件" in (m.text or "") and "疑似违法信息" in (m.text or ""),
+        timeout=20,
+    )
+    assert "买卖个人信息、银行卡" in case_card.text
+
+    def facts(session):  # type: ignore[no-untyped-def]
+        actions = [r.action for r in session.exec(select(AuditRecord))]
+        return session.exec(select(Draft)).one().state, actions
+
+    state, actions = await desk.db().run(facts)
+    assert state is DraftState.REJECTED
+    assert "illegal_content_found" in actions and "spam_deleted" not in actions

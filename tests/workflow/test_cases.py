@@ -324,3 +324,21 @@ def test_the_authority_report_is_masked_unless_exported_on_record(db: Database) 
     complaint = _open(db, 9)
     with pytest.raises(InvalidTransition):
         db.call(cases.report_info, complaint, unit)
+
+
+def test_the_assessment_counts_cases_handled_through_their_checklists(db: Database) -> None:
+    from workflow import assessment
+
+    start = datetime.now(UTC) - timedelta(days=1)
+    impersonation = _open(db, 1, CaseKind.IMPERSONATION_REPORT)
+    half_done = _open(db, 2, CaseKind.IMPERSONATION_REPORT)
+    illegal = _open_illegal(db)
+    for step in cases.steps_of(CaseKind.IMPERSONATION_REPORT):
+        db.call(cases.tick_step, impersonation, REVIEWER, step)
+    db.call(cases.tick_step, half_done, REVIEWER, ChecklistStep.VERIFIED)
+    end = datetime.now(UTC) + timedelta(days=1)
+    figures = db.call(assessment.period_report, start, end)
+    assert figures.cases_opened == {"impersonation_report": 2, "illegal_content": 1}
+    assert (figures.impersonation_done, figures.illegal_reported) == (1, 0)
+    db.call(cases.tick_step, illegal, REVIEWER, ChecklistStep.REPORTED_TO_AUTHORITIES)
+    assert db.call(assessment.period_report, start, end).illegal_reported == 1
