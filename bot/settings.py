@@ -126,11 +126,14 @@ class Settings(BaseSettings):
         "built-in workflow/data/departments.json).",
     )
     abuse_restrict_hours: float = Field(
-        default=24, description="Hours a user stays restricted after repeated abuse."
+        default=24,
+        description="Hours a user stays restricted after repeated abuse (or, at once, after "
+        "posting suspected illegal content).",
     )
     case_reminder_hours: float = Field(
         default=24,
-        description="Hours between reminders for impersonation cases with unticked steps.",
+        description="Hours between reminders for impersonation and illegal-content cases "
+        "with unticked steps.",
     )
     update_every_days: int = Field(
         default=7,
