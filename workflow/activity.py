@@ -20,6 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from knowledge_base.sqltypes import utcnow
 from workflow import audit, outbox
+from workflow.calendar import local_date
 from workflow.models import ChannelPost, InboxUpdate, Role
 from workflow.operators import mentions, with_role
 
@@ -172,7 +173,8 @@ def check(session: Session, rules: ActivityRules, now: datetime | None = None) -
 
 
 def _day(moment: datetime | None) -> str:
-    return moment.date().isoformat() if moment else "—"
+    """The unit's (Beijing) calendar day of `moment`."""
+    return local_date(moment).isoformat() if moment else "—"
 
 
 def _remind(
@@ -190,7 +192,7 @@ def _remind(
         outbox_kind,
         chat_id=rules.operators_chat_id,
         payload={**payload, "params": params},
-        dedupe_key=f"activity:{kind}:{now.date().isoformat()}",
+        dedupe_key=f"activity:{kind}:{_day(now)}",  # once per local day
     )
     if item is None:
         return False

@@ -19,6 +19,11 @@ import chinese_calendar
 from workflow.errors import InvalidTransition
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local_date(moment: datetime) -> date:
+    """The unit's calendar day of a moment: "once a day" and "today" mean Beijing's day."""
+    return moment.astimezone(LOCAL_TZ).date()
 OFFICE_HOURS = ((time(9, 0), time(12, 0)), (time(13, 30), time(17, 30)))
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from knowledge_base.sqltypes import utcnow
 from workflow import audit, outbox
+from workflow.calendar import local_date
 from workflow.departments import DepartmentDirectory
 from workflow.gaps import Embed, group_texts
 from workflow.models import CitizenMessage, Draft, DraftState, OutboxItem
@@ -162,7 +163,7 @@ def announced(session: Session, now: datetime | None = None) -> list[dict[str, A
 
 def _prefix(now: datetime) -> str:
     """Dedupe keys of the day's alerts start with this (one alert per topic per day)."""
-    return f"hot_topic:{now.date().isoformat()}:"
+    return f"hot_topic:{local_date(now).isoformat()}:"
 
 
 def _today(session: Session, now: datetime) -> list[OutboxItem]:

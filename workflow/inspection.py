@@ -20,7 +20,7 @@ from knowledge_base.models import KBEntry
 from knowledge_base.sqltypes import utcnow
 from workflow import audit, outbox
 from workflow.activity import Activity, summary
-from workflow.calendar import LOCAL_TZ
+from workflow.calendar import LOCAL_TZ, local_date
 from workflow.models import Case, CaseStatus, Draft, DraftState
 from workflow.stats import dashboard, expiring_entries
 
@@ -69,7 +69,7 @@ class Inspection:
         last = self.activity.last_post
         return {
             "days": self.days,
-            "last_post": last.date().isoformat() if last else "—",
+            "last_post": local_date(last).isoformat() if last else "—",
             "posts": self.activity.posts_7d,
             "originals": self.activity.originals_30d,
             "posts_30d": self.activity.posts_30d,
@@ -134,12 +134,14 @@ def gather(session: Session, now: datetime | None = None, days: int = 7) -> Insp
         oldest_pending_hours=(now - oldest).total_seconds() / 3600 if oldest else None,
         sla_breaches=len(board.sla_breaches),
         open_cases=int(cases),
-        expiring=[e.id for e in expiring_entries(session, now.date())],
+        expiring=[e.id for e in expiring_entries(session, local_date(now))],
         expired=[
             str(e)
             for e in session.exec(
                 select(KBEntry.id)
-                .where(col(KBEntry.retired).is_(False), col(KBEntry.valid_until) < now.date())
+                .where(
+                    col(KBEntry.retired).is_(False), col(KBEntry.valid_until) < local_date(now)
+                )
                 .order_by(col(KBEntry.id))
             )
         ],

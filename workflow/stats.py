@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from knowledge_base.models import KBEntry
 from knowledge_base.sqltypes import utcnow
+from workflow.calendar import local_date
 from workflow.models import AuditRecord, CitizenMessage, Draft, DraftState, Operator
 
 EXPIRY_WARNING = timedelta(days=7)
@@ -109,13 +110,13 @@ def handling(session: Session, messages: list[CitizenMessage]) -> Handling:
 def dashboard(session: Session, days: int = 14, now: datetime | None = None) -> Dashboard:
     now = now or utcnow()
     since = now - timedelta(days=days)
-    day_list = [(now - timedelta(days=i)).date() for i in range(days - 1, -1, -1)]
+    day_list = [local_date(now - timedelta(days=i)) for i in range(days - 1, -1, -1)]
     messages = list(
         session.exec(select(CitizenMessage).where(col(CitizenMessage.received_at) >= since))
     )
     per_day: dict[date, Counter[str]] = defaultdict(Counter)
     for m in messages:
-        per_day[m.received_at.date()][m.label] += 1
+        per_day[local_date(m.received_at)][m.label] += 1
     labels = sorted({m.label for m in messages})
     handled = handling(session, messages)
     drafts = handled.drafts
@@ -139,5 +140,5 @@ def dashboard(session: Session, days: int = 14, now: datetime | None = None) -> 
         sign_off=handled.sign_off,
         sla_breaches=breaches,
         workload=dict(workload),
-        expiring=expiring_entries(session, now.date()),
+        expiring=expiring_entries(session, local_date(now)),
     )

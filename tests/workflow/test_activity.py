@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from bot.db import Database
 from workflow import activity, assessment
+from workflow.calendar import LOCAL_TZ
 from workflow.intake import record_update
 from workflow.models import ChannelPost, OutboxItem, Role
 from workflow.operators import add_operator
@@ -50,7 +51,8 @@ def test_a_post_is_recorded_once_and_the_channels_word_on_reposts_wins(db: Datab
 
 
 def test_weekly_reminder_once_a_day_until_the_account_posts(db: Database) -> None:
-    start = datetime.now(UTC) - 30 * DAY
+    # 10:00 Beijing time: the reminder is once per local day, whatever the clock says now.
+    start = (datetime.now(LOCAL_TZ) - 30 * DAY).replace(hour=10, minute=0).astimezone(UTC)
     _post(db, 1, start)
     assert db.call(activity.check, RULES, start + 6 * DAY) == []
     assert db.call(activity.check, RULES, start + 8 * DAY) == ["update"]
@@ -60,7 +62,8 @@ def test_weekly_reminder_once_a_day_until_the_account_posts(db: Database) -> Non
     assert db.call(activity.check, RULES, start + 10 * DAY) == []
     notices = _notices(db)
     assert [n[0] for n in notices] == ["activity_update_due"] * 2
-    assert notices[0][1]["params"] == {"last": start.date().isoformat(), "days": 8, "limit": 7}
+    last = start.astimezone(LOCAL_TZ).date().isoformat()
+    assert notices[0][1]["params"] == {"last": last, "days": 8, "limit": 7}
     assert all(n[1].get("params") for n in notices)
 
 
