@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.services import Services
-from handlers import admin, cases, channel, citizen, console, review
+from handlers import admin, cases, channel, citizen, console, posts, review
 from handlers.context import GovContext
 from handlers.errors import on_error
 from workflow.intake import finish_update
@@ -53,6 +53,7 @@ def build_application(services: Services) -> Application[Any, GovContext, Any, A
     review.register(app, settings.operators_chat_id)
     admin.register(app, settings.operators_chat_id)
     cases.register(app, settings.operators_chat_id)
+    posts.register(app, settings.operators_chat_id)
     console.register(app)
     citizen.register_fallback(app)
     admin.register_fallback(app, settings.operators_chat_id)

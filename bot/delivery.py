@@ -22,7 +22,7 @@ from telegram import Bot, ChatPermissions, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot import case_delivery
+from bot import case_delivery, post_delivery
 from bot.db import Database
 from bot.sending import Undeliverable, mention_links, send_or_edit
 from bot.settings import Settings
@@ -88,15 +88,16 @@ class DeliveryWorker:
                 outbox.Kind.PRIVATE_REPLY,
             ):
                 await self.db.run(publishing.record_undeliverable, item.draft_id, str(exc))
+            await self.db.run(post_delivery.undeliverable, item, str(exc))
         except BadRequest as exc:
             text = str(exc).lower()
             if "not modified" in text:
                 await self.db.run(outbox.mark_sent, item.id, None)
-            elif "chat not found" in text or "user not found" in text:
-                await self.db.run(outbox.mark_undeliverable, item.id, str(exc))
             else:
-                logger.error("outbox %s rejected by Telegram: %s", item.id, exc)
+                if "chat not found" not in text and "user not found" not in text:
+                    logger.error("outbox %s rejected by Telegram: %s", item.id, exc)
                 await self.db.run(outbox.mark_undeliverable, item.id, str(exc))
+                await self.db.run(post_delivery.undeliverable, item, str(exc))
         except (NetworkError, TelegramError) as exc:  # TimedOut, 5xx, dropped connections
             delay = outbox.backoff_seconds(item.attempts)
             logger.warning("outbox %s failed (%s); retry in %.0fs", item.id, exc, delay)
@@ -113,6 +114,8 @@ class DeliveryWorker:
         outbox.mark_sent(session, item.id, message_id)
         if item.kind in case_delivery.KINDS:
             case_delivery.record(session, item, message_id, self.settings.operators_chat_id)
+        if item.kind in post_delivery.KINDS:
+            post_delivery.record(session, item, message_id, self.settings)
         if item.kind == outbox.Kind.CARD and message_id is not None and item.draft_id:
             assert self.settings.operators_chat_id is not None
             publishing.record_card_sent(
@@ -174,6 +177,8 @@ class DeliveryWorker:
             return None
         if kind in case_delivery.KINDS:
             return await case_delivery.send(self, item)
+        if kind in post_delivery.KINDS:
+            return await post_delivery.send(self, item)
         raise Undeliverable(f"unknown outbox kind {kind!r}")
 
     async def _send_card(self, item: OutboxItem) -> int:

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Chat ids of discussion groups linked to the account's channel (JSON list).",
     )
+    channel_id: int | None = Field(
+        default=None,
+        description="Chat id of the account's channel, where signed-off posts (/post, /repost) "
+        "are published; the bot must be an administrator allowed to post. Unset: no posts.",
+    )
     database_url: str = Field(
         default="sqlite:///data/govreply.db",
         description="SQLAlchemy URL. SQLite by default; postgresql+psycopg://... for PostgreSQL.",

@@ -32,24 +32,32 @@ class Action(StrEnum):
     NEXT = "nx"
 
 
+POST_PREFIX = "pt1"  # a channel post's card: the same actions on a post's id and version
+
+
 @dataclass(frozen=True)
 class ReviewButton:
     action: Action
-    draft_id: int
+    draft_id: int  # or the post's id, under POST_PREFIX
     version: int
     arg: str = ""
+    prefix: str = PREFIX
 
     def pack(self) -> str:
-        return _join(PREFIX, self.action.value, str(self.draft_id), str(self.version), self.arg)
+        return _join(
+            self.prefix, self.action.value, str(self.draft_id), str(self.version), self.arg
+        )
 
 
-def unpack(data: str) -> ReviewButton | None:
+def unpack(data: str, prefix: str = PREFIX) -> ReviewButton | None:
     """Parse a payload; None for anything that is not ours or is malformed."""
     parts = data.split(":")
-    if len(parts) < 4 or parts[0] != PREFIX:
+    if len(parts) < 4 or parts[0] != prefix:
         return None
     try:
-        return ReviewButton(Action(parts[1]), int(parts[2]), int(parts[3]), ":".join(parts[4:]))
+        return ReviewButton(
+            Action(parts[1]), int(parts[2]), int(parts[3]), ":".join(parts[4:]), prefix
+        )
     except ValueError:
         return None
 

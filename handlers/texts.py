@@ -179,6 +179,7 @@ TEXTS: dict[str, str] = {
         "工作人员指令：\n/next 查看下一条排队草稿\n/case 编号 查看案件\n/cases open 列出未结案件\n"
         "/inspect 读网巡检（更新、留言办理、答问库、答复中的链接）\n"
         "/duty on|off 开始/结束值班；/duty 查看当前值班人员\n"
+        "/post 正文 提交频道稿件；回复一条消息发送 /repost 来源 提交转载（均须分级审签后发布）\n"
         "在卡片上点击按钮审核；回复卡片可修改答复文本。"
     ),
     "error_generic": "处理出错，已记录。请稍后重试。",
@@ -359,6 +360,38 @@ CASE_TEXTS: dict[str, str] = {
         "（评论功能保持开放），请 {heads} 知悉：{text}"
     ),
 }
+# --- channel posts under sign-off (RULES §1, §5) ----------------------------------------------
+POST_KIND = {"original": "原创", "repost": "转载"}
+POST_TEXTS: dict[str, str] = {
+    "post_card_title": "📰 频道稿件 #{id}｜{kind}｜{tier}｜{state}",
+    "post_card_drafter": "拟稿人：{name}",
+    "post_card_source": "转载来源：{source}",
+    "post_card_text": "稿件内容：\n{text}",
+    "post_published": (
+        "已发布到频道（{when}）。拟稿人：{drafter}　审核人：{reviewer}　审签人：{signer}"
+    ),
+    "post_published_repost": "已发布到频道（{when}）。来源：{source}　审核人：{reviewer}",
+    "post_undeliverable": "⚠️ 未能发布到频道，请检查机器人在频道的管理员（发布）权限后重新提交。",
+    # What the channel's readers see under the post (RULES §1).
+    "post_stamp": "\n\n——\n拟稿人：{drafter}　审核人：{reviewer}　审签人：{signer}",
+    "post_stamp_repost": "\n\n——\n来源：{source}　审核人：{reviewer}",
+    "post_usage": (
+        "用法：/post 稿件正文（原创，发布前按分级审签）；"
+        "回复一条消息发送 /repost 来源名称（转载该消息，注明来源和审核人）。"
+    ),
+    "post_no_channel": "未配置频道（GOVREPLY_CHANNEL_ID），无法发布稿件。",
+    "post_submitted": "稿件 #{id} 已提交，等待审签。",
+    "prompt_post_edit": "✏️ 稿件 #{id}：请回复本消息，发送修改后的正文。",
+    "prompt_post_reject": "❌ 稿件 #{id}：请回复本消息，说明不予发布的理由。",
+    "prompt_post_raise": "⬆️ 稿件 #{id}：请回复本消息，说明升级理由。",
+    "prompt_post_override": (
+        "⚠️ 稿件 #{id} 合规检查未通过（{items}）。如确需发布，请回复本消息说明理由（将记录在案）。"
+    ),
+    "ack_post_edit": "稿件 #{id} 已修改，此前签批作废。",
+    "ack_post_reject": "稿件 #{id} 不予发布。",
+    "ack_post_raise": "稿件 #{id} 已升级。",
+}
+TEXTS.update(POST_TEXTS)
 # Reminders queued before checklists had kinds name the old key.
 CASE_TEXTS["case_reminder"] = CASE_TEXTS["case_reminder_impersonation_report"]
 TEXTS.update(CASE_TEXTS)

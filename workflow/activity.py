@@ -64,15 +64,12 @@ def record_post(
     `original` None means unknown (an automatic forward does not say whether the post was
     itself forwarded): counted as original unless the channel's own update says otherwise.
     """
-    row = session.exec(
-        select(ChannelPost).where(
-            ChannelPost.channel_id == channel_id, ChannelPost.message_id == message_id
-        )
-    ).first()
+    query = select(ChannelPost).where(
+        ChannelPost.channel_id == channel_id, ChannelPost.message_id == message_id
+    )
+    row = session.exec(query).first()
     if row is not None:
-        if original is not None and row.original != original:
-            row.original = original
-            session.add(row)
+        _settle_original(session, row, original)
         return False
     try:
         with session.begin_nested():
@@ -86,8 +83,18 @@ def record_post(
                 )
             )
     except IntegrityError:  # the other copy of the same post, stored concurrently
+        row = session.exec(query.with_for_update()).first()
+        if row is not None:
+            _settle_original(session, row, original)
         return False
     return True
+
+
+def _settle_original(session: Session, row: ChannelPost, original: bool | None) -> None:
+    """The copy that knows whether the post is a repost wins over the one that doesn't."""
+    if original is not None and row.original != original:
+        row.original = original
+        session.add(row)
 
 
 def summary(session: Session, now: datetime | None = None) -> Activity:

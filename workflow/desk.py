@@ -20,11 +20,20 @@ from sqlmodel import Session
 from knowledge_base.models import KBEntry
 from knowledge_base.retrieval import Matcher, MatchResult
 from knowledge_base.sqltypes import utcnow
-from workflow import hot_topics, intake, publishing, review, routing_actions, sla
+from workflow import hot_topics, intake, posts, publishing, review, routing_actions, sla
 from workflow.compliance import ComplianceLists, check_reply
 from workflow.errors import AlreadyDecided, InvalidTransition, NotFound
 from workflow.intake import DraftPlan, Incoming
-from workflow.models import ChatKind, CitizenMessage, Draft, DraftState, Tier, Visibility
+from workflow.models import (
+    ChatKind,
+    CitizenMessage,
+    Draft,
+    DraftState,
+    PostDraft,
+    PostKind,
+    Tier,
+    Visibility,
+)
 from workflow.redaction import redact, redact_for_log
 from workflow.routing_actions import RoutingConfig
 from workflow.sla import SlaPolicy
@@ -239,6 +248,33 @@ class Desk:
         message = await self.db.run(_message_text, draft_id)
         found = await self.findings(message, text)
         return await self.db.run(review.edit, draft_id, user_id, text, found)
+
+    # --- channel posts (RULES §1, §5) ----------------------------------------------------------
+
+    async def submit_post(
+        self, user_id: int, text: str, kind: PostKind = PostKind.ORIGINAL, source: str = ""
+    ) -> PostDraft:
+        """Propose a channel post: checked as a reply is; a post about a sudden major event
+        (routed as a sensitive incident) needs the head's sign-off (RULES §5)."""
+        found = await self.findings("", text)
+        routing = await asyncio.to_thread(self.router.classify, text)
+        label = routing.label.value if hasattr(routing.label, "value") else str(routing.label)
+        tier = Tier.MAJOR if label == "sensitive_incident" else Tier.ORDINARY
+        reason = f"label:{label}" if tier is Tier.MAJOR else ""
+        return await self.db.run(
+            posts.submit,
+            user_id,
+            text,
+            found,
+            kind=kind,
+            source=source,
+            tier=tier,
+            tier_reason=reason,
+        )
+
+    async def edit_post(self, post_id: int, user_id: int, text: str) -> PostDraft:
+        found = await self.findings("", text)
+        return await self.db.run(posts.edit, post_id, user_id, text, found)
 
     async def edit_topic(
         self, chat_id: int, alert_message_id: int, user_id: int, text: str

@@ -440,3 +440,61 @@ class ChannelPost(SQLModel, table=True):
     posted_at: datetime = Field(sa_column=dt_column(nullable=False, index=True))
     original: bool = True  # False: forwarded from another source (a repost)
     video: bool = False
+
+
+# --- channel posts under sign-off (RULES §1) -----------------------------------------------------
+
+
+class PostKind(StrEnum):
+    ORIGINAL = "original"  # written by the unit: stamped 拟稿人 / 审核人 / 审签人
+    REPOST = "repost"  # another source's content: stamped with its source and reviewer
+
+
+class PostDraft(SQLModel, table=True):
+    """A post for the account's channel under tiered sign-off, like a reply: nothing goes out
+    under the account's name unreviewed (RULES §1). `version` is bumped on every change and
+    transitions are compare-and-swap on it, as for drafts."""
+
+    __tablename__ = "post_draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: PostKind = Field(default=PostKind.ORIGINAL, sa_column=enum_column(PostKind))
+    source: str = ""  # a repost's source, named on the post
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    tier: Tier = Field(default=Tier.ORDINARY, sa_column=enum_column(Tier))
+    tier_reason: str = ""
+    state: DraftState = Field(
+        default=DraftState.PENDING, sa_column=enum_column(DraftState, index=True)
+    )
+    version: int = 1
+    drafter_id: int = Field(sa_column=_bigint(nullable=False))
+    edited_by: list[int] = Field(default_factory=list, sa_column=json_column(nullable=False))
+    compliance: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=json_column(nullable=False)
+    )
+    override_reason: str | None = None
+    override_by: int | None = Field(default=None, sa_column=_bigint())
+    reject_reason: str | None = None
+    notice: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    decided_at: datetime | None = Field(default=None, sa_column=dt_column())
+    published_at: datetime | None = Field(default=None, sa_column=dt_column())
+    channel_id: int | None = Field(default=None, sa_column=_bigint())
+    published_message_id: int | None = Field(default=None, sa_column=_bigint())
+    card_chat_id: int | None = Field(default=None, sa_column=_bigint())
+    card_message_id: int | None = Field(default=None, sa_column=_bigint(index=True))
+
+
+class PostSignature(SQLModel, table=True):
+    """One signature on a channel post (step 1 = 审核, 2 = 审签), void after an edit."""
+
+    __tablename__ = "post_signature"
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="post_draft.id", index=True)
+    operator_id: int = Field(sa_column=_bigint(nullable=False))
+    operator_name: str
+    role: Role = Field(sa_column=enum_column(Role))
+    step: int
+    signed_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+    void: bool = False

@@ -36,6 +36,8 @@ class Kind:
     EMAIL = "email"  # a suggestion forwarded to a department by e-mail
     ALERT = "alert"  # a templated alert that mentions operators by name (sensitive incidents)
     STATUS = "status"  # the group's queue status message (how many drafts wait), edited
+    POST_CARD = "post_card"  # send or edit a channel post's card in the operators' group
+    CHANNEL_POST = "channel_post"  # the signed-off post itself, to the account's channel
 
 
 def enqueue(
@@ -73,9 +75,14 @@ def queued(session: Session, dedupe_key: str) -> bool:
 
 
 def is_waiting(
-    session: Session, kind: str, *, draft_id: int | None = None, case_id: int | None = None
+    session: Session,
+    kind: str,
+    *,
+    draft_id: int | None = None,
+    case_id: int | None = None,
+    post_id: int | None = None,
 ) -> bool:
-    """Whether an unsent item of `kind` (for this draft / case) is queued already.
+    """Whether an unsent item of `kind` (for this draft / case / channel post) is queued.
 
     Cards and status messages render at send time, so one waiting refresh covers any number of
     changes made before it goes out.
@@ -86,9 +93,10 @@ def is_waiting(
     if draft_id is not None:
         query = query.where(OutboxItem.draft_id == draft_id)
     waiting = session.exec(query)
-    if case_id is None:
+    if case_id is None and post_id is None:
         return waiting.first() is not None
-    return any(item.payload.get("case_id") == case_id for item in waiting)
+    key, value = ("case_id", case_id) if case_id is not None else ("post_id", post_id)
+    return any(item.payload.get(key) == value for item in waiting)
 
 
 def enqueue_card(session: Session, draft: Draft) -> None:

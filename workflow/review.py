@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlmodel import Session, col, select
 
@@ -52,12 +52,30 @@ _REQUIRED = {
 # --- pure rules -------------------------------------------------------------------------------
 
 
+class Signable(Protocol):
+    """What the signing rules read of a reply draft or a channel post."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def tier(self) -> Tier: ...
+    @property
+    def edited_by(self) -> list[int]: ...
+
+
+class Signed(Protocol):
+    @property
+    def operator_id(self) -> int: ...
+    @property
+    def void(self) -> bool: ...
+
+
 def required_roles(tier: Tier) -> tuple[Role, ...]:
     """The signatures a tier needs, in order: reviewer, then deputy head or head."""
     return _REQUIRED[tier]
 
 
-def next_step(tier: Tier, signatures: Sequence[Signature]) -> tuple[int, Role] | None:
+def next_step(tier: Tier, signatures: Sequence[Signed]) -> tuple[int, Role] | None:
     """(step number, minimum role) of the next signature, or None when fully signed."""
     valid = [s for s in signatures if not s.void]
     needed = required_roles(tier)
@@ -71,7 +89,7 @@ def can_give(role: Role, needed: Role) -> bool:
     return role in SIGNER_RANK and SIGNER_RANK[role] >= SIGNER_RANK[needed]
 
 
-def check_can_sign(draft: Draft, signatures: Sequence[Signature], operator: Operator) -> int:
+def check_can_sign(draft: Signable, signatures: Sequence[Signed], operator: Operator) -> int:
     """Return the step `operator` would sign, or raise why they can't."""
     step = next_step(draft.tier, signatures)
     if step is None:

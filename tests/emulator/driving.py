@@ -9,9 +9,9 @@ import copy
 import uuid
 
 from .markup import utf16_len
-from .messaging import origin_of, reply_json, store_file
+from .messaging import mirror_into_discussion, origin_of, reply_json, store_file
 from .state import World
-from .world import TELEGRAM_SERVICE_USER_ID, CallbackQuery, Json, SimChat, SimMessage, SimUser
+from .world import CallbackQuery, Json, SimChat, SimMessage, SimUser
 
 # A tiny valid JPEG header: enough for code that sniffs the type of a screenshot.
 FAKE_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
@@ -148,17 +148,7 @@ def post_to_channel(
     post = world.new_message(channel, sender=None, sender_chat=channel, fields=fields)
     if channel.bot_is_member:  # a bot gets channel posts only where it is an administrator
         world.queue_update("channel_post", copy.deepcopy(post.data))
-    if channel.linked_chat_id is None:
-        return post
-    group = world.chats[channel.linked_chat_id]
-    service = world.users.get(TELEGRAM_SERVICE_USER_ID)
-    if service is None:
-        service = SimUser(TELEGRAM_SERVICE_USER_ID, "Telegram")
-        world.users[service.id] = service
-    fields = {"text": text, "is_automatic_forward": True, "forward_origin": origin_of(post)}
-    forward = world.new_message(group, sender=service, sender_chat=channel, fields=fields)
-    world.queue_update("message", copy.deepcopy(forward.data))
-    post.discussion = forward
+    mirror_into_discussion(world, channel, post, text)
     return post
 
 

@@ -8,7 +8,7 @@ import uuid
 from .markup import MAX_CAPTION, inline_keyboard, plain_text
 from .params import ApiError, MethodTable, Params, bad_request
 from .state import World
-from .world import Json, SimChat, SimFile, SimMessage
+from .world import TELEGRAM_SERVICE_USER_ID, Json, SimChat, SimFile, SimMessage, SimUser
 
 METHODS = MethodTable()
 
@@ -124,6 +124,8 @@ async def send_message(world: World, params: Params) -> Json:
     fields = reply_fields(world, chat, params) | {"text": text} | options(params)
     message = world.new_bot_message(chat, fields)
     message.sent_text = str(params.get("text"))
+    if chat.type == "channel":
+        mirror_into_discussion(world, chat, message, text)
     return message.data
 
 
@@ -265,3 +267,19 @@ async def forward_message(world: World, params: Params) -> Json:
     message = world.new_bot_message(chat, fields)
     message.document = source.document
     return message.data
+
+
+def mirror_into_discussion(world: World, channel: SimChat, post: SimMessage, text: str) -> None:
+    """Telegram's automatic forward of a channel post (the bot's own too) into the linked
+    discussion group, where the comments hang under it."""
+    if channel.linked_chat_id is None:
+        return
+    group = world.chats[channel.linked_chat_id]
+    service = world.users.get(TELEGRAM_SERVICE_USER_ID)
+    if service is None:
+        service = SimUser(TELEGRAM_SERVICE_USER_ID, "Telegram")
+        world.users[service.id] = service
+    fields = {"text": text, "is_automatic_forward": True, "forward_origin": origin_of(post)}
+    forward = world.new_message(group, sender=service, sender_chat=channel, fields=fields)
+    world.queue_update("message", copy.deepcopy(forward.data))
+    post.discussion = forward

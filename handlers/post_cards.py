@@ -1,0 +1,113 @@
+"""Pure rendering of channel posts under sign-off: a PostView becomes its card (HTML text,
+inline keyboard) and the published text with its stamp. No I/O here."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from handlers import texts
+from handlers.callback_data import POST_PREFIX, Action, ReviewButton
+from handlers.cards import MAX_MESSAGE, _when
+from handlers.texts import t
+from workflow.models import DraftState, PostKind
+from workflow.posts import PostView
+
+
+def render_post_card(view: PostView) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The operators' card: the post, its checks, signatures, and the buttons while pending."""
+    lines = [
+        t(
+            "post_card_title",
+            id=view.id,
+            kind=texts.POST_KIND[view.kind.value],
+            tier=texts.TIER[view.tier.value],
+            state=texts.STATE[view.state.value],
+        ),
+        t("post_card_drafter", name=escape(view.drafter)),
+    ]
+    if view.kind is PostKind.REPOST:
+        lines.append(t("post_card_source", source=escape(view.source)))
+    lines.append(t("post_card_text", text=escape(view.text)))
+    if view.compliance:
+        items = "；".join(
+            f"{texts.COMPLIANCE.get(f['code'], f['code'])}（{escape(str(f.get('detail', '')))}）"
+            for f in view.compliance
+        )
+        lines.append(t("card_compliance", items=items))
+    else:
+        lines.append(t("card_compliance_ok"))
+    if view.override_reason:
+        name = escape(view.override_by)
+        lines.append(t("card_override", name=name, reason=escape(view.override_reason)))
+    if view.notice == "signatures_voided":
+        lines.append(t("card_voided"))
+    elif view.notice == "tier_raised":
+        lines.append(t("card_tier_raised"))
+    if view.signatures:
+        items = "；".join(
+            f"{escape(s.name)}（{texts.ROLE[s.role.value]}）" for s in view.signatures
+        )
+        lines.append(t("card_signatures", items=items))
+    if view.needed is not None:
+        lines.append(t("card_needed", items=texts.ROLE[view.needed.value]))
+    if view.state is DraftState.PUBLISHED:
+        if view.kind is PostKind.REPOST:
+            lines.append(
+                t(
+                    "post_published_repost",
+                    when=_when(view.published_at),
+                    source=escape(view.source),
+                    reviewer=escape(view.reviewer),
+                )
+            )
+        else:
+            lines.append(
+                t(
+                    "post_published",
+                    when=_when(view.published_at),
+                    drafter=escape(view.drafter),
+                    reviewer=escape(view.reviewer),
+                    signer=escape(view.signer),
+                )
+            )
+    elif view.state is DraftState.REJECTED:
+        lines.append(t("card_rejected", reason=escape(view.reject_reason or "")))
+    elif view.state is DraftState.UNDELIVERABLE:
+        lines.append(t("post_undeliverable"))
+    text = "\n\n".join(lines)
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE - 1] + "…"
+    return text, (post_keyboard(view) if view.state is DraftState.PENDING else None)
+
+
+def post_keyboard(view: PostView) -> InlineKeyboardMarkup:
+    def button(label: str, action: Action) -> InlineKeyboardButton:
+        data = ReviewButton(action, view.id, view.version, prefix=POST_PREFIX).pack()
+        return InlineKeyboardButton(label, callback_data=data)
+
+    if view.needed is not None and view.signatures:
+        approve = t("btn_sign", role=texts.ROLE[view.needed.value])
+    else:
+        approve = t("btn_approve")
+    return InlineKeyboardMarkup(
+        [
+            [
+                button(approve, Action.APPROVE),
+                button(t("btn_edit"), Action.EDIT),
+                button(t("btn_reject"), Action.REJECT),
+            ],
+            [button(t("btn_raise"), Action.RAISE)],
+        ]
+    )
+
+
+def render_post(view: PostView) -> str:
+    """The post as the channel's readers see it (plain text): the text and its stamp; a
+    repost names its source and its reviewer (RULES §1)."""
+    if view.kind is PostKind.REPOST:
+        return view.text + t("post_stamp_repost", source=view.source, reviewer=view.reviewer)
+    return view.text + t(
+        "post_stamp", drafter=view.drafter, reviewer=view.reviewer, signer=view.signer
+    )

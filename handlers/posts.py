@@ -1,0 +1,200 @@
+"""Channel posts in the operators' group (RULES §1: 先审后发 for what the account publishes):
+`/post 正文` proposes an original post, `/repost 来源` in reply to a message proposes that
+message as a repost naming its source; the post's card carries the sign-off buttons, and
+replies to its prompts give the new text or a reason. Roles are checked by the domain
+(`workflow.posts`) on every action; this module only translates.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    CallbackQuery,
+    ForceReply,
+    Message,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+    Update,
+)
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers.callback_data import POST_PREFIX, Action, unpack
+from handlers.context import GovContext
+from handlers.errors import describe
+from handlers.texts import COMPLIANCE, t
+from workflow import posts, prompts
+from workflow.errors import ComplianceBlocked, GovReplyError
+from workflow.models import PostKind
+
+logger = logging.getLogger(__name__)
+
+REPLY_GROUP = 2  # beside the draft replies (group 0) and the case replies (group 1)
+
+
+def _body(message: Message) -> str:
+    """The text after the command (newlines kept)."""
+    text = message.text or ""
+    return text.split(maxsplit=1)[1].strip() if len(text.split(maxsplit=1)) > 1 else ""
+
+
+def _origin_name(message: Message) -> str:
+    """Who a forwarded message came from, as its source."""
+    origin = message.forward_origin
+    if isinstance(origin, MessageOriginChannel):
+        return origin.chat.title or ""
+    if isinstance(origin, MessageOriginChat):
+        return origin.sender_chat.title or ""
+    if isinstance(origin, MessageOriginUser):
+        return origin.sender_user.full_name
+    if isinstance(origin, MessageOriginHiddenUser):
+        return origin.sender_user_name
+    return ""
+
+
+async def _submit(
+    message: Message, context: GovContext, text: str, kind: PostKind, source: str = ""
+) -> None:
+    user = message.from_user
+    assert user is not None
+    if context.services.settings.channel_id is None:
+        await message.reply_text(t("post_no_channel"))
+        return
+    if not text:
+        await message.reply_text(t("post_usage"))
+        return
+    try:
+        post = await context.services.desk.submit_post(user.id, text, kind, source)
+    except GovReplyError as exc:
+        await message.reply_text(describe(exc))
+        return
+    await message.reply_text(t("post_submitted", id=post.id))
+    context.delivery_wake()
+
+
+async def on_post(update: Update, context: GovContext) -> None:
+    """/post 正文, or /post in reply to a message whose text is the post."""
+    message = update.effective_message
+    assert message is not None
+    text = _body(message)
+    replied = message.reply_to_message
+    if not text and replied is not None:
+        text = (replied.text or replied.caption or "").strip()
+    await _submit(message, context, text, PostKind.ORIGINAL)
+
+
+async def on_repost(update: Update, context: GovContext) -> None:
+    """/repost 来源 in reply to a message: that message, naming its source (the forward's
+    origin when no source is written)."""
+    message = update.effective_message
+    assert message is not None
+    replied = message.reply_to_message
+    text = (replied.text or replied.caption or "").strip() if replied else ""
+    source = _body(message) or (_origin_name(replied) if replied else "")
+    if not text or not source:
+        await message.reply_text(t("post_usage"))
+        return
+    await _submit(message, context, text, PostKind.REPOST, source)
+
+
+async def _prompt(
+    query: CallbackQuery, context: GovContext, post_id: int, action: str, **params: str
+) -> None:
+    """Ask for the new text or a reason by a ForceReply message."""
+    message = query.message
+    assert message is not None
+    sent = await context.bot.send_message(
+        message.chat.id,
+        t(f"prompt_post_{action}", id=post_id, **params),
+        reply_markup=ForceReply(selective=True),
+    )
+    await context.services.db.run(
+        prompts.record,
+        message.chat.id,
+        sent.message_id,
+        post_id,
+        prompts.POST + action,
+        query.from_user.id,
+    )
+    await query.answer(t("alert_prompted"))
+
+
+async def on_post_button(update: Update, context: GovContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    button = unpack(query.data or "", POST_PREFIX)
+    if button is None:
+        await query.answer()
+        return
+    db = context.services.db
+    user_id = query.from_user.id
+    try:
+        if button.action is Action.APPROVE:
+            _post, done = await db.run(posts.approve, button.draft_id, user_id, button.version)
+            await query.answer(t("alert_done") if done else t("alert_signed"))
+        elif button.action in _PROMPTED:
+            # Refuse at once whoever may not act, rather than after they typed a reason.
+            await context.services.desk.check_operator(
+                user_id, drafting=button.action is Action.EDIT
+            )
+            await _prompt(query, context, button.draft_id, _PROMPTED[button.action])
+        else:
+            await query.answer()
+    except ComplianceBlocked as exc:
+        items = "、".join(COMPLIANCE.get(c, c) for c in exc.codes)
+        await _prompt(query, context, button.draft_id, "override", items=items)
+    except GovReplyError as exc:
+        logger.info("post press refused: post=%s user=%s %s", button.draft_id, user_id, type(exc))
+        await query.answer(describe(exc), show_alert=True)
+    context.delivery_wake()
+
+
+_PROMPTED = {Action.EDIT: "edit", Action.REJECT: "reject", Action.RAISE: "raise"}
+
+
+async def on_post_reply(update: Update, context: GovContext) -> None:
+    """A reply to a post's prompt: the new text, a reason, or the override's reason."""
+    message = update.effective_message
+    assert message is not None and message.reply_to_message is not None
+    user = message.from_user
+    assert user is not None
+    services = context.services
+    found = await services.db.run(
+        prompts.find, message.chat.id, message.reply_to_message.message_id, posts=True
+    )
+    if found is None:
+        return
+    post_id, action = found
+    text = message.text or ""
+    try:
+        if action == "edit":
+            await services.desk.edit_post(post_id, user.id, text)
+        elif action == "reject":
+            await services.db.run(posts.reject, post_id, user.id, text)
+        elif action == "raise":
+            await services.db.run(posts.raise_tier, post_id, user.id, text)
+        else:  # override: sign with the reason on record
+            _post, done = await services.db.run(posts.approve, post_id, user.id, None, text)
+            await message.reply_text(t("alert_done") if done else t("alert_signed"))
+            context.delivery_wake()
+            return
+        reply = t(f"ack_post_{action}", id=post_id)
+    except GovReplyError as exc:
+        reply = describe(exc)
+    await message.reply_text(reply)
+    context.delivery_wake()
+
+
+def register(app: Application, operators_chat_id: int | None) -> None:  # type: ignore[type-arg]
+    app.add_handler(CallbackQueryHandler(on_post_button, pattern=rf"^{POST_PREFIX}:"))
+    if operators_chat_id is None:
+        return
+    group = filters.Chat(operators_chat_id) & filters.UpdateType.MESSAGE  # edits don't act
+    app.add_handler(CommandHandler("post", on_post, filters=group))
+    app.add_handler(CommandHandler("repost", on_repost, filters=group))
+    app.add_handler(
+        MessageHandler(group & filters.REPLY & filters.TEXT & ~filters.COMMAND, on_post_reply),
+        group=REPLY_GROUP,
+    )

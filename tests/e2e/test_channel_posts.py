@@ -1,0 +1,197 @@
+"""Channel posts under tiered sign-off (RULES §1, §5) through the Bot API emulator: /post and
+/repost in the operators' group, the post's card, signatures, edits, overrides, and the post
+in the channel with its stamp, counted for the account's activity. Real PTB, real HTTP,
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sentence_transformers import SentenceTransformer
+from sqlmodel import select
+
+from tests.emulator import SimMessage
+from tests.support.journey import CHANNEL_CHAT, World, open_desk
+from workflow.models import AuditRecord, ChannelPost, InboxStatus, InboxUpdate, PostDraft
+
+
+@pytest.fixture
+async def world(
+    db_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> AsyncIterator[World]:
+    async with open_desk(db_url, tmp_path, st_model, channel_id=CHANNEL_CHAT) as w:
+        yield w
+
+
+def _post_card(n: int | None = None) -> object:
+    def match(m: SimMessage) -> bool:
+        text = m.text or ""
+        return "📰 频道稿件 #" in text and (n is None or f"#{n}｜" in text)
+
+    return match
+
+
+async def _press(w: World, user: object, card: SimMessage, label: str) -> tuple[str | None, bool]:
+    button = card.button(label)
+    assert button is not None, (label, card.buttons)
+    handle = await w.emu.press(user, card, button["callback_data"])  # type: ignore[arg-type]
+    return await handle.answer(timeout=20)
+
+
+def _channel_posts(w: World) -> list[SimMessage]:
+    return [m for m in w.emu.messages(w.channel) if m.from_bot]
+
+
+async def _all_handled(w: World) -> None:
+    """Every update Telegram sent (the post's mirror in the discussion group too) is handled."""
+    await w.emu.wait_for_updates_consumed()
+
+    async def pending() -> int:
+        rows = await w.db().run(lambda s: list(s.exec(select(InboxUpdate))))
+        return sum(r.status is not InboxStatus.DONE for r in rows)
+
+    for _ in range(100):
+        if await pending() == 0:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("updates still being handled")
+
+
+async def _recorded(w: World) -> list[ChannelPost]:
+    return await w.db().run(lambda s: list(s.exec(select(ChannelPost))))
+
+
+async def test_an_original_post_needs_a_second_pair_of_eyes_and_carries_its_stamp(
+    world: World,
+) -> None:
+    text = "示例市发布：自12月1日起，市民中心工作日服务时间延长至20:00。"
+    await world.emu.send_message(world.reviewer, world.ops, f"/post {text}")
+    ack = await world.emu.wait_for_message(
+        world.ops, lambda m: "稿件 #1 已提交" in (m.text or ""), timeout=20
+    )
+    assert ack.text
+    card = await world.emu.wait_for_message(world.ops, _post_card(1), timeout=20)
+    assert "原创" in card.text and "一般" in card.text and text in card.text
+    assert "拟稿人：王审核" in card.text and "尚需：审核人" in card.text
+
+    # Whoever wrote it is never its only approver; a stranger signs nothing.
+    answer, refused = await _press(world, world.reviewer, card, "✅ 通过")
+    assert refused and "修改人不能单独审批" in (answer or "")
+    answer, refused = await _press(world, world.stranger, card, "✅ 通过")
+    assert refused
+    assert _channel_posts(world) == []
+
+    stale = card.button("✅ 通过")["callback_data"]
+    answer, refused = await _press(world, world.reviewer2, card, "✅ 通过")
+    assert not refused, answer
+    published = await world.emu.wait_for_message(world.channel, timeout=20)
+    assert published.text == f"{text}\n\n——\n拟稿人：王审核　审核人：赵审核　审签人：赵审核"
+    card = await world.card_edit(card, lambda m: "已发布到频道" in (m.text or ""))
+    assert not card.buttons
+
+    # A press on the card as it was publishes nothing more; the post counts once, as an
+    # original, although its mirror in the discussion group arrives too.
+    handle = await world.emu.press(world.head, card, stale, force=True)
+    _answer, refused = await handle.answer(timeout=20)
+    assert refused
+    await _all_handled(world)
+    assert len(_channel_posts(world)) == 1
+    recorded = await _recorded(world)
+    assert [(r.channel_id, r.message_id, r.original) for r in recorded] == [
+        (CHANNEL_CHAT, published.message_id, True)
+    ]
+    actions = await world.db().run(
+        lambda s: [
+            r.action for r in s.exec(select(AuditRecord).where(AuditRecord.subject_type == "post"))
+        ]
+    )
+    assert actions[0] == "post_submitted" and actions.count("post_published") == 1
+
+
+async def test_a_repost_names_its_source_and_reviewer(world: World) -> None:
+    source = await world.emu.send_message(
+        world.reviewer, world.ops, "国务院：今冬明春供暖季保障工作部署"
+    )
+    await world.emu.send_message(world.deputy, world.ops, "/repost 中国政府网", reply_to=source)
+    card = await world.emu.wait_for_message(world.ops, _post_card(), timeout=20)
+    assert "转载" in card.text and "转载来源：中国政府网" in card.text
+    await _press(world, world.reviewer2, card, "✅ 通过")
+    published = await world.emu.wait_for_message(world.channel, timeout=20)
+    assert published.text.endswith("——\n来源：中国政府网　审核人：赵审核")
+    await _all_handled(world)
+    assert [r.original for r in await _recorded(world)] == [False]
+
+
+async def test_a_major_event_post_waits_for_the_head_and_an_edit_voids_signatures(
+    world: World,
+) -> None:
+    await world.emu.send_message(
+        world.reviewer,
+        world.ops,
+        "/post 今天下午城东化工厂发生爆炸事故，已造成人员伤亡，请市民远离现场。",
+    )
+    card = await world.emu.wait_for_message(world.ops, _post_card(), timeout=20)
+    assert "重大" in card.text  # RULES §5: dynamic information after the head's approval
+    await _press(world, world.reviewer2, card, "✅ 通过")
+    card = await world.card_edit(card, lambda m: "尚需：主要负责人" in (m.text or ""))
+    assert _channel_posts(world) == []
+
+    await _press(world, world.reviewer, card, "✏️ 修改")
+    prompt = await world.emu.wait_for_message(
+        world.ops, lambda m: "✏️ 稿件 #1" in (m.text or ""), timeout=20
+    )
+    corrected = "今天下午城东化工厂发生爆炸事故，救援正在进行，请市民远离现场，以官方通报为准。"
+    await world.reply_to(world.reviewer, prompt, corrected)
+    card = await world.card_edit(card, lambda m: corrected in (m.text or ""))
+    assert "此前签批作废" in card.text and "尚需：审核人" in card.text
+
+    await _press(world, world.reviewer2, card, "✅ 通过")
+    card = await world.card_edit(card, lambda m: "尚需：主要负责人" in (m.text or ""))
+    answer, refused = await _press(world, world.deputy, card, "✅ 审签（主要负责人）")
+    assert refused, answer  # a deputy head cannot give the head's signature
+    await _press(world, world.head, card, "✅ 审签（主要负责人）")
+    published = await world.emu.wait_for_message(world.channel, timeout=20)
+    assert published.text.startswith(corrected)
+    assert "审核人：赵审核　审签人：刘主任" in published.text
+
+
+async def test_a_failing_check_needs_the_final_signers_reason(world: World) -> None:
+    await world.emu.send_message(
+        world.reviewer, world.ops, "/post 小编觉得这次活动办得太好了！！欢迎加微信 sl2026 报名"
+    )
+    card = await world.emu.wait_for_message(world.ops, _post_card(), timeout=20)
+    assert "合规检查" in card.text
+    await _press(world, world.reviewer2, card, "✅ 通过")
+    prompt = await world.emu.wait_for_message(
+        world.ops, lambda m: "⚠️ 稿件 #1 合规检查未通过" in (m.text or ""), timeout=20
+    )
+    assert _channel_posts(world) == []
+    await _press(world, world.head, card, "❌ 驳回")
+    reject = await world.emu.wait_for_message(
+        world.ops, lambda m: "❌ 稿件 #1" in (m.text or ""), timeout=20
+    )
+    await world.reply_to(world.head, reject, "含个人观点和广告，不予发布")
+    card = await world.card_edit(card, lambda m: "已驳回" in (m.text or ""))
+    assert not card.buttons and "不予发布" in card.text
+    # The override prompt answered after the rejection changes nothing.
+    await world.reply_to(world.reviewer2, prompt, "确需发布")
+    await world.emu.wait_for_message(
+        world.ops, lambda m: "已处理" in (m.text or "") or "已驳回" in (m.text or ""), timeout=20
+    )
+    post = await world.db().run(lambda s: s.exec(select(PostDraft)).one())
+    assert post.state.value == "rejected" and _channel_posts(world) == []
+
+
+async def test_without_a_channel_there_is_nothing_to_post_to(
+    db_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> None:
+    async with open_desk(db_url, tmp_path, st_model) as w:
+        await w.emu.send_message(w.reviewer, w.ops, "/post 本周政务服务安排")
+        note = await w.emu.wait_for_message(
+            w.ops, lambda m: "GOVREPLY_CHANNEL_ID" in (m.text or ""), timeout=20
+        )
+        assert note.text
+        assert await w.db().run(lambda s: s.exec(select(PostDraft)).all()) == []

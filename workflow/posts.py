@@ -1,0 +1,415 @@
+"""Channel posts under tiered sign-off (RULES §1, §5): what the account publishes in its own
+channel goes through the same 先审后发 as a reply to a citizen.
+
+An operator (a drafter or any signer) submits the text; the compliance check runs as for a
+reply; the tier is `ordinary` unless raised (a post about a sudden major event is `major`:
+RULES §5, dynamic information only after approval). Signatures follow `review`'s rules
+(reviewer, then deputy head or head; nobody signs twice; whoever wrote or edited it is never
+its only approver, so a post always has a second pair of eyes). The last signature queues the
+post for the channel once; it is published with its stamp: 拟稿人 / 审核人 / 审签人 for an
+original, its source and reviewer for a repost. A published post counts for the account's
+activity (RULES §7) as an original or a repost.
+
+Functions take the caller's Session and write the change, its audit record and the outbox
+work (card refresh, publication) in that one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from knowledge_base.sqltypes import utcnow
+from workflow import activity, audit, outbox, review
+from workflow.errors import AlreadyDecided, ComplianceBlocked, InvalidTransition, NotFound
+from workflow.models import (
+    DraftState,
+    Operator,
+    PostDraft,
+    PostKind,
+    PostSignature,
+    Role,
+    Tier,
+)
+
+SUBJECT = "post"  # audit subject type
+
+
+@dataclass(frozen=True)
+class SignatureView:
+    name: str
+    role: Role
+    step: int
+
+
+@dataclass(frozen=True)
+class PostView:
+    """What a front end shows of a channel post under sign-off."""
+
+    id: int
+    kind: PostKind
+    source: str
+    text: str
+    tier: Tier
+    tier_reason: str
+    state: DraftState
+    version: int
+    drafter: str
+    signatures: list[SignatureView]
+    needed: Role | None  # the role of the next signature; None when fully signed
+    compliance: list[dict[str, Any]]
+    override_reason: str | None
+    override_by: str  # the name of whoever overrode a failing check
+    reject_reason: str | None
+    notice: str | None
+    created_at: datetime
+    published_at: datetime | None
+    published_message_id: int | None
+    card_chat_id: int | None
+    card_message_id: int | None
+
+    @property
+    def reviewer(self) -> str:
+        return self.signatures[0].name if self.signatures else ""
+
+    @property
+    def signer(self) -> str:
+        return self.signatures[-1].name if self.signatures else ""
+
+    @property
+    def blocked(self) -> bool:
+        return review.is_blocking(self.compliance) and not self.override_reason
+
+
+def _signatures(session: Session, post_id: int) -> list[PostSignature]:
+    query = (
+        select(PostSignature)
+        .where(PostSignature.post_id == post_id)
+        .order_by(col(PostSignature.id))
+    )
+    return list(session.exec(query))
+
+
+def _name(session: Session, operator_id: int) -> str:
+    op = session.get(Operator, operator_id)
+    return op.name if op else str(operator_id)
+
+
+def load(session: Session, post_id: int) -> PostView:
+    post = session.get(PostDraft, post_id)
+    if post is None:
+        raise NotFound("post", post_id)
+    valid = [s for s in _signatures(session, post_id) if not s.void]
+    step = review.next_step(post.tier, valid) if post.state is DraftState.PENDING else None
+    return PostView(
+        id=post_id,
+        kind=post.kind,
+        source=post.source,
+        text=post.text,
+        tier=post.tier,
+        tier_reason=post.tier_reason,
+        state=post.state,
+        version=post.version,
+        drafter=_name(session, post.drafter_id),
+        signatures=[SignatureView(s.operator_name, s.role, s.step) for s in valid],
+        needed=step[1] if step else None,
+        compliance=list(post.compliance),
+        override_reason=post.override_reason,
+        override_by=_name(session, post.override_by) if post.override_by else "",
+        reject_reason=post.reject_reason,
+        notice=post.notice,
+        created_at=post.created_at,
+        published_at=post.published_at,
+        published_message_id=post.published_message_id,
+        card_chat_id=post.card_chat_id,
+        card_message_id=post.card_message_id,
+    )
+
+
+def _touch(session: Session, post: PostDraft, notice: str | None = None) -> None:
+    post.version += 1
+    post.notice = notice
+    session.add(post)
+    if not outbox.is_waiting(session, outbox.Kind.POST_CARD, post_id=post.id):
+        outbox.enqueue(session, outbox.Kind.POST_CARD, payload={"post_id": post.id})
+
+
+def _lock(session: Session, post_id: int, expected_version: int | None = None) -> PostDraft:
+    post = session.exec(select(PostDraft).where(PostDraft.id == post_id).with_for_update()).first()
+    if post is None:
+        raise NotFound("post", post_id)
+    if post.state is not DraftState.PENDING:
+        raise AlreadyDecided(post_id, post.state.value)
+    if expected_version is not None and post.version != expected_version:
+        raise AlreadyDecided(post_id, "changed")
+    return post
+
+
+def _required(text: str, problem: str) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidTransition(problem)
+    return text
+
+
+def submit(
+    session: Session,
+    user_id: int,
+    text: str,
+    findings: list[dict[str, Any]],
+    *,
+    kind: PostKind = PostKind.ORIGINAL,
+    source: str = "",
+    tier: Tier = Tier.ORDINARY,
+    tier_reason: str = "",
+) -> PostDraft:
+    """A drafter or signer proposes a post; its card goes to the operators' group."""
+    text = _required(text, "the post is empty")
+    review.drafter_for(session, user_id)
+    source = source.strip()
+    if kind is PostKind.REPOST and not source:
+        raise InvalidTransition("a repost must name its source")
+    post = PostDraft(
+        kind=kind,
+        source=source,
+        text=text,
+        tier=tier,
+        tier_reason=tier_reason,
+        drafter_id=user_id,
+        edited_by=[user_id],
+        compliance=findings,
+    )
+    session.add(post)
+    session.flush()
+    audit.record(
+        session,
+        "post_submitted",
+        SUBJECT,
+        post.id,
+        actor_id=user_id,
+        after={"kind": kind.value, "source": source, "tier": tier.value, "text": text},
+    )
+    _touch(session, post)
+    return post
+
+
+def approve(
+    session: Session,
+    post_id: int,
+    user_id: int,
+    expected_version: int | None = None,
+    override_reason: str | None = None,
+) -> tuple[PostDraft, bool]:
+    """Give the next signature; the last one queues the post for the channel (once).
+    Returns the post and whether it is now fully signed."""
+    post = _lock(session, post_id, expected_version)
+    operator = review.signer_for(session, user_id)
+    sigs = _signatures(session, post_id)
+    step = review.check_can_sign(post, sigs, operator)
+    is_final = step == len(review.required_roles(post.tier))
+    if is_final and review.is_blocking(post.compliance) and not post.override_reason:
+        if not override_reason:
+            codes = [f["code"] for f in post.compliance if f.get("blocking")]
+            raise ComplianceBlocked(post_id, codes)
+        post.override_reason = override_reason
+        post.override_by = user_id
+        audit.record(
+            session,
+            "compliance_overridden",
+            SUBJECT,
+            post_id,
+            actor_id=user_id,
+            after={"reason": override_reason, "findings": post.compliance},
+        )
+    session.add(
+        PostSignature(
+            post_id=post_id,
+            operator_id=user_id,
+            operator_name=operator.name,
+            role=operator.role,
+            step=step,
+        )
+    )
+    audit.record(
+        session,
+        "post_approved",
+        SUBJECT,
+        post_id,
+        actor_id=user_id,
+        after={"step": step, "role": operator.role.value, "final": is_final},
+    )
+    if is_final:
+        post.state = DraftState.APPROVED
+        post.decided_at = utcnow()
+        outbox.enqueue(
+            session,
+            outbox.Kind.CHANNEL_POST,
+            payload={"post_id": post_id},
+            dedupe_key=f"channel_post:{post_id}",
+        )
+    _touch(session, post)
+    return post, is_final
+
+
+def _void_signatures(session: Session, post: PostDraft, user_id: int, why: str) -> bool:
+    voided = False
+    for sig in _signatures(session, post.id or 0):
+        if not sig.void:
+            sig.void = True
+            session.add(sig)
+            voided = True
+    if voided:
+        audit.record(
+            session, "signatures_voided", SUBJECT, post.id, actor_id=user_id, after={"why": why}
+        )
+    return voided
+
+
+def edit(
+    session: Session,
+    post_id: int,
+    user_id: int,
+    text: str,
+    findings: list[dict[str, Any]],
+    expected_version: int | None = None,
+) -> PostDraft:
+    """Replace the text: new checks, no override, and signatures given so far are void."""
+    text = _required(text, "the post is empty")
+    post = _lock(session, post_id, expected_version)
+    review.drafter_for(session, user_id)
+    before = post.text
+    post.text = text
+    post.compliance = findings
+    post.override_reason = None
+    post.override_by = None
+    if user_id not in post.edited_by:
+        post.edited_by = [*post.edited_by, user_id]
+    voided = _void_signatures(session, post, user_id, "edited")
+    audit.record(
+        session,
+        "post_edited",
+        SUBJECT,
+        post_id,
+        actor_id=user_id,
+        before={"text": before},
+        after={"text": text},
+    )
+    _touch(session, post, "signatures_voided" if voided else "edited")
+    return post
+
+
+def reject(
+    session: Session,
+    post_id: int,
+    user_id: int,
+    reason: str,
+    expected_version: int | None = None,
+) -> PostDraft:
+    """Drop the post without publishing; the reason stays on record."""
+    reason = _required(reason, "a rejection needs a reason")
+    post = _lock(session, post_id, expected_version)
+    review.signer_for(session, user_id)
+    post.state = DraftState.REJECTED
+    post.reject_reason = reason
+    post.decided_at = utcnow()
+    audit.record(
+        session, "post_rejected", SUBJECT, post_id, actor_id=user_id, after={"reason": reason}
+    )
+    _touch(session, post)
+    return post
+
+
+def raise_tier(
+    session: Session,
+    post_id: int,
+    user_id: int,
+    reason: str,
+    expected_version: int | None = None,
+) -> PostDraft:
+    """One tier up (never down), with a reason; signatures already given stay valid."""
+    reason = _required(reason, "raising the tier needs a reason")
+    post = _lock(session, post_id, expected_version)
+    review.signer_for(session, user_id)
+    order = list(review.TIER_RANK)
+    index = order.index(post.tier)
+    if index == len(order) - 1:
+        raise InvalidTransition("the draft is already at the highest tier")
+    before = post.tier
+    post.tier = order[index + 1]
+    post.tier_reason = reason
+    audit.record(
+        session,
+        "post_tier_raised",
+        SUBJECT,
+        post_id,
+        actor_id=user_id,
+        before={"tier": before.value},
+        after={"tier": post.tier.value, "reason": reason},
+    )
+    _touch(session, post, "tier_raised")
+    return post
+
+
+# --- delivery bookkeeping ---------------------------------------------------------------------
+
+
+def record_card_sent(session: Session, post_id: int, chat_id: int, message_id: int) -> None:
+    post = session.get(PostDraft, post_id)
+    if post is None:
+        raise NotFound("post", post_id)
+    if post.card_message_id != message_id:
+        post.card_chat_id = chat_id
+        post.card_message_id = message_id
+        session.add(post)
+
+
+def post_for_card(session: Session, chat_id: int, message_id: int) -> int | None:
+    return session.exec(
+        select(PostDraft.id).where(
+            PostDraft.card_chat_id == chat_id, PostDraft.card_message_id == message_id
+        )
+    ).first()
+
+
+def record_published(
+    session: Session, post_id: int, channel_id: int, message_id: int
+) -> PostDraft:
+    """The post is in the channel: stamp and time on record, and it counts as an update
+    (an original, or a repost) for the account's activity."""
+    post = session.exec(select(PostDraft).where(PostDraft.id == post_id).with_for_update()).one()
+    if post.state is DraftState.PUBLISHED:
+        return post
+    now = utcnow()
+    post.state = DraftState.PUBLISHED
+    post.published_at = now
+    post.channel_id = channel_id
+    post.published_message_id = message_id
+    view = load(session, post_id)
+    activity.record_post(
+        session, channel_id, message_id, now, original=post.kind is PostKind.ORIGINAL
+    )
+    audit.record(
+        session,
+        "post_published",
+        SUBJECT,
+        post_id,
+        after={
+            "channel_id": channel_id,
+            "message_id": message_id,
+            "drafter": view.drafter,
+            "reviewer": view.reviewer,
+            "signer": view.signer,
+        },
+    )
+    _touch(session, post)
+    return post
+
+
+def record_undeliverable(session: Session, post_id: int, error: str) -> None:
+    post = session.exec(select(PostDraft).where(PostDraft.id == post_id).with_for_update()).one()
+    post.state = DraftState.UNDELIVERABLE
+    audit.record(session, "post_undeliverable", SUBJECT, post_id, after={"error": error[:300]})
+    _touch(session, post)
