@@ -1,0 +1,152 @@
+"""Channel posts under sign-off, in the domain: who may propose, sign, edit and reject, what
+each step leaves on record, and publication counted once. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.db import Database, upgrade
+from workflow import posts
+from workflow.errors import (
+    AlreadyDecided,
+    ComplianceBlocked,
+    InvalidTransition,
+    NotAuthorised,
+    SeparationOfDuties,
+)
+from workflow.models import (
+    AuditRecord,
+    ChannelPost,
+    DraftState,
+    OutboxItem,
+    PostKind,
+    Role,
+    Tier,
+)
+from workflow.operators import add_operator
+
+DRAFTER, REVIEWER, REVIEWER2, DEPUTY, ADMIN, STRANGER = 1000, 1001, 1002, 1003, 1005, 6666
+CHANNEL = -100300
+BLOCKING = [{"code": "link_or_ad", "detail": "matched '加微信'", "blocking": True}]
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    upgrade(db_url)
+    database = Database(db_url)
+    for telegram_id, role, name in (
+        (DRAFTER, Role.DRAFTER, "周代运维"),
+        (REVIEWER, Role.REVIEWER, "王审核"),
+        (REVIEWER2, Role.REVIEWER, "赵审核"),
+        (DEPUTY, Role.DEPUTY_HEAD, "陈分管"),
+        (ADMIN, Role.ADMIN, "张管理"),
+    ):
+        database.call(add_operator, telegram_id, role, name)
+    yield database
+    database.dispose()
+
+
+def _submit(db: Database, user: int = DRAFTER, **kw: object) -> int:
+    post = db.call(
+        posts.submit, user, kw.pop("text", "本周政务服务安排"), kw.pop("found", []), **kw
+    )
+    assert post.id is not None
+    return post.id
+
+
+def _outbox(db: Database, kind: str) -> list[OutboxItem]:
+    return db.call(lambda s: list(s.exec(select(OutboxItem).where(OutboxItem.kind == kind))))
+
+
+def test_who_may_propose_and_what_a_repost_needs(db: Database) -> None:
+    with pytest.raises(NotAuthorised):
+        _submit(db, STRANGER)
+    with pytest.raises(NotAuthorised):
+        _submit(db, ADMIN)  # curates the Q&A base; writes nothing under the account's name
+    with pytest.raises(InvalidTransition):
+        _submit(db, text="   ")
+    with pytest.raises(InvalidTransition, match="source"):
+        _submit(db, kind=PostKind.REPOST, source=" ")
+    post_id = _submit(db)
+    view = db.call(posts.load, post_id)
+    assert view.drafter == "周代运维" and view.needed is Role.REVIEWER
+    assert len(_outbox(db, "post_card")) == 1
+
+
+def test_a_drafter_never_signs_and_a_writer_is_never_the_only_approver(db: Database) -> None:
+    post_id = _submit(db, REVIEWER)
+    with pytest.raises(NotAuthorised):
+        db.call(posts.approve, post_id, DRAFTER)
+    with pytest.raises(SeparationOfDuties):
+        db.call(posts.approve, post_id, REVIEWER)
+    post, done = db.call(posts.approve, post_id, REVIEWER2)
+    assert done and post.state is DraftState.APPROVED
+    with pytest.raises(AlreadyDecided):
+        db.call(posts.approve, post_id, DEPUTY)
+    assert len(_outbox(db, "channel_post")) == 1
+
+
+def test_an_important_post_has_two_signatures_and_an_edit_voids_them(db: Database) -> None:
+    post_id = _submit(db)
+    db.call(posts.raise_tier, post_id, REVIEWER, "涉及政策解读")
+    view = db.call(posts.load, post_id)
+    assert view.tier is Tier.IMPORTANT
+    _post, done = db.call(posts.approve, post_id, REVIEWER, view.version)
+    assert not done and db.call(posts.load, post_id).needed is Role.DEPUTY_HEAD
+    stale = db.call(posts.load, post_id).version
+    db.call(posts.edit, post_id, DRAFTER, "本周政务服务安排（更正）", [])
+    with pytest.raises(AlreadyDecided):
+        db.call(posts.approve, post_id, DEPUTY, stale)  # a card that changed meanwhile
+    view = db.call(posts.load, post_id)
+    assert view.signatures == [] and view.notice == "signatures_voided"
+    db.call(posts.approve, post_id, REVIEWER)
+    _post, done = db.call(posts.approve, post_id, DEPUTY)
+    assert done
+    view = db.call(posts.load, post_id)
+    assert (view.reviewer, view.signer) == ("王审核", "陈分管")
+
+
+def test_a_failing_check_blocks_the_final_signature_until_a_reason_is_given(
+    db: Database,
+) -> None:
+    post_id = _submit(db, found=BLOCKING)
+    with pytest.raises(ComplianceBlocked):
+        db.call(posts.approve, post_id, REVIEWER)
+    _post, done = db.call(posts.approve, post_id, REVIEWER, None, "经核实为本单位官方报名渠道")
+    assert done
+    view = db.call(posts.load, post_id)
+    assert view.override_reason and view.override_by == "王审核"
+
+
+def test_a_rejection_needs_a_reason_and_publishes_nothing(db: Database) -> None:
+    post_id = _submit(db)
+    with pytest.raises(InvalidTransition):
+        db.call(posts.reject, post_id, REVIEWER, " ")
+    with pytest.raises(NotAuthorised):
+        db.call(posts.reject, post_id, DRAFTER, "不发了")
+    db.call(posts.reject, post_id, REVIEWER, "与昨日通知重复")
+    assert db.call(posts.load, post_id).state is DraftState.REJECTED
+    assert _outbox(db, "channel_post") == []
+
+
+def test_publication_is_recorded_once_and_counts_for_the_account(db: Database) -> None:
+    post_id = _submit(db, kind=PostKind.REPOST, source="中国政府网")
+    db.call(posts.approve, post_id, REVIEWER)
+    db.call(posts.record_published, post_id, CHANNEL, 77)
+    db.call(posts.record_published, post_id, CHANNEL, 77)  # a replayed send's record
+
+    def facts(session: Session) -> tuple[list[tuple[int, bool]], list[str]]:
+        rows = [(r.message_id, r.original) for r in session.exec(select(ChannelPost))]
+        actions = [
+            r.action
+            for r in session.exec(select(AuditRecord).where(AuditRecord.subject_type == "post"))
+        ]
+        return rows, actions
+
+    rows, actions = db.call(facts)
+    assert rows == [(77, False)]
+    assert actions == ["post_submitted", "post_approved", "post_published"]
+    assert db.call(posts.load, post_id).published_message_id == 77
