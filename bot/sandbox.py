@@ -280,6 +280,7 @@ def sandbox_settings(settings: Settings, emu: BotApiEmulator, port: int) -> Sett
             "base_file_url": emu.base_file_url,
             "operators_chat_id": OPS_CHAT,
             "discussion_chat_ids": [DISCUSSION_CHAT],
+            "channel_id": CHANNEL_CHAT,  # operators can /post through sign-off
             "database_url": f"sqlite:///{data_dir / 'sandbox.db'}",
             "data_dir": data_dir,
             "mode": Mode.POLLING,

@@ -148,13 +148,6 @@ def _lock(session: Session, post_id: int, expected_version: int | None = None) -
     return post
 
 
-def _required(text: str, problem: str) -> str:
-    text = text.strip()
-    if not text:
-        raise InvalidTransition(problem)
-    return text
-
-
 def submit(
     session: Session,
     user_id: int,
@@ -167,7 +160,7 @@ def submit(
     tier_reason: str = "",
 ) -> PostDraft:
     """A drafter or signer proposes a post; its card goes to the operators' group."""
-    text = _required(text, "the post is empty")
+    text = review.required_text(text, "the post is empty")
     review.drafter_for(session, user_id)
     source = source.strip()
     if kind is PostKind.REPOST and not source:
@@ -277,7 +270,7 @@ def edit(
     expected_version: int | None = None,
 ) -> PostDraft:
     """Replace the text: new checks, no override, and signatures given so far are void."""
-    text = _required(text, "the post is empty")
+    text = review.required_text(text, "the post is empty")
     post = _lock(session, post_id, expected_version)
     review.drafter_for(session, user_id)
     before = post.text
@@ -309,7 +302,7 @@ def reject(
     expected_version: int | None = None,
 ) -> PostDraft:
     """Drop the post without publishing; the reason stays on record."""
-    reason = _required(reason, "a rejection needs a reason")
+    reason = review.required_text(reason, "a rejection needs a reason")
     post = _lock(session, post_id, expected_version)
     review.signer_for(session, user_id)
     post.state = DraftState.REJECTED
@@ -330,15 +323,11 @@ def raise_tier(
     expected_version: int | None = None,
 ) -> PostDraft:
     """One tier up (never down), with a reason; signatures already given stay valid."""
-    reason = _required(reason, "raising the tier needs a reason")
+    reason = review.required_text(reason, "raising the tier needs a reason")
     post = _lock(session, post_id, expected_version)
     review.signer_for(session, user_id)
-    order = list(review.TIER_RANK)
-    index = order.index(post.tier)
-    if index == len(order) - 1:
-        raise InvalidTransition("the draft is already at the highest tier")
     before = post.tier
-    post.tier = order[index + 1]
+    post.tier = review.tier_above(post.tier)
     post.tier_reason = reason
     audit.record(
         session,

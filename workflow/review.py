@@ -107,6 +107,15 @@ def check_can_sign(draft: Signable, signatures: Sequence[Signed], operator: Oper
     return number
 
 
+def tier_above(tier: Tier) -> Tier:
+    """The next tier up; InvalidTransition at the top."""
+    order = list(TIER_RANK)
+    index = order.index(tier)
+    if index == len(order) - 1:
+        raise InvalidTransition("the draft is already at the highest tier")
+    return order[index + 1]
+
+
 def is_blocking(findings: Sequence[dict[str, Any]]) -> bool:
     return any(f.get("blocking") for f in findings)
 
@@ -185,7 +194,8 @@ def signatures_of(session: Session, draft_id: int) -> list[Signature]:
     return list(session.exec(query))
 
 
-def _required(text: str, problem: str) -> str:
+def required_text(text: str, problem: str) -> str:
+    """`text` stripped, or InvalidTransition(problem) when nothing is left."""
     text = text.strip()
     if not text:
         raise InvalidTransition(problem)
@@ -294,7 +304,7 @@ def edit(
     expected_version: int | None = None,
 ) -> Outcome:
     """Replace the reply text; signatures given so far are void (RULES §1)."""
-    text = _required(text, "the new reply text is empty")
+    text = required_text(text, "the new reply text is empty")
     draft = lock_draft(session, draft_id, expected_version)
     drafter_for(session, user_id)
     before = draft.text
@@ -428,7 +438,7 @@ def reject(
     expected_version: int | None = None,
 ) -> Outcome:
     """Close the draft without replying; the reason stays on record."""
-    reason = _required(reason, "a rejection needs a reason")
+    reason = required_text(reason, "a rejection needs a reason")
     draft = lock_draft(session, draft_id, expected_version)
     signer_for(session, user_id)
     draft.state = DraftState.REJECTED
@@ -498,15 +508,11 @@ def raise_tier(
     expected_version: int | None = None,
 ) -> Outcome:
     """Escalate one tier up (never down); signatures already given stay valid."""
-    reason = _required(reason, "raising the tier needs a reason")
+    reason = required_text(reason, "raising the tier needs a reason")
     draft = lock_draft(session, draft_id, expected_version)
     signer_for(session, user_id)
-    order = list(TIER_RANK)
-    index = order.index(draft.tier)
-    if index == len(order) - 1:
-        raise InvalidTransition("the draft is already at the highest tier")
     before = draft.tier
-    draft.tier = order[index + 1]
+    draft.tier = tier_above(draft.tier)
     draft.tier_reason = reason
     audit.record(
         session,
