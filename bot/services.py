@@ -26,6 +26,7 @@ from workflow.calendar import WorkCalendar
 from workflow.compliance import ComplianceLists
 from workflow.departments import DepartmentDirectory
 from workflow.desk import Desk, DeskConfig
+from workflow.duty import DutyRota
 from workflow.inspection import Inspection
 from workflow.models import Tier
 from workflow.routing_actions import PREAPPROVABLE, RoutingConfig
@@ -42,6 +43,7 @@ class Services:
     matcher: Matcher
     router: Router
     desk: Desk
+    rota: DutyRota  # 值班表 (RULES §7); `/duty on` adds to it
 
     async def inspect(self) -> Inspection:
         """This moment's 读网巡检 report, its links tried (RULES §7)."""
@@ -115,6 +117,7 @@ async def open_services(
         logger.info("index holds %d live entries", count)
         router = await asyncio.to_thread(Router.load, settings.triage_data_dir)
         lists = await asyncio.to_thread(ComplianceLists.load)
+        rota = await asyncio.to_thread(DutyRota.load, settings.duty_rota_file)
         desk = Desk(
             db,
             matcher,
@@ -130,9 +133,12 @@ async def open_services(
                     WorkCalendar.load(settings.calendar_overrides),
                     {tier: settings.sla_hours(tier.value) for tier in Tier},
                     settings.sla_warn_fraction,
+                    rota,
                 ),
             ),
         )
-        yield Services(settings=settings, db=db, matcher=matcher, router=router, desk=desk)
+        yield Services(
+            settings=settings, db=db, matcher=matcher, router=router, desk=desk, rota=rota
+        )
     finally:
         db.dispose()

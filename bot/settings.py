@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Chat ids of discussion groups linked to the account's channel (JSON list).",
     )
+    duty_rota_file: Path | None = Field(
+        default=None,
+        description="JSON duty rota (值班表): operators on duty by weekday and by date, "
+        "beside /duty on|off (format in workflow/duty.py).",
+    )
     channel_id: int | None = Field(
         default=None,
         description="Chat id of the account's channel, where signed-off posts (/post, /repost) "

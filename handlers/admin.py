@@ -12,7 +12,8 @@ from handlers import texts
 from handlers.context import GovContext
 from handlers.errors import describe
 from handlers.texts import t
-from workflow import operators
+from knowledge_base.sqltypes import utcnow
+from workflow import duty, operators
 from workflow.errors import GovReplyError
 from workflow.review import operator_for
 
@@ -72,7 +73,8 @@ async def on_duty_command(update: Update, context: GovContext) -> None:
     except GovReplyError as exc:
         await message.reply_text(describe(exc))
         return
-    names = "、".join(op.name for op in await db.run(operators.on_duty))
+    people = await db.run(duty.on_duty_now, context.services.rota, utcnow())
+    names = "、".join(op.name for op in people)
     await message.reply_text(t("duty_list", names=names) if names else t("duty_none"))
 
 

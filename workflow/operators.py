@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 from workflow import audit
@@ -61,9 +64,12 @@ def set_duty(session: Session, telegram_id: int, on: bool) -> Operator:
     return op
 
 
-def on_duty(session: Session) -> list[Operator]:
-    """Active operators on duty, by Telegram id."""
-    query = select(Operator).where(col(Operator.on_duty).is_(True), col(Operator.active).is_(True))
+def on_duty(session: Session, scheduled: Sequence[int] = ()) -> list[Operator]:
+    """Active operators on duty (`/duty on`, or among `scheduled`: the rota's), by id."""
+    duty: ColumnElement[bool] = col(Operator.on_duty).is_(True)
+    if scheduled:
+        duty = or_(duty, col(Operator.telegram_id).in_(list(scheduled)))
+    query = select(Operator).where(duty, col(Operator.active).is_(True))
     return list(session.exec(query.order_by(col(Operator.telegram_id))))
 
 

@@ -3,15 +3,16 @@ re-announced; after it, the next tier up is alerted in the group (RULES §2: ans
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from workflow import audit, outbox
 from workflow.calendar import LOCAL_TZ, WorkCalendar
+from workflow.duty import DutyRota, on_duty_now
 from workflow.models import Draft, DraftState, Role, Tier
-from workflow.operators import mentions, on_duty, with_role
+from workflow.operators import mentions, with_role
 
 ALERT_ROLE = {Tier.ORDINARY: Role.DEPUTY_HEAD, Tier.IMPORTANT: Role.HEAD, Tier.MAJOR: Role.HEAD}
 
@@ -21,6 +22,7 @@ class SlaPolicy:
     calendar: WorkCalendar
     hours: dict[Tier, float]
     warn_fraction: float = 0.75
+    rota: DutyRota = field(default_factory=DutyRota)  # who is on duty which day (值班表)
 
     def due(self, created: datetime, tier: Tier) -> datetime:
         return self.calendar.add_working_hours(created, self.hours[tier])
@@ -36,7 +38,7 @@ def sweep(session: Session, policy: SlaPolicy, now: datetime) -> tuple[list[int]
         .where(col(Draft.sla_escalated).is_(False))
         .with_for_update()  # wait for a row another transaction holds: never miss a deadline
     )
-    duty = on_duty(session)
+    duty = on_duty_now(session, policy.rota, now)
     for draft in session.exec(query):
         assert draft.sla_due_at is not None and draft.id is not None
         total = policy.hours[draft.tier]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
+from sentence_transformers import SentenceTransformer
 from sqlmodel import select
 
 from knowledge_base.sqltypes import utcnow
-from tests.support.journey import World
+from tests.support.journey import World, open_desk
 from workflow.models import AuditRecord, DeepLinkToken, Draft, DraftState, Role, Tier
 from workflow.operators import add_operator
 
@@ -280,3 +283,28 @@ async def test_deadline_alerts_name_whoever_is_on_duty(desk: World) -> None:
     await desk.emu.wait_for_message(desk.ops, lambda m: "赵审核 已结束值班" in (m.text or ""))
     await desk.emu.send_message(desk.head, desk.ops, "/duty")
     await desk.emu.wait_for_message(desk.ops, lambda m: "当前无人值班" in (m.text or ""))
+
+
+async def test_the_duty_rota_names_the_days_operators_beside_duty_on(
+    db_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> None:
+    """值班表 (RULES §7): an operator the rota puts on duty is named without /duty on."""
+    rota = tmp_path / "rota.json"
+    every_day = dict.fromkeys(("mon", "周二", "星期三", "4", "fri", "sat", "周日"), [1001])
+    rota.write_text(json.dumps({"weekly": every_day}, ensure_ascii=False), encoding="utf-8")
+    async with open_desk(db_url, tmp_path, st_model, duty_rota_file=rota) as w:
+        await w.emu.send_message(w.head, w.ops, "/duty")
+        await w.emu.wait_for_message(w.ops, lambda m: (m.text or "") == "当前值班：王审核")
+        await w.emu.send_message(w.reviewer2, w.ops, "/duty on")
+        await w.emu.wait_for_message(w.ops, lambda m: "赵审核 已开始值班" in (m.text or ""))
+        await w.emu.send_message(w.head, w.ops, "/duty")
+        await w.emu.wait_for_message(w.ops, lambda m: (m.text or "") == "当前值班：王审核、赵审核")
+
+        await w.citizen_says("请问社保卡丢了怎么补办")
+        await w.card()
+        draft = await _draft(w)
+        await w.services.desk.sweep_sla(draft.sla_due_at - timedelta(minutes=1))
+        w.runtime.delivery.wake()
+        warning = await w.emu.wait_for_message(w.ops, lambda m: "到期" in (m.text or ""))
+        assert "tg://user?id=1001" in (warning.sent_text or "")
+        assert "tg://user?id=1002" in (warning.sent_text or "")
