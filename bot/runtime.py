@@ -108,6 +108,9 @@ async def remind_activity(runtime: Runtime) -> None:
         dormant_days=settings.dormant_days,
         dormant_warn_days=settings.dormant_warn_days,
         operators_chat_id=settings.operators_chat_id,
+        daily_posts=settings.posts_per_working_day,
+        daily_check_hour=settings.posts_check_hour,
+        is_workday=runtime.services.calendar.is_workday,
     )
     sent = await runtime.services.db.run(activity.check, rules)
     if sent:

@@ -44,6 +44,7 @@ class Services:
     router: Router
     desk: Desk
     rota: DutyRota  # 值班表 (RULES §7); `/duty on` adds to it
+    calendar: WorkCalendar  # the official working days (调休 included)
 
     async def inspect(self) -> Inspection:
         """This moment's 读网巡检 report, its links tried (RULES §7)."""
@@ -118,6 +119,7 @@ async def open_services(
         router = await asyncio.to_thread(Router.load, settings.triage_data_dir)
         lists = await asyncio.to_thread(ComplianceLists.load)
         rota = await asyncio.to_thread(DutyRota.load, settings.duty_rota_file)
+        calendar = await asyncio.to_thread(WorkCalendar.load, settings.calendar_overrides)
         desk = Desk(
             db,
             matcher,
@@ -130,7 +132,7 @@ async def open_services(
                 off_topic_blocks=settings.off_topic_blocks,
                 routing=routing_config(settings),
                 sla=SlaPolicy(
-                    WorkCalendar.load(settings.calendar_overrides),
+                    calendar,
                     {tier: settings.sla_hours(tier.value) for tier in Tier},
                     settings.sla_warn_fraction,
                     rota,
@@ -138,7 +140,13 @@ async def open_services(
             ),
         )
         yield Services(
-            settings=settings, db=db, matcher=matcher, router=router, desk=desk, rota=rota
+            settings=settings,
+            db=db,
+            matcher=matcher,
+            router=router,
+            desk=desk,
+            rota=rota,
+            calendar=calendar,
         )
     finally:
         db.dispose()

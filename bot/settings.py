@@ -145,6 +145,18 @@ class Settings(BaseSettings):
         description="Hours between reminders for impersonation and illegal-content cases "
         "with unticked steps.",
     )
+    posts_per_working_day: int = Field(
+        default=0,
+        ge=0,
+        description="Remind the operators on a working day with fewer channel posts than this "
+        "(the Weibo measures ask for 3). 0 = no reminder.",
+    )
+    posts_check_hour: int = Field(
+        default=16,
+        ge=0,
+        le=23,
+        description="Hour (Beijing time) from which a working day's posts are counted.",
+    )
     update_every_days: int = Field(
         default=7,
         ge=0,

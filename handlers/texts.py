@@ -319,6 +319,10 @@ CASE_TEXTS: dict[str, str] = {
         "评论已删除并存证，发布者已被限制发言 {hours} 小时（评论功能保持开放）。"
     ),
     "illegal_done_private": "私信已存证。",
+    "activity_daily_due": (
+        "📅 更新提醒：今天（工作日）频道已发布 {posted} 条，按《政务官方微博管理办法》"
+        "每个工作日至少 {limit} 条，请安排发布。"
+    ),
     "activity_update_due": (
         "📅 更新提醒：本账号已 {days} 天未发布内容（最近一次：{last}），"
         "按规定至少每 {limit} 天更新一次，请安排发布。"

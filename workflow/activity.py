@@ -11,8 +11,9 @@ post at all has been seen, the reminder asks whether the bot can see the channel
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,7 @@ from sqlmodel import Session, col, func, select
 
 from knowledge_base.sqltypes import utcnow
 from workflow import audit, outbox
-from workflow.calendar import local_date
+from workflow.calendar import LOCAL_TZ, local_date
 from workflow.models import ChannelPost, InboxUpdate, Role
 from workflow.operators import mentions, with_role
 
@@ -36,6 +37,11 @@ class ActivityRules:
     dormant_days: int = 90  # three months silent = a zombie account
     dormant_warn_days: int = 30  # alert the heads this long before that
     operators_chat_id: int | None = None
+    # Weibo measures: three updates every working day. Checked from `daily_check_hour`
+    # (Beijing time) on the days `is_workday` says are working days.
+    daily_posts: int = 0
+    daily_check_hour: int = 16
+    is_workday: Callable[[date], bool] = field(default=lambda day: day.weekday() < 5)
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,11 @@ def check(session: Session, rules: ActivityRules, now: datetime | None = None) -
             params |= {"limit": rules.update_days}
             if _remind(session, rules, now, "update", outbox.Kind.NOTICE, payload, params):
                 sent.append("update")
+    if _short_today(session, rules, now):
+        payload = {"template": "activity_daily_due"}
+        params = {"posted": _posted_today(session, now), "limit": rules.daily_posts}
+        if _remind(session, rules, now, "daily", outbox.Kind.NOTICE, payload, params):
+            sent.append("daily")
     original_due = silent_original is not None and silent_original >= rules.original_days
     if rules.original_days and original_due:
         payload = {"template": "activity_original_due"}
@@ -177,6 +188,22 @@ def check(session: Session, rules: ActivityRules, now: datetime | None = None) -
         if _remind(session, rules, now, "original", outbox.Kind.NOTICE, payload, params):
             sent.append("original")
     return sent
+
+
+def _posted_today(session: Session, now: datetime) -> int:
+    local = now.astimezone(LOCAL_TZ)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    query = select(func.count()).select_from(ChannelPost)
+    return int(session.exec(query.where(col(ChannelPost.posted_at) >= midnight)).one())
+
+
+def _short_today(session: Session, rules: ActivityRules, now: datetime) -> bool:
+    """A working day, late enough in it, with fewer posts than the daily minimum."""
+    if not rules.daily_posts or now.astimezone(LOCAL_TZ).hour < rules.daily_check_hour:
+        return False
+    if not rules.is_workday(local_date(now)):
+        return False
+    return _posted_today(session, now) < rules.daily_posts
 
 
 def _day(moment: datetime | None) -> str:

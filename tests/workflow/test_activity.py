@@ -126,3 +126,28 @@ def test_quarters_for_the_assessment_report() -> None:
     for bad in ("2026Q0", "2026-4", "Q4"):
         with pytest.raises(ValueError, match="not a quarter"):
             assessment.quarter(bad)
+
+
+def test_a_working_day_short_of_its_posts_is_reminded_once(db: Database) -> None:
+    """Weibo measures: three updates every working day, checked from 16:00 Beijing time."""
+    rules = activity.ActivityRules(
+        operators_chat_id=OPS, daily_posts=3, is_workday=lambda day: day.weekday() < 5
+    )
+    tuesday = datetime(2026, 12, 1, tzinfo=LOCAL_TZ)
+    _post(db, 1, (tuesday + timedelta(hours=9)).astimezone(UTC))
+    _post(db, 2, (tuesday - timedelta(hours=2)).astimezone(UTC))  # Monday evening
+    assert db.call(activity.check, rules, tuesday + timedelta(hours=15)) == []  # too early
+    assert db.call(activity.check, rules, tuesday + timedelta(hours=16, minutes=5)) == ["daily"]
+    assert db.call(activity.check, rules, tuesday + timedelta(hours=18)) == []  # once a day
+    daily = [n for n in _notices(db) if n[0] == "activity_daily_due"]
+    assert [n[1]["params"] for n in daily] == [{"posted": 1, "limit": 3}]
+
+    saturday = datetime(2026, 12, 5, 17, tzinfo=LOCAL_TZ)
+    _post(db, 3, (saturday - timedelta(hours=5)).astimezone(UTC))
+    assert db.call(activity.check, rules, saturday) == []  # not a working day
+    wednesday = datetime(2026, 12, 2, tzinfo=LOCAL_TZ)
+    for n, hour in enumerate((9, 11, 14), start=10):
+        _post(db, n, (wednesday + timedelta(hours=hour)).astimezone(UTC))
+    assert db.call(activity.check, rules, wednesday + timedelta(hours=17)) == []  # three
+    off = activity.ActivityRules(operators_chat_id=OPS)  # the default: not enforced
+    assert db.call(activity.check, off, datetime(2026, 12, 3, 17, tzinfo=LOCAL_TZ)) == []
