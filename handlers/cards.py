@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -24,6 +25,35 @@ def _when(value: datetime | None) -> str:
 
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
+
+
+def check_lines(
+    compliance: list[dict[str, Any]],
+    override_reason: str | None,
+    override_by: str,
+    notice: str | None,
+) -> list[str]:
+    """The compliance check, an override of it, and the last event worth a line (signatures
+    voided, tier raised, the citizen's edit) of a reply's or a channel post's card."""
+    if compliance:
+        items = "；".join(
+            f"{texts.COMPLIANCE.get(f['code'], f['code'])}（{escape(str(f.get('detail', '')))}）"
+            for f in compliance
+        )
+        lines = [t("card_compliance", items=items)]
+    else:
+        lines = [t("card_compliance_ok")]
+    if override_reason:
+        lines.append(
+            t("card_override", name=escape(override_by), reason=escape(override_reason))
+        )
+    if notice == "signatures_voided":
+        lines.append(t("card_voided"))
+    elif notice == "tier_raised":
+        lines.append(t("card_tier_raised"))
+    elif notice and notice.startswith("citizen_edited_"):
+        lines.append(t(f"card_{notice}"))
+    return lines
 
 
 def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -58,23 +88,9 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
             f"{i + 1}. {escape(str(c.get('question', '')))}" for i, c in enumerate(others)
         )
         lines.append(t("card_candidates", items=items))
-    if view.compliance:
-        items = "；".join(
-            f"{texts.COMPLIANCE.get(f['code'], f['code'])}（{escape(str(f.get('detail', '')))}）"
-            for f in view.compliance
-        )
-        lines.append(t("card_compliance", items=items))
-    else:
-        lines.append(t("card_compliance_ok"))
-    if view.override_reason:
-        name = escape(view.override_by_name or "")
-        lines.append(t("card_override", name=name, reason=escape(view.override_reason)))
-    if view.notice == "signatures_voided":
-        lines.append(t("card_voided"))
-    elif view.notice == "tier_raised":
-        lines.append(t("card_tier_raised"))
-    elif view.notice and view.notice.startswith("citizen_edited_"):
-        lines.append(t(f"card_{view.notice}"))
+    lines += check_lines(
+        view.compliance, view.override_reason, view.override_by_name or "", view.notice
+    )
     valid = [s for s in view.signatures if not s.void]
     if valid:
         items = "；".join(

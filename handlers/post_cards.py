@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers import texts
 from handlers.callback_data import POST_PREFIX, Action, ReviewButton
-from handlers.cards import MAX_MESSAGE, _when
+from handlers.cards import MAX_MESSAGE, _when, check_lines
 from handlers.texts import t
 from workflow.models import DraftState, PostKind
 from workflow.posts import PostView
@@ -30,21 +30,7 @@ def render_post_card(view: PostView) -> tuple[str, InlineKeyboardMarkup | None]:
     if view.kind is PostKind.REPOST:
         lines.append(t("post_card_source", source=escape(view.source)))
     lines.append(t("post_card_text", text=escape(view.text)))
-    if view.compliance:
-        items = "；".join(
-            f"{texts.COMPLIANCE.get(f['code'], f['code'])}（{escape(str(f.get('detail', '')))}）"
-            for f in view.compliance
-        )
-        lines.append(t("card_compliance", items=items))
-    else:
-        lines.append(t("card_compliance_ok"))
-    if view.override_reason:
-        name = escape(view.override_by)
-        lines.append(t("card_override", name=name, reason=escape(view.override_reason)))
-    if view.notice == "signatures_voided":
-        lines.append(t("card_voided"))
-    elif view.notice == "tier_raised":
-        lines.append(t("card_tier_raised"))
+    lines += check_lines(view.compliance, view.override_reason, view.override_by, view.notice)
     if view.signatures:
         items = "；".join(
             f"{escape(s.name)}（{texts.ROLE[s.role.value]}）" for s in view.signatures

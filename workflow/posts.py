@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from knowledge_base.sqltypes import utcnow
 from workflow import activity, audit, outbox, review
-from workflow.errors import AlreadyDecided, ComplianceBlocked, InvalidTransition, NotFound
+from workflow.errors import ComplianceBlocked, InvalidTransition, NotFound
 from workflow.models import (
     DraftState,
     Operator,
@@ -138,14 +138,7 @@ def _touch(session: Session, post: PostDraft, notice: str | None = None) -> None
 
 
 def _lock(session: Session, post_id: int, expected_version: int | None = None) -> PostDraft:
-    post = session.exec(select(PostDraft).where(PostDraft.id == post_id).with_for_update()).first()
-    if post is None:
-        raise NotFound("post", post_id)
-    if post.state is not DraftState.PENDING:
-        raise AlreadyDecided(post_id, post.state.value)
-    if expected_version is not None and post.version != expected_version:
-        raise AlreadyDecided(post_id, "changed")
-    return post
+    return review.lock_pending(session, PostDraft, post_id, expected_version)
 
 
 def submit(

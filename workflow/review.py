@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -31,6 +31,7 @@ from workflow.models import (
     Draft,
     DraftState,
     Operator,
+    PostDraft,
     Role,
     Signature,
     Tier,
@@ -177,16 +178,26 @@ def signer_for(session: Session, user_id: int) -> Operator:
     return op
 
 
+Pending = TypeVar("Pending", Draft, PostDraft)
+
+
+def lock_pending(
+    session: Session, model: type[Pending], item_id: int, expected_version: int | None = None
+) -> Pending:
+    """Load a pending reply draft or channel post FOR UPDATE; a stale card version means
+    someone changed it meanwhile."""
+    item = session.exec(select(model).where(model.id == item_id).with_for_update()).first()
+    if item is None:
+        raise NotFound(str(model.__tablename__), item_id)
+    if item.state is not DraftState.PENDING:
+        raise AlreadyDecided(item_id, item.state.value)
+    if expected_version is not None and item.version != expected_version:
+        raise AlreadyDecided(item_id, "changed")
+    return item
+
+
 def lock_draft(session: Session, draft_id: int, expected_version: int | None = None) -> Draft:
-    """Load a draft FOR UPDATE; a stale card version means someone changed it meanwhile."""
-    draft = session.exec(select(Draft).where(Draft.id == draft_id).with_for_update()).first()
-    if draft is None:
-        raise NotFound("draft", draft_id)
-    if draft.state is not DraftState.PENDING:
-        raise AlreadyDecided(draft_id, draft.state.value)
-    if expected_version is not None and draft.version != expected_version:
-        raise AlreadyDecided(draft_id, "changed")
-    return draft
+    return lock_pending(session, Draft, draft_id, expected_version)
 
 
 def signatures_of(session: Session, draft_id: int) -> list[Signature]:

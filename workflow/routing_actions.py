@@ -419,13 +419,7 @@ def _handle_spam(session: Session, message: CitizenMessage, config: RoutingConfi
         )
         return False
     if config.spam_delete:
-        outbox.enqueue(
-            session,
-            outbox.Kind.DELETE,
-            chat_id=message.chat_id,
-            payload={"message_id": message.message_id},
-            dedupe_key=f"spam_delete:{message.id}",
-        )
+        _delete_comment(session, message)
         action, key = "spam_deleted", "spam_deleted_notice"
     else:
         action, key = "spam_hidden", "spam_hidden_notice"
@@ -458,21 +452,9 @@ def _handle_illegal(
     public = message.chat_kind is ChatKind.DISCUSSION
     hours = config.abuse_restrict_hours
     if public:
-        outbox.enqueue(
-            session,
-            outbox.Kind.DELETE,
-            chat_id=message.chat_id,
-            payload={"message_id": message.message_id},
-            dedupe_key=f"spam_delete:{message.id}",
-        )
+        _delete_comment(session, message)
         if hours > 0:
-            outbox.enqueue(
-                session,
-                outbox.Kind.RESTRICT,
-                chat_id=message.chat_id,
-                payload={"user_id": message.user_id, "hours": hours},
-                dedupe_key=f"restrict:{message.id}",
-            )
+            _restrict(session, message, hours)
     facts = {
         "category": hit.category,
         "matched": list(hit.matched),
@@ -509,6 +491,28 @@ def _handle_illegal(
     _alert_leaders(session, config, "illegal_content_alert", params, message.id)
     logger.info("case %s: suspected illegal content (%s)", case.ticket, hit.category)
     return public
+
+
+def _delete_comment(session: Session, message: CitizenMessage) -> None:
+    """Queue the comment's deletion (once per message)."""
+    outbox.enqueue(
+        session,
+        outbox.Kind.DELETE,
+        chat_id=message.chat_id,
+        payload={"message_id": message.message_id},
+        dedupe_key=f"spam_delete:{message.id}",
+    )
+
+
+def _restrict(session: Session, message: CitizenMessage, hours: float) -> None:
+    """Mute the comment's author in the discussion group for `hours` (once per message)."""
+    outbox.enqueue(
+        session,
+        outbox.Kind.RESTRICT,
+        chat_id=message.chat_id,
+        payload={"user_id": message.user_id, "hours": hours},
+        dedupe_key=f"restrict:{message.id}",
+    )
 
 
 def abuse_count(session: Session, user_id: int) -> int:
@@ -553,13 +557,7 @@ def _handle_abuse(session: Session, message: CitizenMessage, config: RoutingConf
         return
     # The user is muted for a while; the comment section itself stays open (RULES §2).
     hours = config.abuse_restrict_hours
-    outbox.enqueue(
-        session,
-        outbox.Kind.RESTRICT,
-        chat_id=message.chat_id,
-        payload={"user_id": message.user_id, "hours": hours},
-        dedupe_key=f"restrict:{message.id}",
-    )
+    _restrict(session, message, hours)
     audit.record(
         session,
         "user_restricted",

@@ -409,7 +409,14 @@ async def test_a_correction_opens_an_error_report_case_and_its_ack_is_signed_off
     assert ticket in reply.text and "感谢您的纠错" in reply.text
     assert reply.reply_to_message_id == asked.message_id
     # A 纠错 in reply to one of our published replies names that reply's draft on its case.
-    first_draft = await world.db().run(lambda s: s.exec(select(Draft)).one())
+    # (The citizen answers after the send is on record, as a person would: the bot notes
+    # the reply's message id a moment after Telegram accepted it.)
+    for _ in range(100):
+        first_draft = await world.db().run(lambda s: s.exec(select(Draft)).one())
+        if first_draft.published_message_id is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert first_draft.published_message_id == reply.message_id
     await world.emu.send_message(world.citizen, None, "纠错：回执里的电话打不通", reply_to=reply)
     disputing = await world.emu.wait_for_message(
         world.ops, lambda m: _case_card()(m) and "打不通" in (m.text or ""), timeout=20
