@@ -39,6 +39,15 @@ async def send(worker: DeliveryWorker, item: OutboxItem) -> int | None:
     if settings.channel_id is None:
         raise Undeliverable("GOVREPLY_CHANNEL_ID is not set")
     # Plain text, as the readers see it: no HTML parsing of the unit's own words.
+    if view.media is not None:
+        # The operator's message with the picture or video, copied with the post's caption.
+        copied = await worker.bot.copy_message(
+            settings.channel_id,
+            view.media.chat_id,
+            view.media.message_id,
+            caption=render_post(view),
+        )
+        return copied.message_id
     msg = await worker.bot.send_message(settings.channel_id, render_post(view))
     return msg.message_id
 

@@ -52,7 +52,7 @@ def describe(error: GovReplyError) -> str:
     if isinstance(error, ComplianceBlocked):
         return t("alert_blocked")
     if isinstance(error, InvalidTransition):
-        return t("alert_invalid", detail=error.detail)
+        return t("alert_invalid", detail=texts.INVALID_DETAIL.get(error.detail, error.detail))
     if isinstance(error, NotFound):
         return t("alert_not_found", what=f"{error.what} {error.key}")
     if isinstance(error, TokenInvalid):

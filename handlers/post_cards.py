@@ -30,6 +30,9 @@ def render_post_card(view: PostView) -> tuple[str, InlineKeyboardMarkup | None]:
     if view.kind is PostKind.REPOST:
         lines.append(t("post_card_source", source=escape(view.source)))
     lines.append(t("post_card_text", text=escape(view.text)))
+    if view.media is not None:
+        kind = texts.MEDIA_KIND.get(view.media.kind, view.media.kind)
+        lines.append(t("post_card_media", kind=kind, id=view.media.message_id))
     lines += check_lines(view.compliance, view.override_reason, view.override_by, view.notice)
     if view.signatures:
         items = "；".join(

@@ -54,6 +54,16 @@ def _origin_name(message: Message) -> str:
     return ""
 
 
+def _media(message: Message | None) -> posts.Media | None:
+    """The picture, video or file a message carries, to go out with the post."""
+    if message is None:
+        return None
+    for kind in posts.MEDIA_KINDS:
+        if getattr(message, kind):
+            return posts.Media(kind, message.chat.id, message.message_id)
+    return None
+
+
 async def _submit(
     message: Message, context: GovContext, text: str, kind: PostKind, source: str = ""
 ) -> None:
@@ -66,7 +76,8 @@ async def _submit(
         await message.reply_text(t("post_usage"))
         return
     try:
-        post = await context.services.desk.submit_post(user.id, text, kind, source)
+        media = _media(message.reply_to_message)
+        post = await context.services.desk.submit_post(user.id, text, kind, source, media)
     except GovReplyError as exc:
         await message.reply_text(describe(exc))
         return
@@ -75,7 +86,8 @@ async def _submit(
 
 
 async def on_post(update: Update, context: GovContext) -> None:
-    """/post 正文, or /post in reply to a message whose text is the post."""
+    """/post 正文, or /post in reply to a message whose text (or caption) is the post; a
+    picture, video or file in that message goes out with it."""
     message = update.effective_message
     assert message is not None
     text = _body(message)

@@ -364,13 +364,31 @@ CASE_TEXTS: dict[str, str] = {
         "（评论功能保持开放），请 {heads} 知悉：{text}"
     ),
 }
+# Why an action was refused (InvalidTransition.detail) -> what operators read.
+INVALID_DETAIL = {
+    "the new reply text is empty": "答复文本不能为空。",
+    "a rejection needs a reason": "驳回须说明理由。",
+    "raising the tier needs a reason": "升级须说明理由。",
+    "the draft is already at the highest tier": "已是最高审签层级。",
+    "a private message can only be answered privately": "私信只能私下答复。",
+    "a comment needs some text": "备注不能为空。",
+    "closing a case needs an outcome": "办结须填写办理结果。",
+    "the post is empty": "稿件正文不能为空。",
+    "a repost must name its source": "转载须注明来源。",
+    "a post with a picture or video is too long": (
+        "配图（视频）稿件的文字不能超过 900 字（Telegram 图片说明上限 1024 字，含落款）。"
+    ),
+}
+
 # --- channel posts under sign-off (RULES §1, §5) ----------------------------------------------
 POST_KIND = {"original": "原创", "repost": "转载"}
+MEDIA_KIND = {"photo": "图片", "video": "视频", "document": "文件"}
 POST_TEXTS: dict[str, str] = {
     "post_card_title": "📰 频道稿件 #{id}｜{kind}｜{tier}｜{state}",
     "post_card_drafter": "拟稿人：{name}",
     "post_card_source": "转载来源：{source}",
     "post_card_text": "稿件内容：\n{text}",
+    "post_card_media": "📎 随稿{kind}：见本群第 {id} 条消息（审签后连同文字发布）",
     "post_published": (
         "已发布到频道（{when}）。拟稿人：{drafter}　审核人：{reviewer}　审签人：{signer}"
     ),

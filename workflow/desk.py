@@ -252,7 +252,12 @@ class Desk:
     # --- channel posts (RULES §1, §5) ----------------------------------------------------------
 
     async def submit_post(
-        self, user_id: int, text: str, kind: PostKind = PostKind.ORIGINAL, source: str = ""
+        self,
+        user_id: int,
+        text: str,
+        kind: PostKind = PostKind.ORIGINAL,
+        source: str = "",
+        media: posts.Media | None = None,
     ) -> PostDraft:
         """Propose a channel post: checked as a reply is; a post about a sudden major event
         (routed as a sensitive incident) needs the head's sign-off (RULES §5)."""
@@ -270,6 +275,7 @@ class Desk:
             source=source,
             tier=tier,
             tier_reason=reason,
+            media=media,
         )
 
     async def edit_post(self, post_id: int, user_id: int, text: str) -> PostDraft:

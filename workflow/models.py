@@ -461,6 +461,11 @@ class PostDraft(SQLModel, table=True):
     kind: PostKind = Field(default=PostKind.ORIGINAL, sa_column=enum_column(PostKind))
     source: str = ""  # a repost's source, named on the post
     text: str = Field(sa_column=Column(Text, nullable=False))
+    # A picture, video or file to publish with the text (as its caption): the operator's
+    # message in the group that carries it, copied to the channel when signed off.
+    media_kind: str | None = None  # "photo", "video" or "document"
+    media_chat_id: int | None = Field(default=None, sa_column=_bigint())
+    media_message_id: int | None = Field(default=None, sa_column=_bigint())
     tier: Tier = Field(default=Tier.ORDINARY, sa_column=enum_column(Tier))
     tier_reason: str = ""
     state: DraftState = Field(

@@ -36,6 +36,18 @@ from workflow.models import (
 )
 
 SUBJECT = "post"  # audit subject type
+MEDIA_KINDS = ("photo", "video", "document")
+# Telegram allows 1,024 characters of caption; the stamp needs room under the text.
+MEDIA_TEXT_LIMIT = 900
+
+
+@dataclass(frozen=True)
+class Media:
+    """The operator's message in the group that carries the picture, video or file."""
+
+    kind: str
+    chat_id: int
+    message_id: int
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,7 @@ class PostView:
     published_message_id: int | None
     card_chat_id: int | None
     card_message_id: int | None
+    media: Media | None = None
 
     @property
     def reviewer(self) -> str:
@@ -126,7 +139,19 @@ def load(session: Session, post_id: int) -> PostView:
         published_message_id=post.published_message_id,
         card_chat_id=post.card_chat_id,
         card_message_id=post.card_message_id,
+        media=_media(post),
     )
+
+
+def _media(post: PostDraft) -> Media | None:
+    if post.media_kind is None or post.media_chat_id is None or post.media_message_id is None:
+        return None
+    return Media(post.media_kind, post.media_chat_id, post.media_message_id)
+
+
+def _check_length(text: str, media: Media | None) -> None:
+    if media is not None and len(text) > MEDIA_TEXT_LIMIT:
+        raise InvalidTransition("a post with a picture or video is too long")
 
 
 def _touch(session: Session, post: PostDraft, notice: str | None = None) -> None:
@@ -151,13 +176,18 @@ def submit(
     source: str = "",
     tier: Tier = Tier.ORDINARY,
     tier_reason: str = "",
+    media: Media | None = None,
 ) -> PostDraft:
-    """A drafter or signer proposes a post; its card goes to the operators' group."""
+    """A drafter or signer proposes a post (with a picture, video or file: `media`); its
+    card goes to the operators' group."""
     text = review.required_text(text, "the post is empty")
     review.drafter_for(session, user_id)
     source = source.strip()
     if kind is PostKind.REPOST and not source:
         raise InvalidTransition("a repost must name its source")
+    if media is not None and media.kind not in MEDIA_KINDS:
+        raise InvalidTransition(f"a post can carry a photo, video or file, not {media.kind}")
+    _check_length(text, media)
     post = PostDraft(
         kind=kind,
         source=source,
@@ -167,6 +197,9 @@ def submit(
         drafter_id=user_id,
         edited_by=[user_id],
         compliance=findings,
+        media_kind=media.kind if media else None,
+        media_chat_id=media.chat_id if media else None,
+        media_message_id=media.message_id if media else None,
     )
     session.add(post)
     session.flush()
@@ -176,7 +209,13 @@ def submit(
         SUBJECT,
         post.id,
         actor_id=user_id,
-        after={"kind": kind.value, "source": source, "tier": tier.value, "text": text},
+        after={
+            "kind": kind.value,
+            "source": source,
+            "tier": tier.value,
+            "text": text,
+            "media": media.kind if media else None,
+        },
     )
     _touch(session, post)
     return post
@@ -266,6 +305,7 @@ def edit(
     text = review.required_text(text, "the post is empty")
     post = _lock(session, post_id, expected_version)
     review.drafter_for(session, user_id)
+    _check_length(text, _media(post))
     before = post.text
     post.text = text
     post.compliance = findings
@@ -371,7 +411,12 @@ def record_published(
     post.published_message_id = message_id
     view = load(session, post_id)
     activity.record_post(
-        session, channel_id, message_id, now, original=post.kind is PostKind.ORIGINAL
+        session,
+        channel_id,
+        message_id,
+        now,
+        original=post.kind is PostKind.ORIGINAL,
+        video=post.media_kind == "video",
     )
     audit.record(
         session,

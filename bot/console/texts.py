@@ -76,11 +76,10 @@ LOGIN_ERRORS = {
 }
 
 DOMAIN = {
+    **bot_texts.INVALID_DETAIL,
     "a reason is required for every Q&A change": "每次修改都必须填写理由。",
     "nothing changed": "内容没有变化。",
     "nobody signs off their own Q&A change": "不能签批自己提交的修改。",
-    "a comment needs some text": "备注不能为空。",
-    "closing a case needs an outcome": "办结须填写办理结果。",
 }
 # Case refusals that name the ticket ("case GR-2025-000001 is closed"): tail -> text.
 CASE_DOMAIN = {

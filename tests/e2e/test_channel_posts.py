@@ -195,3 +195,27 @@ async def test_without_a_channel_there_is_nothing_to_post_to(
         )
         assert note.text
         assert await w.db().run(lambda s: s.exec(select(PostDraft)).all()) == []
+
+
+async def test_a_post_with_a_picture_goes_out_with_its_caption_and_stamp(world: World) -> None:
+    caption = "示例市发布：市民中心新址启用，图为办事大厅。"
+    photo = await world.emu.send_message(world.reviewer, world.ops, caption, photo=True)
+    await world.emu.send_message(world.reviewer, world.ops, "/post", reply_to=photo)
+    card = await world.emu.wait_for_message(world.ops, _post_card(), timeout=20)
+    assert caption in card.text and f"随稿图片：见本群第 {photo.message_id} 条消息" in card.text
+    await _press(world, world.reviewer2, card, "✅ 通过")
+    published = await world.emu.wait_for_message(world.channel, timeout=20)
+    assert published.data.get("photo") and "text" not in published.data
+    assert published.data["caption"] == (
+        f"{caption}\n\n——\n拟稿人：王审核　审核人：赵审核　审签人：赵审核"
+    )
+    await _all_handled(world)
+    assert [r.message_id for r in await _recorded(world)] == [published.message_id]
+
+    # Too long to be a caption under a picture: refused at once, nothing to sign.
+    await world.emu.send_message(world.reviewer, world.ops, "/post " + "长" * 901, reply_to=photo)
+    refusal = await world.emu.wait_for_message(
+        world.ops, lambda m: "不能超过 900 字" in (m.text or ""), timeout=20
+    )
+    assert refusal.text
+    assert len(await world.db().run(lambda s: s.exec(select(PostDraft)).all())) == 1

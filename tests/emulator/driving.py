@@ -148,7 +148,7 @@ def post_to_channel(
     post = world.new_message(channel, sender=None, sender_chat=channel, fields=fields)
     if channel.bot_is_member:  # a bot gets channel posts only where it is an administrator
         world.queue_update("channel_post", copy.deepcopy(post.data))
-    mirror_into_discussion(world, channel, post, text)
+    mirror_into_discussion(world, channel, post)
     return post
 
 

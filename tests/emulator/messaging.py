@@ -125,7 +125,7 @@ async def send_message(world: World, params: Params) -> Json:
     message = world.new_bot_message(chat, fields)
     message.sent_text = str(params.get("text"))
     if chat.type == "channel":
-        mirror_into_discussion(world, chat, message, text)
+        mirror_into_discussion(world, chat, message)
     return message.data
 
 
@@ -253,6 +253,8 @@ async def copy_message(world: World, params: Params) -> Json:
     fields |= reply_fields(world, chat, params) | options(params)
     message = world.new_bot_message(chat, fields)
     message.document = source.document
+    if chat.type == "channel":
+        mirror_into_discussion(world, chat, message)
     return {"message_id": message.message_id}
 
 
@@ -269,7 +271,7 @@ async def forward_message(world: World, params: Params) -> Json:
     return message.data
 
 
-def mirror_into_discussion(world: World, channel: SimChat, post: SimMessage, text: str) -> None:
+def mirror_into_discussion(world: World, channel: SimChat, post: SimMessage) -> None:
     """Telegram's automatic forward of a channel post (the bot's own too) into the linked
     discussion group, where the comments hang under it."""
     if channel.linked_chat_id is None:
@@ -279,7 +281,8 @@ def mirror_into_discussion(world: World, channel: SimChat, post: SimMessage, tex
     if service is None:
         service = SimUser(TELEGRAM_SERVICE_USER_ID, "Telegram")
         world.users[service.id] = service
-    fields = {"text": text, "is_automatic_forward": True, "forward_origin": origin_of(post)}
+    fields = {k: copy.deepcopy(v) for k, v in post.data.items() if k in _CONTENT_KEYS}
+    fields |= {"is_automatic_forward": True, "forward_origin": origin_of(post)}
     forward = world.new_message(group, sender=service, sender_chat=channel, fields=fields)
     world.queue_update("message", copy.deepcopy(forward.data))
     post.discussion = forward

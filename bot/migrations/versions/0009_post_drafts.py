@@ -31,6 +31,9 @@ def upgrade() -> None:
         ),
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("media_kind", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("media_chat_id", sa.BigInteger(), nullable=True),
+        sa.Column("media_message_id", sa.BigInteger(), nullable=True),
         sa.Column(
             "tier",
             sa.Enum("ordinary", "important", "major", name="tier", native_enum=False, length=32),
