@@ -143,6 +143,12 @@ def load(session: Session, post_id: int) -> PostView:
     )
 
 
+def list_posts(session: Session, limit: int = 200) -> list[PostView]:
+    """Channel posts, newest first."""
+    query = select(PostDraft.id).order_by(col(PostDraft.id).desc()).limit(limit)
+    return [load(session, post_id) for post_id in session.exec(query) if post_id is not None]
+
+
 def _media(post: PostDraft) -> Media | None:
     if post.media_kind is None or post.media_chat_id is None or post.media_message_id is None:
         return None

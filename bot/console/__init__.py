@@ -25,6 +25,7 @@ from bot.console import (
     index_jobs,
     kb,
     kb_files,
+    posts,
     report,
     review_queue,
 )
@@ -58,6 +59,7 @@ def build_console(runtime: Runtime) -> web.Application:
     index_jobs.setup_routes(app)
     review_queue.setup_routes(app)
     cases.setup_routes(app)
+    posts.setup_routes(app)
     gaps.setup_routes(app)
     report.setup_routes(app)
     return app

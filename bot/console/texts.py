@@ -11,6 +11,7 @@ from workflow.errors import GovReplyError, ImportFailed, InvalidTransition, NotA
 ROLE = bot_texts.ROLE
 TIER = bot_texts.TIER
 STATE = bot_texts.STATE
+POST_KIND = bot_texts.POST_KIND
 LABEL = bot_texts.LABEL
 VISIBILITY = bot_texts.VISIBILITY
 CHAT_KIND = bot_texts.CHAT_KIND

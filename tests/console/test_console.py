@@ -374,3 +374,30 @@ async def test_assessment_figures_on_screen_and_as_excel(desk: World) -> None:
         assert bad.status == 400 and "不是季度" in await bad.text()
         this_quarter = await client.get("/console/report")  # default: the current quarter
         assert this_quarter.status == 200 and "统计区间" in await this_quarter.text()
+
+
+async def test_channel_posts_are_listed_with_their_stamp(desk: World) -> None:
+    from workflow import posts
+    from workflow.models import PostKind
+
+    def propose(session: Any) -> int:
+        post = posts.submit(session, desk.reviewer.id, "本周政务服务安排", [])
+        posts.submit(
+            session,
+            desk.reviewer2.id,
+            "转载：供暖保障",
+            [],
+            kind=PostKind.REPOST,
+            source="中国政府网",
+        )
+        assert post.id is not None
+        return post.id
+
+    post_id = await desk.db().run(propose)
+    await desk.db().run(posts.approve, post_id, desk.reviewer2.id)
+    async with console_client(desk) as client:
+        await login(desk, client, desk.reviewer)
+        page = await (await client.get("/console/posts")).text()
+    assert "频道稿件（2）" in page and "来源：中国政府网" in page
+    row = page[page.index(f'id="post-{post_id}"') :].split("</tr>")[0]
+    assert "王审核" in row and "赵审核" in row and "本周政务服务安排" in row
