@@ -67,6 +67,7 @@ REPORT = {
     "suggestions_forwarded": "建议转送部门（条）",
     "posts": "频道发布（条）",
     "originals": "其中原创（条）",
+    "posts_signed": "其中经 GovReply 分级审签发布（条）",
     "original_share": "原创占比",
     "weeks_with_post": "有更新的周数 / 总周数",
     "longest_silence_days": "最长连续未更新（天）",

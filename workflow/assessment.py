@@ -27,6 +27,7 @@ from workflow.models import (
     ChecklistStep,
     CitizenMessage,
     DraftState,
+    PostDraft,
 )
 from workflow.stats import Percentiles, handling
 
@@ -52,6 +53,7 @@ class PeriodReport:
     suggestions_forwarded: int
     posts: int
     originals: int
+    posts_signed: int  # channel posts published through GovReply's sign-off (RULES §1)
     weeks: int
     weeks_with_post: int
     longest_silence_days: int
@@ -91,6 +93,7 @@ class PeriodReport:
             ("suggestions_forwarded", self.suggestions_forwarded),
             ("posts", self.posts),
             ("originals", self.originals),
+            ("posts_signed", self.posts_signed),
             ("original_share", f"{self.originals / self.posts:.1%}" if self.posts else "—"),
             ("weeks_with_post", f"{self.weeks_with_post} / {self.weeks}"),
             ("longest_silence_days", self.longest_silence_days),
@@ -134,6 +137,9 @@ def period_report(session: Session, start: datetime, end: datetime) -> PeriodRep
     handled = handling(session, messages)
     drafts, published = handled.drafts, handled.published
     cases = list(session.exec(select(Case).where(between(Case.created_at))))
+    signed = session.exec(
+        select(func.count()).select_from(PostDraft).where(between(PostDraft.published_at))
+    ).one()
     # Closed in the period, whenever opened.
     closed = session.exec(
         select(func.count()).select_from(Case).where(between(Case.closed_at))
@@ -185,6 +191,7 @@ def period_report(session: Session, start: datetime, end: datetime) -> PeriodRep
         suggestions_forwarded=int(forwarded),
         posts=len(posts),
         originals=sum(p.original for p in posts),
+        posts_signed=int(signed),
         weeks=weeks,
         weeks_with_post=len(with_post),
         longest_silence_days=silence,

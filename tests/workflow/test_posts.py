@@ -150,3 +150,17 @@ def test_publication_is_recorded_once_and_counts_for_the_account(db: Database) -
     assert rows == [(77, False)]
     assert actions == ["post_submitted", "post_approved", "post_published"]
     assert db.call(posts.load, post_id).published_message_id == 77
+
+
+def test_the_assessment_counts_posts_published_through_sign_off(db: Database) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from workflow import assessment
+
+    start = datetime.now(UTC) - timedelta(days=1)
+    published = _submit(db)
+    _submit(db)  # still waiting for its signature: not counted
+    db.call(posts.approve, published, REVIEWER)
+    db.call(posts.record_published, published, CHANNEL, 5)
+    figures = db.call(assessment.period_report, start, datetime.now(UTC) + timedelta(days=1))
+    assert (figures.posts, figures.posts_signed) == (1, 1)
