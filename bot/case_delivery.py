@@ -107,7 +107,7 @@ async def _send_email(worker: DeliveryWorker, item: OutboxItem) -> None:
     message = EmailMessage()
     message["From"] = settings.smtp_sender
     message["To"] = item.payload["to"]
-    message["Subject"] = t("suggestion_email_subject", **params)
+    message["Subject"] = t(item.payload.get("subject", "suggestion_email_subject"), **params)
     message.set_content(t(item.payload["template"], **params))
     try:
         await asyncio.to_thread(

@@ -18,7 +18,13 @@ from datetime import datetime, timedelta
 from html import escape
 
 from sqlmodel import Session
-from telegram import Bot, ChatPermissions, ReplyParameters
+from telegram import (
+    Bot,
+    ChatPermissions,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyParameters,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -27,6 +33,7 @@ from bot.db import Database
 from bot.sending import Undeliverable, mention_links, send_or_edit
 from bot.settings import Settings
 from handlers import texts
+from handlers.callback_data import TOPIC_FORWARD
 from handlers.cards import render_card, render_reply, render_status
 from handlers.texts import t
 from workflow import intake, outbox, publishing
@@ -152,6 +159,12 @@ class DeliveryWorker:
                 params = {k: escape(str(v)) for k, v in params.items()}
                 links = mention_links(mentions)
                 params["people"] = t("mention_people", names=links) if links else ""
+            markup = None
+            if payload.get("button") == "topic_forward":  # hot topic: invite the department
+                label = t("btn_topic_forward", department=params.get("department", ""))
+                markup = InlineKeyboardMarkup(
+                    [[InlineKeyboardButton(label, callback_data=TOPIC_FORWARD)]]
+                )
             msg = await self.bot.send_message(
                 chat_id=item.chat_id or _chat(item, self.settings.operators_chat_id),
                 text=t(payload["template"], **params),
@@ -159,6 +172,7 @@ class DeliveryWorker:
                 reply_parameters=ReplyParameters(reply, allow_sending_without_reply=True)
                 if reply
                 else None,
+                reply_markup=markup,
             )
             return msg.message_id
         if kind == outbox.Kind.STATUS:

@@ -32,6 +32,7 @@ class Action(StrEnum):
     NEXT = "nx"
 
 
+TOPIC_FORWARD = "ht1:fw"  # a hot-topic alert's button: invite the department to answer
 POST_PREFIX = "pt1"  # a channel post's card: the same actions on a post's id and version
 
 

@@ -12,7 +12,7 @@ import logging
 from telegram import CallbackQuery, ForceReply, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers.callback_data import Action, ReviewButton, unpack
+from handlers.callback_data import TOPIC_FORWARD, Action, ReviewButton, unpack
 from handlers.context import GovContext
 from handlers.errors import describe
 from handlers.texts import t
@@ -95,6 +95,21 @@ async def on_review_button(update: Update, context: GovContext) -> None:
     except GovReplyError as exc:
         logger.info("press refused: draft=%s user=%s %s", button.draft_id, user_id, type(exc))
         await query.answer(describe(exc), show_alert=True)
+    context.delivery_wake()
+
+
+async def on_topic_forward(update: Update, context: GovContext) -> None:
+    """The hot-topic alert's button: the department is invited to answer (RULES §5)."""
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    try:
+        name = await context.services.desk.forward_topic(
+            query.message.chat.id, query.message.message_id, query.from_user.id
+        )
+    except GovReplyError as exc:
+        await query.answer(describe(exc), show_alert=True)
+        return
+    await query.answer(t("ack_topic_forward", department=name))
     context.delivery_wake()
 
 
@@ -197,6 +212,7 @@ async def on_group_edit(update: Update, context: GovContext) -> None:  # noqa: A
 
 def register(app: Application, operators_chat_id: int | None) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(on_review_button, pattern=r"^rv1:"))
+    app.add_handler(CallbackQueryHandler(on_topic_forward, pattern=rf"^{TOPIC_FORWARD}$"))
     if operators_chat_id is None:
         return
     # New messages only: an operator editing a reason or reply text must not act twice.

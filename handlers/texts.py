@@ -190,6 +190,14 @@ TEXTS: dict[str, str] = {
         "回复本消息可为这些留言统一拟稿（每条仍需在卡片上审签）。"
     ),
     "ack_topic_edit": "已为 {n} 条待审草稿统一拟稿，请在各自卡片上审签。",
+    "btn_topic_forward": "📨 转请{department}答复",
+    "ack_topic_forward": "已转请{department}答复。",
+    "hot_topic_forward": (
+        "📨 热点问题转请答复（{department}）：{hours} 小时内 {citizens} 位市民（{n} 条留言）"
+        "反映同一问题：\n“{title}”\n\n部分留言（已去标识化）：\n{examples}\n\n"
+        "请研究并提供统一答复口径或发布说明，我们将按程序审核后统一回复市民。"
+    ),
+    "hot_topic_email_subject": "热点问题转请答复：{citizens} 位市民反映同一问题",
     "inspection_running": "🔎 正在巡检（含答复中的链接），请稍候……",
     "inspection_busy": "🔎 巡检正在进行，完成后将发出报告。",
     "inspection_report": (
@@ -376,6 +384,10 @@ INVALID_DETAIL = {
     "closing a case needs an outcome": "办结须填写办理结果。",
     "the post is empty": "稿件正文不能为空。",
     "a repost must name its source": "转载须注明来源。",
+    "no department in the directory can be reached for this topic": (
+        "部门目录中没有可联系（群或邮箱）的对口部门，请手工转送。"
+    ),
+    "this topic was sent to its department already": "该热点已转请部门答复，不再重复发送。",
     "a post with a picture or video is too long": (
         "配图（视频）稿件的文字不能超过 900 字（Telegram 图片说明上限 1024 字，含落款）。"
     ),

@@ -282,6 +282,16 @@ class Desk:
         found = await self.findings("", text)
         return await self.db.run(posts.edit, post_id, user_id, text, found)
 
+    async def forward_topic(self, chat_id: int, alert_message_id: int, user_id: int) -> str:
+        """A signer invites the department of a hot topic to answer (RULES §5)."""
+        return await self.db.run(
+            hot_topics.forward,
+            chat_id,
+            alert_message_id,
+            user_id,
+            self.config.routing.departments,
+        )
+
     async def edit_topic(
         self, chat_id: int, alert_message_id: int, user_id: int, text: str
     ) -> list[int] | None:

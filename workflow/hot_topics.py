@@ -4,7 +4,9 @@ When, within `hours`, at least `min_messages` messages (from at least that many 
 say the same thing, the operators' group is told once a day per topic, with the department
 the directory names for it: a hot public concern is answered by inviting the competent
 department, and a major one is forwarded to it by procedure, rather than by thirty
-separate replies. Messages are grouped by meaning as in the gap report.
+separate replies. Messages are grouped by meaning as in the gap report. When the directory
+can reach the department, the alert carries a button: a signer sends the department the
+topic, de-identified, with an invitation to answer (`forward`, once per alert).
 """
 
 from __future__ import annotations
@@ -17,13 +19,24 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from knowledge_base.sqltypes import utcnow
-from workflow import audit, outbox
+from workflow import audit, outbox, review
 from workflow.calendar import local_date
 from workflow.departments import DepartmentDirectory
+from workflow.errors import InvalidTransition, NotFound
 from workflow.gaps import Embed, group_texts
 from workflow.models import CitizenMessage, Draft, DraftState, OutboxItem
 
-__all__ = ["HotTopic", "alert", "announced", "find", "pending_drafts_of_alert", "recent"]
+__all__ = [
+    "HotTopic",
+    "alert",
+    "announced",
+    "find",
+    "forward",
+    "pending_drafts_of_alert",
+    "recent",
+]
+
+FORWARD_EXAMPLES = 3  # de-identified messages the department gets with the topic
 
 IGNORED_LABELS = ("spam_ad", "abuse", "praise")  # not a public concern to answer
 MAX_MESSAGES = 2000  # the most recent ones: pairwise grouping grows with the square
@@ -118,6 +131,8 @@ def alert(
                 "template": "hot_topic_alert",
                 "params": params,
                 "message_ids": topic.message_ids,  # a reply to the alert drafts them all
+                # A department the directory can reach: a button invites it to answer.
+                "button": "topic_forward" if department else None,
             },
             dedupe_key=f"{prefix}{topic.key}",
         )
@@ -135,16 +150,91 @@ def alert(
     return sent
 
 
-def pending_drafts_of_alert(session: Session, chat_id: int, message_id: int) -> list[int] | None:
-    """The pending drafts of the topic a sent alert announced, or None if the message is no
-    hot-topic alert. An operator's reply to the alert becomes the reply of them all (each
-    still signed off on its own card: 先审后发)."""
+def _alert_item(session: Session, chat_id: int, message_id: int) -> OutboxItem | None:
     item = session.exec(
         select(OutboxItem).where(
             OutboxItem.chat_id == chat_id, OutboxItem.sent_message_id == message_id
         )
     ).first()
     if item is None or item.payload.get("template") != "hot_topic_alert":
+        return None
+    return item
+
+
+def forward(
+    session: Session,
+    chat_id: int,
+    alert_message_id: int,
+    user_id: int,
+    directory: DepartmentDirectory,
+) -> str:
+    """Invite the department the directory names for the topic of this alert to answer
+    (RULES §5): the topic and a few of its messages, de-identified, by its chat or e-mail.
+    A signer decides; once per alert. Returns the department's name.
+
+    Raises:
+        NotFound: the message is no hot-topic alert.
+        NotAuthorised: not a signer.
+        InvalidTransition: no reachable department, or it was invited already.
+    """
+    item = _alert_item(session, chat_id, alert_message_id)
+    if item is None:
+        raise NotFound("hot topic alert", alert_message_id)
+    review.signer_for(session, user_id)
+    params = dict(item.payload.get("params", {}))
+    department = directory.pick(str(params.get("title", "")))
+    if department is None:
+        raise InvalidTransition("no department in the directory can be reached for this topic")
+    ids = [int(i) for i in item.payload.get("message_ids", [])][:FORWARD_EXAMPLES]
+    texts = session.exec(
+        select(CitizenMessage.text_redacted).where(col(CitizenMessage.id).in_(ids))
+    )
+    params |= {"department": department.name, "examples": "\n".join(f"· {t}" for t in texts)}
+    key = f"hot_topic_forward:{item.id}"
+    if department.chat_id is not None:
+        queued = outbox.enqueue(
+            session,
+            outbox.Kind.NOTICE,
+            chat_id=department.chat_id,
+            payload={"template": "hot_topic_forward", "params": params},
+            dedupe_key=key,
+        )
+    else:
+        queued = outbox.enqueue(
+            session,
+            outbox.Kind.EMAIL,
+            payload={
+                "to": department.email,
+                "template": "hot_topic_forward",
+                "subject": "hot_topic_email_subject",
+                "params": params,
+            },
+            dedupe_key=key,
+        )
+    if queued is None:
+        raise InvalidTransition("this topic was sent to its department already")
+    audit.record(
+        session,
+        "hot_topic_forwarded",
+        "message",
+        min(item.payload.get("message_ids", [0])),
+        actor_id=user_id,
+        after={
+            "department": department.name,
+            "chat_id": department.chat_id,
+            "email": department.email,
+            "alert": item.id,
+        },
+    )
+    return department.name
+
+
+def pending_drafts_of_alert(session: Session, chat_id: int, message_id: int) -> list[int] | None:
+    """The pending drafts of the topic a sent alert announced, or None if the message is no
+    hot-topic alert. An operator's reply to the alert becomes the reply of them all (each
+    still signed off on its own card: 先审后发)."""
+    item = _alert_item(session, chat_id, message_id)
+    if item is None:
         return None
     ids = [int(i) for i in item.payload.get("message_ids", [])]
     drafts = session.exec(

@@ -7,6 +7,7 @@ weekly. Real PTB Application over HTTP to the emulator, real DB, real HTTP for l
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -251,3 +252,42 @@ async def test_the_assessment_report_counts_what_happened(
     assert "| 答复率 | 50.0% |" in table and "| 有更新的周数 / 总周数 | 1 / 3 |" in table
     bad = CliRunner().invoke(app, ["report", str(out), "--quarter", "2026Q5"])
     assert bad.exit_code == 1 and "not a quarter" in bad.stderr
+
+
+async def test_a_signer_invites_the_department_of_a_hot_topic_to_answer(
+    db_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> None:
+    """RULES §5: the competent department is invited to answer a hot concern, once."""
+    directory = tmp_path / "departments.json"
+    water = {"name": "水务集团", "keywords": ["停水", "供水", "来水"], "chat_id": -100500}
+    directory.write_text(json.dumps({"departments": [water]}, ensure_ascii=False), "utf-8")
+    async with open_desk(
+        db_url,
+        tmp_path,
+        st_model,
+        periodic_seconds=0.2,
+        hot_topic_messages=3,
+        hot_topic_check_minutes=0.001,
+        departments_file=directory,
+    ) as w:
+        dept = w.emu.group(-100500, "水务集团工作群")
+        for n, text in enumerate(
+            ["停水了，电话13812345678，什么时候来水", "小区又停水了", "为什么突然停水"]
+        ):
+            citizen = w.emu.user(7001 + n, f"市民{n}", f"c{n}")
+            await w.emu.send_message(citizen, None, text)
+        alert = await w.emu.wait_for_message(
+            w.ops, lambda m: "热点关注" in (m.text or "") and bool(m.buttons), timeout=30
+        )
+        data = alert.button("📨 转请水务集团答复")["callback_data"]
+        answer, refused = await (await w.emu.press(w.stranger, alert, data)).answer(timeout=20)
+        assert refused, answer
+        answer, refused = await (await w.emu.press(w.reviewer, alert, data)).answer(timeout=20)
+        assert not refused and "水务集团" in (answer or "")
+        forwarded = await w.emu.wait_for_message(dept, timeout=20)
+        assert "3 位市民" in forwarded.text and "统一答复口径" in forwarded.text
+        assert "13812345678" not in forwarded.text and "138****5678" in forwarded.text
+        answer, refused = await (await w.emu.press(w.head, alert, data)).answer(timeout=20)
+        assert refused and "不再重复" in (answer or "")
+        await asyncio.sleep(0.5)
+        assert len([m for m in w.emu.messages(dept) if m.from_bot]) == 1
