@@ -47,6 +47,7 @@ from workflow.models import (
     DraftState,
     Role,
 )
+from workflow.redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -455,9 +456,11 @@ def _handle_illegal(
         _delete_comment(session, message)
         if hours > 0:
             _restrict(session, message, hours)
+    # Cards and alerts show what matched: masked like the message (a phone in an ad).
+    matched = [redact(phrase) for phrase in hit.matched]
     facts = {
         "category": hit.category,
-        "matched": list(hit.matched),
+        "matched": matched,
         "removed": public,
         "restricted_hours": hours if public and hours > 0 else 0,
     }
@@ -484,7 +487,7 @@ def _handle_illegal(
     params = {
         "ticket": case.ticket,
         "category": hit.category,
-        "matched": "、".join(hit.matched),
+        "matched": "、".join(matched),
         "text": message.text_redacted[:300],
         "done": done,
     }
