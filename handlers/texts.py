@@ -388,6 +388,7 @@ INVALID_DETAIL = {
         "部门目录中没有可联系（群或邮箱）的对口部门，请手工转送。"
     ),
     "this topic was sent to its department already": "该热点已转请部门答复，不再重复发送。",
+    "the post is too long": "稿件正文不能超过 4000 字（Telegram 单条消息上限 4096 字，含落款）。",
     "a post with a picture or video is too long": (
         "配图（视频）稿件的文字不能超过 900 字（Telegram 图片说明上限 1024 字，含落款）。"
     ),

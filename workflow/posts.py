@@ -37,7 +37,9 @@ from workflow.models import (
 
 SUBJECT = "post"  # audit subject type
 MEDIA_KINDS = ("photo", "video", "document")
-# Telegram allows 1,024 characters of caption; the stamp needs room under the text.
+# Telegram allows 4,096 characters in a message and 1,024 in a caption; the stamp needs room
+# under the text.
+TEXT_LIMIT = 4000
 MEDIA_TEXT_LIMIT = 900
 
 
@@ -156,8 +158,11 @@ def _media(post: PostDraft) -> Media | None:
 
 
 def _check_length(text: str, media: Media | None) -> None:
+    """Refused now rather than by Telegram after it was signed."""
     if media is not None and len(text) > MEDIA_TEXT_LIMIT:
         raise InvalidTransition("a post with a picture or video is too long")
+    if len(text) > TEXT_LIMIT:
+        raise InvalidTransition("the post is too long")
 
 
 def _touch(session: Session, post: PostDraft, notice: str | None = None) -> None:

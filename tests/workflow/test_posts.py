@@ -70,6 +70,8 @@ def test_who_may_propose_and_what_a_repost_needs(db: Database) -> None:
         _submit(db, text="   ")
     with pytest.raises(InvalidTransition, match="source"):
         _submit(db, kind=PostKind.REPOST, source=" ")
+    with pytest.raises(InvalidTransition, match="too long"):
+        _submit(db, text="长" * 4001)  # Telegram would refuse it after the signatures
     post_id = _submit(db)
     view = db.call(posts.load, post_id)
     assert view.drafter == "周代运维" and view.needed is Role.REVIEWER
