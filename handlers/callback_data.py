@@ -71,10 +71,11 @@ CASE_PREFIX = "cs1"
 class CaseAction(StrEnum):
     ASSIGN = "as"
     STATUS = "st"  # arg: a CaseStatus value
-    TICK = "tk"  # arg: the checklist step's index
+    TICK = "tk"  # arg: the checklist step (an index on cards sent before kinds had lists)
     COMMENT = "cm"
     CLOSE = "cl"
     DOCUMENTS = "dc"
+    FORWARD = "fw"  # to the department the directory names (complaints, incidents)
 
 
 @dataclass(frozen=True)

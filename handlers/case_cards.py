@@ -78,7 +78,7 @@ def _event_detail(action: str, detail: dict[str, object], comment: str | None) -
         return f"：{texts.CASE_STATUS.get(str(detail.get('status')), '')}"
     if action == "step_ticked":
         return f"：{texts.CHECKLIST_STEP.get(str(detail.get('step')), '')}"
-    if action == "assigned":
+    if action in ("assigned", "forwarded"):
         return f"：{escape(str(detail.get('name', '')))}"
     if action == "closed":
         return f"：{escape(str(detail.get('outcome', '')))}"
@@ -108,6 +108,8 @@ def case_keyboard(view: CaseView) -> InlineKeyboardMarkup:
             rows.append([button(label, CaseAction.TICK, step.step.value)])
     if view.documents:
         rows.append([button(t(f"btn_case_docs_{view.kind.value}"), CaseAction.DOCUMENTS)])
+    if view.forwardable:
+        rows.append([button(t("btn_case_forward"), CaseAction.FORWARD)])
     rows.append(
         [
             button(t("btn_case_comment"), CaseAction.COMMENT),

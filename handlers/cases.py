@@ -101,6 +101,12 @@ async def on_case_button(update: Update, context: GovContext) -> None:
             await db.run(cases.tick_step, button.case_id, user_id, step)
         elif button.action is CaseAction.DOCUMENTS:
             await db.run(cases.request_documents, button.case_id, user_id, chat_id)
+        elif button.action is CaseAction.FORWARD:
+            directory = context.services.desk.config.routing.departments
+            name = await db.run(cases.forward, button.case_id, user_id, directory)
+            await query.answer(t("ack_case_forward", department=name))
+            context.delivery_wake()
+            return
         else:
             action, key = PROMPTS[button.action]
             await db.run(operator_for, user_id)

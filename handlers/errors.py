@@ -52,7 +52,10 @@ def describe(error: GovReplyError) -> str:
     if isinstance(error, ComplianceBlocked):
         return t("alert_blocked")
     if isinstance(error, InvalidTransition):
-        return t("alert_invalid", detail=texts.INVALID_DETAIL.get(error.detail, error.detail))
+        detail = texts.INVALID_DETAIL.get(error.detail, error.detail)
+        if error.detail.startswith("case "):
+            detail = texts.CASE_INVALID.get(error.detail.split(" ", 2)[-1], detail)
+        return t("alert_invalid", detail=detail)
     if isinstance(error, NotFound):
         return t("alert_not_found", what=f"{error.what} {error.key}")
     if isinstance(error, TokenInvalid):

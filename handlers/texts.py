@@ -254,6 +254,7 @@ CASE_EVENT = {
     "closed": "办结",
     "step_ticked": "完成步骤",
     "documents_generated": "生成函件",
+    "forwarded": "转送部门",
 }
 CASE_TEXTS: dict[str, str] = {
     # citizen-facing templates (the draft's reply, or sent at once if pre-approved)
@@ -304,6 +305,13 @@ CASE_TEXTS: dict[str, str] = {
     "btn_case_progress": "▶️ 处理中",
     "btn_case_waiting": "⏸ 等待中",
     "btn_case_comment": "💬 备注",
+    "btn_case_forward": "📨 转送部门",
+    "ack_case_forward": "已转送{department}。",
+    "case_forward": (
+        "📨 转办（受理编号 {ticket}，{department}）：\n{text}\n\n"
+        "——政务新媒体账号转送，请核实处理并将结果反馈本账号；市民联系方式已隐去。"
+    ),
+    "case_forward_subject": "转办：受理编号 {ticket}",
     "btn_case_close": "✅ 办结",
     "btn_case_docs_impersonation_report": "📄 生成函件",
     "btn_case_docs_illegal_content": "📄 生成报送单",
@@ -392,6 +400,18 @@ INVALID_DETAIL = {
     "a post with a picture or video is too long": (
         "配图（视频）稿件的文字不能超过 900 字（Telegram 图片说明上限 1024 字，含落款）。"
     ),
+}
+
+# Case refusals name the ticket ("case GR-2026-000001 is closed"): what follows it -> text.
+CASE_INVALID = {
+    "is closed": "案件已办结，不能再变更。",
+    "is already closed": "案件已办结。",
+    "has no such checklist step": "该案件的处置清单中没有这一步骤。",
+    "has no documents": "该类案件没有需要生成的文书。",
+    "is not forwarded to departments": "该类案件不转送部门。",
+    "has no reachable department": "部门目录中没有可联系（群或邮箱）的对口部门，请手工转送。",
+    "was forwarded already": "该案件已转送部门，不再重复发送。",
+    "is not suspected illegal content": "该案件不是疑似违法信息。",
 }
 
 # --- channel posts under sign-off (RULES §1, §5) ----------------------------------------------

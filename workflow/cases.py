@@ -22,7 +22,8 @@ from sqlmodel import Session, col, select
 from knowledge_base.sqltypes import utcnow
 from workflow import audit, outbox
 from workflow.calendar import LOCAL_TZ
-from workflow.errors import InvalidTransition, NotFound
+from workflow.departments import DepartmentDirectory
+from workflow.errors import InvalidTransition, NotAuthorised, NotFound
 from workflow.illegal_content import IllegalReportInfo
 from workflow.impersonation import ImpersonationCaseInfo, ReportedAccount
 from workflow.models import (
@@ -34,9 +35,10 @@ from workflow.models import (
     ChecklistStep,
     CitizenMessage,
     Operator,
+    Role,
     TicketCounter,
 )
-from workflow.review import operator_for
+from workflow.review import can_give, operator_for
 
 TICKET_PREFIX = "GR"
 S = ChecklistStep
@@ -54,6 +56,15 @@ CHECKLISTS: dict[CaseKind, tuple[ChecklistStep, ...]] = {
 DOCUMENTS: dict[CaseKind, tuple[str, ...]] = {
     CaseKind.IMPERSONATION_REPORT: ("platform_letter", "filing_record"),
     CaseKind.ILLEGAL_CONTENT: ("authority_report",),
+}
+
+
+# Cases sent on to the department concerned, and the least role that decides it: a
+# complaint is passed on for handling (its acknowledgement says so); a sudden major event is
+# forwarded by procedure (RULES §5), on a leader's word.
+FORWARDABLE: dict[CaseKind, Role] = {
+    CaseKind.COMPLAINT: Role.REVIEWER,
+    CaseKind.SENSITIVE_INCIDENT: Role.DEPUTY_HEAD,
 }
 
 
@@ -154,6 +165,10 @@ class CaseView:
     @property
     def documents(self) -> tuple[str, ...]:
         return DOCUMENTS.get(self.kind, ())
+
+    @property
+    def forwardable(self) -> bool:
+        return self.kind in FORWARDABLE
 
     @property
     def checklist_complete(self) -> bool:
@@ -478,6 +493,56 @@ def tick_step(session: Session, case_id: int, user_id: int, step: ChecklistStep)
         {"step": step.value, "done": len(case.checklist), "of": len(steps)},
     )
     return case
+
+
+def forward(session: Session, case_id: int, user_id: int, directory: DepartmentDirectory) -> str:
+    """Send the case, de-identified, to the department the directory names for it (by its
+    chat or e-mail), once; returns the department's name.
+
+    Raises:
+        NotAuthorised: the operator's role may not decide it (an incident: a deputy head).
+        InvalidTransition: a kind that is not forwarded, a closed case, no reachable
+            department, or forwarded already.
+    """
+    operator = operator_for(session, user_id)
+    case = _lock(session, case_id)
+    needed = FORWARDABLE.get(case.kind)
+    if needed is None:
+        raise InvalidTransition(f"case {case.ticket} is not forwarded to departments")
+    if not can_give(operator.role, needed):
+        raise NotAuthorised(user_id, needed.value)
+    if case.status is CaseStatus.CLOSED:
+        raise InvalidTransition(f"case {case.ticket} is closed")
+    message = session.get(CitizenMessage, case.message_id)
+    if message is None:
+        raise NotFound("message", case.message_id)
+    department = directory.pick(message.text)
+    if department is None:
+        raise InvalidTransition(f"case {case.ticket} has no reachable department")
+    params = {"ticket": case.ticket, "department": department.name, "text": message.text_redacted}
+    key = f"case_forward:{case.id}"
+    if department.chat_id is not None:
+        payload: dict[str, Any] = {"template": "case_forward", "params": params}
+        queued = outbox.enqueue(
+            session,
+            outbox.Kind.NOTICE,
+            chat_id=department.chat_id,
+            payload=payload,
+            dedupe_key=key,
+        )
+    else:
+        payload = {
+            "to": department.email,
+            "template": "case_forward",
+            "subject": "case_forward_subject",
+            "params": params,
+        }
+        queued = outbox.enqueue(session, outbox.Kind.EMAIL, payload=payload, dedupe_key=key)
+    if queued is None:
+        raise InvalidTransition(f"case {case.ticket} was forwarded already")
+    via = "telegram" if department.chat_id is not None else "email"
+    _event(session, case, "forwarded", user_id, {"name": department.name, "via": via})
+    return department.name
 
 
 def request_documents(session: Session, case_id: int, user_id: int, chat_id: int | None) -> Case:

@@ -83,12 +83,7 @@ DOMAIN = {
     "nobody signs off their own Q&A change": "不能签批自己提交的修改。",
 }
 # Case refusals that name the ticket ("case GR-2025-000001 is closed"): tail -> text.
-CASE_DOMAIN = {
-    "is closed": "案件已办结，不能再变更。",
-    "is already closed": "案件已办结。",
-    "has no such checklist step": "该案件的处置清单中没有这一步骤。",
-    "has no documents": "该类案件没有需要生成的文书。",
-}
+CASE_DOMAIN = bot_texts.CASE_INVALID
 
 
 def notice(key: str, **params: Any) -> str:

@@ -521,3 +521,35 @@ async def test_illegal_content_in_a_private_chat_is_kept_and_reported(world: Wor
     assert world.emu.calls_to("restrictChatMember") == []
     case = await world.db().run(lambda s: s.exec(select(Case)).one())
     assert case.kind.value == "illegal_content" and set(case.checklist) == {"evidence_kept"}
+
+
+async def test_a_complaint_is_forwarded_to_its_department_once(world: World) -> None:
+    await world.citizen_says("投诉人民公园的公厕又脏又臭，电话13812345678，一直没人管")
+    card = await world.emu.wait_for_message(world.ops, _case_card(), timeout=20)
+    ticket = _ticket(card)
+    text, refused = await _press_case(world, world.stranger, card, "📨 转送部门")
+    assert refused, text
+    text, refused = await _press_case(world, world.reviewer, card, "📨 转送部门")
+    assert not refused and "城市管理局" in (text or "")
+    forwarded = await world.emu.wait_for_message(world.extra["dept"], timeout=20)
+    assert ticket in forwarded.text and "公厕" in forwarded.text
+    assert "13812345678" not in forwarded.text
+    card = await world.emu.wait_for_edit(
+        world.ops, card.message_id, lambda m: "转送部门：城市管理局" in (m.text or ""), timeout=20
+    )
+    text, refused = await _press_case(world, world.head, card, "📨 转送部门")
+    assert refused and "不再重复" in (text or "")
+    await asyncio.sleep(0.3)
+    assert len([m for m in world.emu.messages(world.extra["dept"]) if m.from_bot]) == 1
+
+
+async def test_a_sudden_event_is_forwarded_on_a_leaders_word(world: World) -> None:
+    await world.citizen_says("人民公园湖里有人落水了，情况危急")
+    card = await world.emu.wait_for_message(world.ops, _case_card(), timeout=20)
+    assert "敏感事件" in card.text
+    text, refused = await _press_case(world, world.reviewer, card, "📨 转送部门")
+    assert refused and "分管负责人" in (text or "")
+    text, refused = await _press_case(world, world.deputy, card, "📨 转送部门")
+    assert not refused, text
+    forwarded = await world.emu.wait_for_message(world.extra["dept"], timeout=20)
+    assert "落水" in forwarded.text
