@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from knowledge_base.sqltypes import utcnow
 from workflow import activity, audit, outbox, review
-from workflow.errors import ComplianceBlocked, InvalidTransition, NotFound
+from workflow.errors import InvalidTransition, NotFound
 from workflow.models import (
     DraftState,
     Operator,
@@ -242,24 +242,8 @@ def approve(
     """Give the next signature; the last one queues the post for the channel (once).
     Returns the post and whether it is now fully signed."""
     post = _lock(session, post_id, expected_version)
-    operator = review.signer_for(session, user_id)
     sigs = _signatures(session, post_id)
-    step = review.check_can_sign(post, sigs, operator)
-    is_final = step == len(review.required_roles(post.tier))
-    if is_final and review.is_blocking(post.compliance) and not post.override_reason:
-        if not override_reason:
-            codes = [f["code"] for f in post.compliance if f.get("blocking")]
-            raise ComplianceBlocked(post_id, codes)
-        post.override_reason = override_reason
-        post.override_by = user_id
-        audit.record(
-            session,
-            "compliance_overridden",
-            SUBJECT,
-            post_id,
-            actor_id=user_id,
-            after={"reason": override_reason, "findings": post.compliance},
-        )
+    operator, step, is_final = review.sign_step(session, post, sigs, user_id, override_reason)
     session.add(
         PostSignature(
             post_id=post_id,

@@ -220,6 +220,36 @@ def _touch(session: Session, draft: Draft, notice: str | None = None) -> None:
     outbox.enqueue_card(session, draft)
 
 
+def sign_step(
+    session: Session,
+    item: Pending,
+    signatures: Sequence[Signed],
+    user_id: int,
+    override_reason: str | None,
+) -> tuple[Operator, int, bool]:
+    """(signer, step, whether final) of the signature `user_id` would give a reply draft or
+    channel post, or raise why not. RULES §3: a failing check blocks the final signature
+    unless that signer overrides it with a reason, which goes on record here."""
+    operator = signer_for(session, user_id)
+    step = check_can_sign(item, signatures, operator)
+    is_final = step == len(required_roles(item.tier))
+    if is_final and is_blocking(item.compliance) and not item.override_reason:
+        if not override_reason:
+            codes = [f["code"] for f in item.compliance if f.get("blocking")]
+            raise ComplianceBlocked(item.id or 0, codes)
+        item.override_reason = override_reason
+        item.override_by = user_id
+        audit.record(
+            session,
+            "compliance_overridden",
+            "post" if isinstance(item, PostDraft) else "draft",
+            item.id,
+            actor_id=user_id,
+            after={"reason": override_reason, "findings": item.compliance},
+        )
+    return operator, step, is_final
+
+
 def approve(
     session: Session,
     draft_id: int,
@@ -229,25 +259,8 @@ def approve(
 ) -> Outcome:
     """Give the next signature; the last one sends the reply to the outbox."""
     draft = lock_draft(session, draft_id, expected_version)
-    operator = signer_for(session, user_id)
     sigs = signatures_of(session, draft_id)
-    step = check_can_sign(draft, sigs, operator)
-    is_final = step == len(required_roles(draft.tier))
-    if is_final and is_blocking(draft.compliance) and not draft.override_reason:
-        # RULES §3: only the top-tier signer may override a failing check, with a reason.
-        if not override_reason:
-            codes = [f["code"] for f in draft.compliance if f.get("blocking")]
-            raise ComplianceBlocked(draft_id, codes)
-        draft.override_reason = override_reason
-        draft.override_by = user_id
-        audit.record(
-            session,
-            "compliance_overridden",
-            "draft",
-            draft_id,
-            actor_id=user_id,
-            after={"reason": override_reason, "findings": draft.compliance},
-        )
+    operator, step, is_final = sign_step(session, draft, sigs, user_id, override_reason)
     sig = Signature(
         draft_id=draft_id,
         operator_id=user_id,
