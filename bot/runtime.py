@@ -24,7 +24,7 @@ from bot.services import Services
 from bot.settings import Mode
 from knowledge_base.embedding import encode
 from knowledge_base.sqltypes import utcnow
-from workflow import activity, cases, hot_topics, inspection
+from workflow import activity, cases, hot_topics, inspection, retention
 from workflow.gaps import CachedEmbed
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ class Runtime:
     hot_topics_checked: datetime | None = None  # grouping embeds a day of messages: not often
     inspection: asyncio.Task[None] | None = None  # the weekly report, while its links are tried
     hot_topic_embed: CachedEmbed | None = None  # vectors of the window's messages, kept
+    retention_checked: datetime | None = None  # the purge of old personal data: hourly
 
 
 @asynccontextmanager
@@ -80,9 +81,28 @@ async def run_periodic_once(runtime: Runtime) -> None:
     await remind_activity(runtime)
     await report_inspection(runtime)
     await alert_hot_topics(runtime)
+    await purge_personal_data(runtime)
     if warned or escalated:
         logger.info("SLA: %d cards re-announced, %d escalated", len(warned), len(escalated))
         runtime.delivery.wake()
+
+
+async def purge_personal_data(runtime: Runtime) -> None:
+    """RULES §4: no more personal data than the service needs; at most once an hour."""
+    days = runtime.services.settings.retain_personal_data_days
+    now = utcnow()
+    last = runtime.retention_checked
+    if not days or (last is not None and now - last < timedelta(hours=1)):
+        return
+    purged = await runtime.services.db.run(retention.purge, now, days)
+    if purged.messages < retention.BATCH and purged.updates < retention.BATCH:
+        runtime.retention_checked = now  # else: more to do next round
+    if purged.messages or purged.updates:
+        logger.info(
+            "retention: %d message original(s), %d raw update(s) purged",
+            purged.messages,
+            purged.updates,
+        )
 
 
 async def remind_cases(runtime: Runtime) -> None:

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Chat ids of discussion groups linked to the account's channel (JSON list).",
     )
+    retain_personal_data_days: int = Field(
+        default=180,
+        ge=0,
+        description="Days after which a finished message's unmasked original (and its raw "
+        "Telegram update, its pictures' file ids) give way to the de-identified text "
+        "(RULES §4). 0 = keep everything.",
+    )
     duty_rota_file: Path | None = Field(
         default=None,
         description="JSON duty rota (值班表): operators on duty by weekday and by date, "

@@ -54,6 +54,7 @@ class InboxStatus(StrEnum):
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
+    PURGED = "purged"  # done, and its payload emptied after the retention period
 
 
 class OutboxStatus(StrEnum):

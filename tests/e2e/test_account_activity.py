@@ -291,3 +291,29 @@ async def test_a_signer_invites_the_department_of_a_hot_topic_to_answer(
         assert refused and "不再重复" in (answer or "")
         await asyncio.sleep(0.5)
         assert len([m for m in w.emu.messages(dept) if m.from_bot]) == 1
+
+
+async def test_the_periodic_job_purges_old_originals(world: World) -> None:
+    """RULES §4: after the retention period the unmasked original of an answered message
+    is gone; the de-identified question and the reply stay."""
+    from bot.runtime import run_periodic_once
+    from workflow.models import InboxUpdate
+
+    await world.citizen_says("社保卡丢了怎么办？我的身份证号110101199003074514")
+    card = await world.card()
+    await world.press(world.reviewer, card, "ap")
+    await world.citizen_reply()
+
+    def age(session):  # type: ignore[no-untyped-def]
+        old = utcnow() - timedelta(days=world.settings.retain_personal_data_days + 1)
+        for row in [*session.exec(select(CitizenMessage)), *session.exec(select(InboxUpdate))]:
+            row.received_at = old
+            session.add(row)
+
+    await world.db().run(age)
+    world.runtime.retention_checked = None  # the loop's own round may have looked already
+    await run_periodic_once(world.runtime)
+    message = await world.db().run(lambda s: s.exec(select(CitizenMessage)).one())
+    assert "110101199003074514" not in message.text and "社保卡" in message.text
+    payloads = await world.db().run(lambda s: [u.payload for u in s.exec(select(InboxUpdate))])
+    assert "110101199003074514" not in json.dumps(payloads, ensure_ascii=False)
