@@ -150,6 +150,10 @@ class Sandbox:
         )
         return await handle.answer(timeout=30)
 
+    async def staff_says(self, user_id: int, text: str) -> None:
+        """An operator writes in the group (a command such as /post, /duty, /inspect)."""
+        await self.emu.send_message(self._user(user_id), self.ops, text)
+
     async def reply(self, user_id: int, message_id: int, text: str) -> None:
         target = self._message(self.ops, message_id)
         await self.emu.send_message(self._user(user_id), self.ops, text, reply_to=target)
@@ -235,6 +239,12 @@ async def on_reply(request: web.Request) -> web.StreamResponse:
     return web.json_response({"ok": True})
 
 
+async def on_staff(request: web.Request) -> web.StreamResponse:
+    data = await _body(request)
+    await request.app[SANDBOX].staff_says(int(data["as"]), _text(data, "group message"))
+    return web.json_response({"ok": True})
+
+
 async def on_console(request: web.Request) -> web.StreamResponse:
     data = await _body(request)
     link = await request.app[SANDBOX].console_link(int(data["as"]))
@@ -251,6 +261,7 @@ def add_sandbox_routes(web_app: web.Application, sandbox: Sandbox) -> None:
     web_app.router.add_post("/sandbox/comment", on_comment)
     web_app.router.add_post("/sandbox/press", on_press)
     web_app.router.add_post("/sandbox/reply", on_reply)
+    web_app.router.add_post("/sandbox/staff", on_staff)
     web_app.router.add_post("/sandbox/console", on_console)
 
 

@@ -169,6 +169,16 @@ async def test_sandbox_round_trip(
         await comment_card.locator("button", has_text="通过").click()
         public = page.locator("#discussion-chat .msg", has_text="审核人：王审核")
         await expect(public).to_be_visible()
+        # A channel post under sign-off: proposed in the group, signed by someone else,
+        # published with its stamp (its mirror shows in the comment section).
+        await page.fill("#ops-say", "/post 示例市发布：市民中心周六照常办公")
+        await page.click("#send-ops")
+        post_card = page.locator("#ops-chat .msg", has_text="频道稿件 #1")
+        await expect(post_card).to_contain_text("拟稿人：王审核")
+        await page.select_option("#as", "1002")
+        await post_card.locator("button", has_text="通过").click()
+        published = page.locator("#discussion-chat .msg", has_text="周六照常办公")
+        await expect(published).to_contain_text("审核人：赵审核")
     finally:
         stop.set()
         await task

@@ -161,6 +161,15 @@ for (const [form, input, path] of [["comment-form", "comment", "/sandbox/comment
   });
 }
 
+$("ops-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("ops-say").value.trim();
+  if (!text) return;
+  $("ops-say").value = "";
+  await post("/sandbox/staff", { as: actingAs(), text });
+  refresh();
+});
+
 $("open-console").addEventListener("click", async () => {
   const { link } = await post("/sandbox/console", { as: actingAs() });
   window.open(link, "_blank");
