@@ -260,12 +260,16 @@ class Desk:
         media: posts.Media | None = None,
     ) -> PostDraft:
         """Propose a channel post: checked as a reply is; a post about a sudden major event
-        (routed as a sensitive incident) needs the head's sign-off (RULES §5)."""
+        (routed as a sensitive incident) needs the head's sign-off (RULES §5), one refuting
+        or confirming a rumour a deputy head's (RULES §2, as for replies)."""
         found = await self.findings("", text)
         routing = await asyncio.to_thread(self.router.classify, text)
         label = routing.label.value if hasattr(routing.label, "value") else str(routing.label)
-        tier = Tier.MAJOR if label == "sensitive_incident" else Tier.ORDINARY
-        reason = f"label:{label}" if tier is Tier.MAJOR else ""
+        tier, reason = Tier.ORDINARY, ""
+        if label == "sensitive_incident":
+            tier, reason = Tier.MAJOR, f"label:{label}"
+        elif rumour_cue(text):
+            tier, reason = Tier.IMPORTANT, "rumour"
         return await self.db.run(
             posts.submit,
             user_id,

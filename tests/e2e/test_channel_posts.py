@@ -219,3 +219,16 @@ async def test_a_post_with_a_picture_goes_out_with_its_caption_and_stamp(world: 
     )
     assert refusal.text
     assert len(await world.db().run(lambda s: s.exec(select(PostDraft)).all())) == 1
+
+
+async def test_a_post_refuting_a_rumour_needs_a_deputy_head(world: World) -> None:
+    await world.emu.send_message(
+        world.reviewer, world.ops, "/post 【辟谣】网传我市下周停水一周，经核实系谣言。"
+    )
+    card = await world.emu.wait_for_message(world.ops, _post_card(), timeout=20)
+    assert "重要" in card.text
+    await _press(world, world.reviewer2, card, "✅ 通过")
+    card = await world.card_edit(card, lambda m: "尚需：分管负责人" in (m.text or ""))
+    await _press(world, world.deputy, card, "✅ 审签（分管负责人）")
+    published = await world.emu.wait_for_message(world.channel, timeout=20)
+    assert "审签人：陈分管" in published.text
