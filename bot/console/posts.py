@@ -1,18 +1,70 @@
 """The channel posts page: every post proposed in the operators' group, its tier, state and
-stamp (read-only: posts are signed on their card in the group, like replies)."""
+stamp, and for a pending one the same signature and rejection as its card in the group
+(`workflow.posts`: same rules, same audit, the card refreshed).
+
+    GET  /posts                              the list, newest first
+    POST /posts/{post_id}/{approve|reject}   sign (with the override reason when a check
+                                             fails) or reject with a reason
+"""
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
-from bot.console.context import render, run
+from bot.console import texts
+from bot.console.context import render, run, see_other, user_id, wake_delivery
 from workflow import posts
+from workflow.errors import GovReplyError
+
+logger = logging.getLogger(__name__)
 
 
-async def posts_page(request: web.Request) -> web.StreamResponse:
+async def posts_page(
+    request: web.Request, error: str | None = None, status: int = 200
+) -> web.StreamResponse:
     views = await run(request, posts.list_posts)
-    return render("posts.html", request, {"views": views})
+    ok = request.query.get("ok")
+    return render(
+        "posts.html",
+        request,
+        {
+            "views": views,
+            "error": error,
+            "ok": texts.notice(ok) if ok in texts.NOTICES else None,
+        },
+        status=status,
+    )
+
+
+async def post_action(request: web.Request) -> web.StreamResponse:
+    post_id = int(request.match_info["post_id"])
+    action = request.match_info["action"]
+    form = await request.post()
+    uid = user_id(request)
+    version_raw = str(form.get("version", ""))
+    version = int(version_raw) if version_raw.isdigit() else None
+    try:
+        if action == "approve":
+            override = str(form.get("override", "")).strip() or None
+            _post, done = await run(request, posts.approve, post_id, uid, version, override)
+            ok = "post_signed_final" if done else "post_signed"
+        else:
+            reason = str(form.get("reason", ""))
+            await run(request, posts.reject, post_id, uid, reason, version)
+            ok = "post_rejected"
+    except GovReplyError as exc:
+        logger.info("console post action refused: post=%s user=%s %s", post_id, uid, type(exc))
+        status = 403 if texts.status_for(exc) == 403 else 409
+        return await posts_page(request, f"稿件 #{post_id}：{texts.error_text(exc)}", status)
+    finally:
+        wake_delivery(request)
+    return see_other(request.app.router["posts"].url_for().with_query(ok=ok))
 
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/posts", posts_page, name="posts")
+    app.router.add_post(
+        "/posts/{post_id:\\d+}/{action:approve|reject}", post_action, name="post_action"
+    )

@@ -64,6 +64,9 @@ NOTICES: dict[str, str] = {
     "case_commented": "备注已记录。",
     "case_ticked": "已勾选该处置步骤。",
     "case_closed": "案件已办结，结果已记录。",
+    "post_signed": "稿件已签批，等待下一级审签。",
+    "post_signed_final": "稿件已签批，进入频道发布队列。",
+    "post_rejected": "稿件不予发布。",
 }
 
 INDEX_PROGRESS = "正在更新检索索引 {done}/{total}"

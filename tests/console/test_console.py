@@ -401,3 +401,37 @@ async def test_channel_posts_are_listed_with_their_stamp(desk: World) -> None:
     assert "频道稿件（2）" in page and "来源：中国政府网" in page
     row = page[page.index(f'id="post-{post_id}"') :].split("</tr>")[0]
     assert "王审核" in row and "赵审核" in row and "本周政务服务安排" in row
+
+
+async def test_a_channel_post_is_signed_or_refused_from_the_console(desk: World) -> None:
+    from workflow import posts
+
+    post_id = await desk.db().run(
+        lambda s: posts.submit(s, desk.reviewer.id, "示例市发布：周六照常办公", []).id
+    )
+    version = (await desk.db().run(posts.load, post_id)).version
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, desk.reviewer)
+        own = await client.post(
+            f"/console/posts/{post_id}/approve", data={"csrf": csrf, "version": str(version)}
+        )
+        assert own.status == 409 and "修改人不能单独审批" in await own.text()
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, desk.reviewer2)
+        stale = await client.post(
+            f"/console/posts/{post_id}/reject",
+            data={"csrf": csrf, "version": str(version - 1), "reason": "重复"},
+        )
+        assert stale.status == 409
+        signed = await client.post(
+            f"/console/posts/{post_id}/approve", data={"csrf": csrf, "version": str(version)}
+        )
+        assert signed.status == 200 and "进入频道发布队列" in await signed.text()
+    view = await desk.db().run(posts.load, post_id)
+    # Signed; this desk has no channel configured, so its publication is undeliverable.
+    assert view.state in (DraftState.APPROVED, DraftState.UNDELIVERABLE)
+    assert view.reviewer == "赵审核"
+    queued = await desk.db().run(
+        lambda s: s.exec(select(AuditRecord).where(AuditRecord.action == "post_approved")).all()
+    )
+    assert len(queued) == 1
