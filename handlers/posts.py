@@ -36,8 +36,8 @@ REPLY_GROUP = 2  # beside the draft replies (group 0) and the case replies (grou
 
 def _body(message: Message) -> str:
     """The text after the command (newlines kept)."""
-    text = message.text or ""
-    return text.split(maxsplit=1)[1].strip() if len(text.split(maxsplit=1)) > 1 else ""
+    parts = (message.text or "").split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
 
 
 def _origin_name(message: Message) -> str:
