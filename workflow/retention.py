@@ -3,11 +3,11 @@
 
 What goes: `CitizenMessage.text` (replaced by `text_redacted`, which already is what cards,
 replies, logs and the audit trail show), the Telegram file ids of its pictures (a picture
-may be of an ID card), and the raw
-Telegram update it came in (`InboxUpdate.payload`, emptied; the row stays as the marker that
-the update was handled). What stays: everything de-identified (the question as asked, the
-reply, the stamp, the audit trail, the statistics). A message is finished when no draft of
-it is pending and no case of it is open: a case keeps its evidence until it is closed.
+may be of an ID card), the raw Telegram update it came in (`InboxUpdate.payload`, emptied;
+the row stays as the marker that the update was handled), and the screenshots' file ids of
+a case closed that long ago. What stays: everything de-identified (the question as asked,
+the reply, the stamp, the audit trail, the statistics). A message is finished when no draft
+of it is pending and no case of it is open: a case keeps its evidence until it is closed.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ BATCH = 500  # rows per round: the periodic job comes back for the rest
 class Purged:
     messages: int
     updates: int
+    cases: int = 0  # closed cases whose screenshots' file ids went
 
 
 def purge(session: Session, now: datetime, days: int) -> Purged:
@@ -79,12 +80,26 @@ def purge(session: Session, now: datetime, days: int) -> Purged:
         update.payload = {}
         update.status = InboxStatus.PURGED
         session.add(update)
-    if messages or updates:
+    closed = session.exec(
+        select(Case)
+        .where(Case.status == CaseStatus.CLOSED, col(Case.closed_at) < cutoff)
+        .with_for_update(skip_locked=True)
+    ).all()
+    shots = [case for case in closed if case.screenshot_file_ids]
+    for case in shots:
+        case.screenshot_file_ids = []
+        session.add(case)
+    if messages or updates or shots:
         audit.record(
             session,
             "personal_data_purged",
             "retention",
             cutoff.date().isoformat(),
-            after={"messages": len(messages), "updates": len(updates), "days": days},
+            after={
+                "messages": len(messages),
+                "updates": len(updates),
+                "cases": len(shots),
+                "days": days,
+            },
         )
-    return Purged(len(messages), len(updates))
+    return Purged(len(messages), len(updates), len(shots))

@@ -13,7 +13,9 @@ from workflow import cases, retention
 from workflow.intake import finish_update, record_update
 from workflow.models import (
     AuditRecord,
+    Case,
     CaseKind,
+    CaseStatus,
     ChatKind,
     CitizenMessage,
     Draft,
@@ -63,6 +65,17 @@ def test_old_finished_messages_keep_only_their_de_identified_text(db: Database) 
     assert db.call(retention.purge, NOW, 180) == retention.Purged(1, 1)
     assert db.call(retention.purge, NOW, 180) == retention.Purged(0, 0)  # done once
 
+    def close_old_case(session: Session) -> None:
+        message = _message(session, 5, OLD, photo=True)
+        case = cases.open_case(session, CaseKind.IMPERSONATION_REPORT, message)
+        case.status, case.closed_at = CaseStatus.CLOSED, OLD + timedelta(days=1)
+        session.add(case)
+
+    db.call(close_old_case)
+    assert db.call(retention.purge, NOW, 180) == retention.Purged(1, 0, 1)
+    shots = db.call(lambda s: [c.screenshot_file_ids for c in s.exec(select(Case))])
+    assert [] in shots and ["AgAD-id-card"] not in shots
+
     def facts(
         session: Session,
     ) -> tuple[dict[int, tuple[str, bool, list[str]]], dict[int, object]]:
@@ -88,4 +101,4 @@ def test_old_finished_messages_keep_only_their_de_identified_text(db: Database) 
             )
         ]
     )
-    assert audits == [{"messages": 1, "updates": 1, "days": 180}]
+    assert audits[0] == {"messages": 1, "updates": 1, "cases": 0, "days": 180}
