@@ -275,17 +275,8 @@ def approve(
 
 
 def _void_signatures(session: Session, post: PostDraft, user_id: int, why: str) -> bool:
-    voided = False
-    for sig in _signatures(session, post.id or 0):
-        if not sig.void:
-            sig.void = True
-            session.add(sig)
-            voided = True
-    if voided:
-        audit.record(
-            session, "signatures_voided", SUBJECT, post.id, actor_id=user_id, after={"why": why}
-        )
-    return voided
+    sigs = _signatures(session, post.id or 0)
+    return review.void_signatures(session, sigs, (SUBJECT, post.id), user_id, why)
 
 
 def edit(

@@ -32,6 +32,7 @@ from workflow.models import (
     DraftState,
     Operator,
     PostDraft,
+    PostSignature,
     Role,
     Signature,
     Tier,
@@ -287,18 +288,31 @@ def approve(
     return Outcome(draft, completed=is_final)
 
 
-def _void_signatures(session: Session, draft: Draft, user_id: int | None, why: str) -> bool:
+def void_signatures(
+    session: Session,
+    signatures: Sequence[Signature | PostSignature],
+    subject: tuple[str, object],
+    user_id: int | None,
+    why: str,
+) -> bool:
+    """Void the signatures given so far (the text they signed changed); True if any was."""
     voided = False
-    for sig in signatures_of(session, draft.id or 0):
+    for sig in signatures:
         if not sig.void:
             sig.void = True
             session.add(sig)
             voided = True
     if voided:
+        kind, key = subject
         audit.record(
-            session, "signatures_voided", "draft", draft.id, actor_id=user_id, after={"why": why}
+            session, "signatures_voided", kind, key, actor_id=user_id, after={"why": why}
         )
     return voided
+
+
+def _void_signatures(session: Session, draft: Draft, user_id: int | None, why: str) -> bool:
+    sigs = signatures_of(session, draft.id or 0)
+    return void_signatures(session, sigs, ("draft", draft.id), user_id, why)
 
 
 def _replace_reply(
