@@ -30,6 +30,7 @@ class Action(StrEnum):
     VISIBILITY = "vi"
     RAISE = "up"
     NEXT = "nx"
+    WITHDRAW = "wd"  # a signed, scheduled channel post, before it is due
 
 
 TOPIC_FORWARD = "ht1:fw"  # a hot-topic alert's button: invite the department to answer

@@ -33,6 +33,9 @@ def render_post_card(view: PostView) -> tuple[str, InlineKeyboardMarkup | None]:
     if view.media is not None:
         kind = texts.MEDIA_KIND.get(view.media.kind, view.media.kind)
         lines.append(t("post_card_media", kind=kind, id=view.media.message_id))
+    if view.publish_at is not None and view.state in (DraftState.PENDING, DraftState.APPROVED):
+        key = "post_card_due" if view.state is DraftState.APPROVED else "post_card_scheduled"
+        lines.append(t(key, when=_when(view.publish_at)))
     lines += check_lines(view.compliance, view.override_reason, view.override_by, view.notice)
     if view.signatures:
         items = "；".join(
@@ -62,13 +65,20 @@ def render_post_card(view: PostView) -> tuple[str, InlineKeyboardMarkup | None]:
                 )
             )
     elif view.state is DraftState.REJECTED:
-        lines.append(t("card_rejected", reason=escape(view.reject_reason or "")))
+        key = "post_withdrawn" if view.notice == "withdrawn" else "card_rejected"
+        lines.append(t(key, reason=escape(view.reject_reason or "")))
     elif view.state is DraftState.UNDELIVERABLE:
         lines.append(t("post_undeliverable"))
     text = "\n\n".join(lines)
     if len(text) > MAX_MESSAGE:
         text = text[: MAX_MESSAGE - 1] + "…"
-    return text, (post_keyboard(view) if view.state is DraftState.PENDING else None)
+    if view.state is DraftState.PENDING:
+        return text, post_keyboard(view)
+    if view.withdrawable:
+        data = ReviewButton(Action.WITHDRAW, view.id, view.version, prefix=POST_PREFIX).pack()
+        button = InlineKeyboardButton(t("btn_post_withdraw"), callback_data=data)
+        return text, InlineKeyboardMarkup([[button]])
+    return text, None
 
 
 def post_keyboard(view: PostView) -> InlineKeyboardMarkup:

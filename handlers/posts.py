@@ -8,6 +8,8 @@ replies to its prompts give the new text or a reason. Roles are checked by the d
 from __future__ import annotations
 
 import logging
+import re
+from datetime import datetime
 
 from telegram import (
     CallbackQuery,
@@ -25,7 +27,9 @@ from handlers.callback_data import POST_PREFIX, Action, unpack
 from handlers.context import GovContext
 from handlers.errors import describe
 from handlers.texts import COMPLIANCE, t
+from knowledge_base.sqltypes import utcnow
 from workflow import posts, prompts
+from workflow.calendar import LOCAL_TZ
 from workflow.errors import ComplianceBlocked, GovReplyError
 from workflow.models import PostKind
 
@@ -38,6 +42,31 @@ def _body(message: Message) -> str:
     """The text after the command (newlines kept)."""
     parts = (message.text or "").split(maxsplit=1)
     return parts[1].strip() if len(parts) > 1 else ""
+
+
+_SCHEDULE = re.compile(
+    r"^定时\s*(?:(\d{4})[-/年])?(\d{1,2})[-/月](\d{1,2})日?\s*(\d{1,2})[:：](\d{2})\s*(.*)$",
+    re.DOTALL,
+)
+
+
+def _schedule(body: str, now: datetime) -> tuple[datetime | None, str]:
+    """A leading "定时 [YYYY-]MM-DD HH:MM" (Beijing time) and the rest of the text; a date
+    without its year that has passed this year is next year's."""
+    found = _SCHEDULE.match(body)
+    if found is None:
+        return None, body
+    year, month, day, hour, minute, rest = found.groups()
+    local = now.astimezone(LOCAL_TZ)
+    try:
+        when = datetime(
+            int(year or local.year), int(month), int(day), int(hour), int(minute), tzinfo=LOCAL_TZ
+        )
+    except ValueError:
+        return None, body  # not a date after all: the words are the post
+    if year is None and when < local:
+        when = when.replace(year=when.year + 1)
+    return when, rest.strip()
 
 
 def _origin_name(message: Message) -> str:
@@ -65,7 +94,12 @@ def _media(message: Message | None) -> posts.Media | None:
 
 
 async def _submit(
-    message: Message, context: GovContext, text: str, kind: PostKind, source: str = ""
+    message: Message,
+    context: GovContext,
+    text: str,
+    kind: PostKind,
+    source: str = "",
+    publish_at: datetime | None = None,
 ) -> None:
     user = message.from_user
     assert user is not None
@@ -77,7 +111,9 @@ async def _submit(
         return
     try:
         media = _media(message.reply_to_message)
-        post = await context.services.desk.submit_post(user.id, text, kind, source, media)
+        post = await context.services.desk.submit_post(
+            user.id, text, kind, source, media, publish_at
+        )
     except GovReplyError as exc:
         await message.reply_text(describe(exc))
         return
@@ -90,11 +126,11 @@ async def on_post(update: Update, context: GovContext) -> None:
     picture, video or file in that message goes out with it."""
     message = update.effective_message
     assert message is not None
-    text = _body(message)
+    publish_at, text = _schedule(_body(message), utcnow())
     replied = message.reply_to_message
     if not text and replied is not None:
         text = (replied.text or replied.caption or "").strip()
-    await _submit(message, context, text, PostKind.ORIGINAL)
+    await _submit(message, context, text, PostKind.ORIGINAL, publish_at=publish_at)
 
 
 async def on_repost(update: Update, context: GovContext) -> None:
@@ -104,11 +140,12 @@ async def on_repost(update: Update, context: GovContext) -> None:
     assert message is not None
     replied = message.reply_to_message
     text = (replied.text or replied.caption or "").strip() if replied else ""
-    source = _body(message) or (_origin_name(replied) if replied else "")
+    publish_at, source = _schedule(_body(message), utcnow())
+    source = source or (_origin_name(replied) if replied else "")
     if not text or not source:
         await message.reply_text(t("post_usage"))
         return
-    await _submit(message, context, text, PostKind.REPOST, source)
+    await _submit(message, context, text, PostKind.REPOST, source, publish_at)
 
 
 async def _prompt(
@@ -163,7 +200,12 @@ async def on_post_button(update: Update, context: GovContext) -> None:
     context.delivery_wake()
 
 
-_PROMPTED = {Action.EDIT: "edit", Action.REJECT: "reject", Action.RAISE: "raise"}
+_PROMPTED = {
+    Action.EDIT: "edit",
+    Action.REJECT: "reject",
+    Action.RAISE: "raise",
+    Action.WITHDRAW: "withdraw",
+}
 
 
 async def on_post_reply(update: Update, context: GovContext) -> None:
@@ -187,6 +229,8 @@ async def on_post_reply(update: Update, context: GovContext) -> None:
             await services.db.run(posts.reject, post_id, user.id, text)
         elif action == "raise":
             await services.db.run(posts.raise_tier, post_id, user.id, text)
+        elif action == "withdraw":
+            await services.db.run(posts.withdraw, post_id, user.id, text)
         else:  # override: sign with the reason on record
             _post, done = await services.db.run(posts.approve, post_id, user.id, None, text)
             await message.reply_text(t("alert_done") if done else t("alert_signed"))

@@ -396,6 +396,11 @@ INVALID_DETAIL = {
         "部门目录中没有可联系（群或邮箱）的对口部门，请手工转送。"
     ),
     "this topic was sent to its department already": "该热点已转请部门答复，不再重复发送。",
+    "the publication time has passed": "定时发布的时间已过，请重新设定。",
+    "a post is scheduled at most 30 days ahead": "定时发布最多提前 30 天。",
+    "withdrawing a post needs a reason": "撤回须说明理由。",
+    "only a signed, scheduled post can be withdrawn": "只有已签批、尚未到时的定时稿件可以撤回。",
+    "the post is being published or was published": "稿件正在发布或已发布，无法撤回。",
     "the post is too long": "稿件正文不能超过 4000 字（Telegram 单条消息上限 4096 字，含落款）。",
     "a post with a picture or video is too long": (
         "配图（视频）稿件的文字不能超过 900 字（Telegram 图片说明上限 1024 字，含落款）。"
@@ -423,6 +428,12 @@ POST_TEXTS: dict[str, str] = {
     "post_card_source": "转载来源：{source}",
     "post_card_text": "稿件内容：\n{text}",
     "post_card_media": "📎 随稿{kind}：见本群第 {id} 条消息（审签后连同文字发布）",
+    "post_card_scheduled": "⏰ 定时发布：{when}（审签完成后于此时发布）",
+    "post_card_due": "⏰ 已签批，将于 {when} 发布；发布前可撤回。",
+    "post_withdrawn": "已撤回，未发布（理由：{reason}）",
+    "btn_post_withdraw": "🛑 撤回发布",
+    "prompt_post_withdraw": "🛑 稿件 #{id}：请回复本消息，说明撤回理由。",
+    "ack_post_withdraw": "稿件 #{id} 已撤回，不会发布。",
     "post_published": (
         "已发布到频道（{when}）。拟稿人：{drafter}　审核人：{reviewer}　审签人：{signer}"
     ),
@@ -433,7 +444,8 @@ POST_TEXTS: dict[str, str] = {
     "post_stamp_repost": "\n\n——\n来源：{source}　审核人：{reviewer}",
     "post_usage": (
         "用法：/post 稿件正文（原创，发布前按分级审签）；"
-        "回复一条消息发送 /repost 来源名称（转载该消息，注明来源和审核人）。"
+        "回复一条消息发送 /repost 来源名称（转载该消息，注明来源和审核人）；"
+        "定时发布：/post 定时 12-02 09:00 稿件正文。"
     ),
     "post_no_channel": "未配置频道（GOVREPLY_CHANNEL_ID），无法发布稿件。",
     "post_submitted": "稿件 #{id} 已提交，等待审签。",

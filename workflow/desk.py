@@ -258,6 +258,7 @@ class Desk:
         kind: PostKind = PostKind.ORIGINAL,
         source: str = "",
         media: posts.Media | None = None,
+        publish_at: datetime | None = None,
     ) -> PostDraft:
         """Propose a channel post: checked as a reply is; a post about a sudden major event
         (routed as a sensitive incident) needs the head's sign-off (RULES §5), one refuting
@@ -280,6 +281,7 @@ class Desk:
             tier=tier,
             tier_reason=reason,
             media=media,
+            publish_at=publish_at,
         )
 
     async def edit_post(self, post_id: int, user_id: int, text: str) -> PostDraft:

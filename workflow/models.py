@@ -63,6 +63,7 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # gave up after the retry cap
     UNDELIVERABLE = "undeliverable"  # Telegram said Forbidden / chat not found
+    CANCELLED = "cancelled"  # withdrawn before it was due (a scheduled channel post)
 
 
 class ChatKind(StrEnum):
@@ -467,6 +468,7 @@ class PostDraft(SQLModel, table=True):
     media_kind: str | None = None  # "photo", "video" or "document"
     media_chat_id: int | None = Field(default=None, sa_column=_bigint())
     media_message_id: int | None = Field(default=None, sa_column=_bigint())
+    publish_at: datetime | None = Field(default=None, sa_column=dt_column())  # 定时发布
     tier: Tier = Field(default=Tier.ORDINARY, sa_column=enum_column(Tier))
     tier_reason: str = ""
     state: DraftState = Field(

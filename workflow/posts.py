@@ -17,7 +17,7 @@ work (card refresh, publication) in that one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -28,6 +28,8 @@ from workflow.errors import InvalidTransition, NotFound
 from workflow.models import (
     DraftState,
     Operator,
+    OutboxItem,
+    OutboxStatus,
     PostDraft,
     PostKind,
     PostSignature,
@@ -41,6 +43,7 @@ MEDIA_KINDS = ("photo", "video", "document")
 # under the text.
 TEXT_LIMIT = 4000
 MEDIA_TEXT_LIMIT = 900
+SCHEDULE_AHEAD = timedelta(days=30)  # the furthest a post can be scheduled
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,16 @@ class PostView:
     card_chat_id: int | None
     card_message_id: int | None
     media: Media | None = None
+    publish_at: datetime | None = None  # scheduled (定时发布); None: as soon as signed
+
+    @property
+    def withdrawable(self) -> bool:
+        """Signed, scheduled and not yet due: it can still be withdrawn."""
+        return (
+            self.state is DraftState.APPROVED
+            and self.publish_at is not None
+            and self.publish_at > utcnow()
+        )
 
     @property
     def reviewer(self) -> str:
@@ -142,6 +155,7 @@ def load(session: Session, post_id: int) -> PostView:
         card_chat_id=post.card_chat_id,
         card_message_id=post.card_message_id,
         media=_media(post),
+        publish_at=post.publish_at,
     )
 
 
@@ -188,9 +202,10 @@ def submit(
     tier: Tier = Tier.ORDINARY,
     tier_reason: str = "",
     media: Media | None = None,
+    publish_at: datetime | None = None,
 ) -> PostDraft:
-    """A drafter or signer proposes a post (with a picture, video or file: `media`); its
-    card goes to the operators' group."""
+    """A drafter or signer proposes a post (with a picture, video or file: `media`; at a
+    set time: `publish_at`, 定时发布); its card goes to the operators' group."""
     text = review.required_text(text, "the post is empty")
     review.drafter_for(session, user_id)
     source = source.strip()
@@ -199,6 +214,12 @@ def submit(
     if media is not None and media.kind not in MEDIA_KINDS:
         raise InvalidTransition(f"a post can carry a photo, video or file, not {media.kind}")
     _check_length(text, media)
+    if publish_at is not None:
+        now = utcnow()
+        if publish_at <= now:
+            raise InvalidTransition("the publication time has passed")
+        if publish_at > now + SCHEDULE_AHEAD:
+            raise InvalidTransition("a post is scheduled at most 30 days ahead")
     post = PostDraft(
         kind=kind,
         source=source,
@@ -211,6 +232,7 @@ def submit(
         media_kind=media.kind if media else None,
         media_chat_id=media.chat_id if media else None,
         media_message_id=media.message_id if media else None,
+        publish_at=publish_at,
     )
     session.add(post)
     session.flush()
@@ -226,6 +248,7 @@ def submit(
             "tier": tier.value,
             "text": text,
             "media": media.kind if media else None,
+            "publish_at": publish_at.isoformat() if publish_at else None,
         },
     )
     _touch(session, post)
@@ -264,12 +287,16 @@ def approve(
     if is_final:
         post.state = DraftState.APPROVED
         post.decided_at = utcnow()
-        outbox.enqueue(
+        item = outbox.enqueue(
             session,
             outbox.Kind.CHANNEL_POST,
             payload={"post_id": post_id},
             dedupe_key=f"channel_post:{post_id}",
         )
+        if item is not None and post.publish_at is not None:
+            # 定时发布: the outbox holds it until then (signed after the time: at once).
+            item.next_attempt_at = max(post.publish_at, item.next_attempt_at)
+            session.add(item)
     _touch(session, post)
     return post, is_final
 
@@ -331,6 +358,39 @@ def reject(
         session, "post_rejected", SUBJECT, post_id, actor_id=user_id, after={"reason": reason}
     )
     _touch(session, post)
+    return post
+
+
+def withdraw(session: Session, post_id: int, user_id: int, reason: str) -> PostDraft:
+    """Stop a signed, scheduled post before it is due (the news changed); the reason stays
+    on record. A signer decides.
+
+    Raises:
+        InvalidTransition: no reason, not a signed scheduled post, or already being sent.
+    """
+    reason = review.required_text(reason, "withdrawing a post needs a reason")
+    post = session.exec(select(PostDraft).where(PostDraft.id == post_id).with_for_update()).first()
+    if post is None:
+        raise NotFound("post", post_id)
+    review.signer_for(session, user_id)
+    if post.state is not DraftState.APPROVED or post.publish_at is None:
+        raise InvalidTransition("only a signed, scheduled post can be withdrawn")
+    item = session.exec(
+        select(OutboxItem)
+        .where(OutboxItem.dedupe_key == f"channel_post:{post_id}")
+        .with_for_update()
+    ).first()
+    if item is None or item.status is not OutboxStatus.PENDING:
+        raise InvalidTransition("the post is being published or was published")
+    item.status = OutboxStatus.CANCELLED
+    item.last_error = f"withdrawn: {reason}"[:500]
+    session.add(item)
+    post.state = DraftState.REJECTED
+    post.reject_reason = reason
+    audit.record(
+        session, "post_withdrawn", SUBJECT, post_id, actor_id=user_id, after={"reason": reason}
+    )
+    _touch(session, post, "withdrawn")
     return post
 
 

@@ -232,3 +232,53 @@ async def test_a_post_refuting_a_rumour_needs_a_deputy_head(world: World) -> Non
     await _press(world, world.deputy, card, "✅ 审签（分管负责人）")
     published = await world.emu.wait_for_message(world.channel, timeout=20)
     assert "审签人：陈分管" in published.text
+
+
+async def test_a_scheduled_post_is_held_until_its_time_and_can_be_withdrawn(
+    world: World,
+) -> None:
+    from datetime import timedelta
+
+    from knowledge_base.sqltypes import utcnow
+    from workflow.calendar import LOCAL_TZ
+    from workflow.models import OutboxItem
+
+    tomorrow = (utcnow() + timedelta(days=1)).astimezone(LOCAL_TZ)
+    when = f"{tomorrow.month}-{tomorrow.day} 09:00"
+    await world.emu.send_message(
+        world.reviewer, world.ops, f"/post 定时 {when} 周末图书馆延长开放"
+    )
+    card = await world.emu.wait_for_message(world.ops, _post_card(1), timeout=20)
+    assert "⏰ 定时发布" in card.text and "09:00" in card.text
+    assert "稿件内容：\n周末图书馆延长开放\n" in card.text  # the time is not part of the text
+    await _press(world, world.reviewer2, card, "✅ 通过")
+    card = await world.card_edit(card, lambda m: "发布前可撤回" in (m.text or ""))
+    await _press(world, world.head, card, "🛑 撤回发布")
+    prompt = await world.emu.wait_for_message(
+        world.ops, lambda m: "🛑 稿件 #1" in (m.text or ""), timeout=20
+    )
+    await world.reply_to(world.head, prompt, "场馆临时检修，暂不发布")
+    card = await world.card_edit(card, lambda m: "已撤回" in (m.text or ""))
+    assert not card.buttons and "临时检修" in card.text
+
+    # A second one: when its time comes the outbox sends it (the time is made to pass).
+    await world.emu.send_message(
+        world.reviewer, world.ops, f"/post 定时 {when} 周一起恢复常规开放"
+    )
+    second = await world.emu.wait_for_message(world.ops, _post_card(2), timeout=20)
+    await _press(world, world.reviewer2, second, "✅ 通过")
+    await world.card_edit(second, lambda m: "发布前可撤回" in (m.text or ""))
+    assert _channel_posts(world) == []
+
+    def time_passes(session):  # type: ignore[no-untyped-def]
+        item = session.exec(
+            select(OutboxItem).where(OutboxItem.dedupe_key == "channel_post:2")
+        ).one()
+        item.next_attempt_at = utcnow() - timedelta(seconds=1)
+        session.add(item)
+
+    await world.db().run(time_passes)
+    world.runtime.delivery.wake()
+    published = await world.emu.wait_for_message(world.channel, timeout=20)
+    assert published.text.startswith("周一起恢复常规开放")
+    assert [m.text for m in _channel_posts(world)] == [published.text]  # not the withdrawn

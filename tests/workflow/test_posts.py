@@ -166,3 +166,36 @@ def test_the_assessment_counts_posts_published_through_sign_off(db: Database) ->
     db.call(posts.record_published, published, CHANNEL, 5)
     figures = db.call(assessment.period_report, start, datetime.now(UTC) + timedelta(days=1))
     assert (figures.posts, figures.posts_signed) == (1, 1)
+
+
+def test_a_scheduled_post_waits_in_the_outbox_and_can_be_withdrawn(db: Database) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    with pytest.raises(InvalidTransition, match="passed"):
+        _submit(db, publish_at=now - timedelta(minutes=1))
+    with pytest.raises(InvalidTransition, match="30 days"):
+        _submit(db, publish_at=now + timedelta(days=31))
+    when = now + timedelta(hours=20)
+    post_id = _submit(db, publish_at=when)
+    db.call(posts.approve, post_id, REVIEWER)
+    [item] = _outbox(db, "channel_post")
+    assert abs((item.next_attempt_at - when).total_seconds()) < 1  # held until then
+    assert db.call(posts.load, post_id).withdrawable
+
+    with pytest.raises(InvalidTransition):
+        db.call(posts.withdraw, post_id, REVIEWER, " ")
+    with pytest.raises(NotAuthorised):
+        db.call(posts.withdraw, post_id, DRAFTER, "情况有变")
+    db.call(posts.withdraw, post_id, REVIEWER2, "情况有变，暂不发布")
+    [item] = _outbox(db, "channel_post")
+    assert item.status.value == "cancelled"
+    view = db.call(posts.load, post_id)
+    assert view.state is DraftState.REJECTED and view.notice == "withdrawn"
+    with pytest.raises(InvalidTransition):
+        db.call(posts.withdraw, post_id, REVIEWER2, "再撤一次")
+
+    at_once = _submit(db)
+    db.call(posts.approve, at_once, REVIEWER)
+    with pytest.raises(InvalidTransition, match="scheduled"):
+        db.call(posts.withdraw, at_once, REVIEWER, "不是定时稿件")

@@ -35,6 +35,9 @@ def upgrade() -> None:
         sa.Column("media_chat_id", sa.BigInteger(), nullable=True),
         sa.Column("media_message_id", sa.BigInteger(), nullable=True),
         sa.Column(
+            "publish_at", knowledge_base.sqltypes.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
             "tier",
             sa.Enum("ordinary", "important", "major", name="tier", native_enum=False, length=32),
             nullable=False,
