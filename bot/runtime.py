@@ -130,6 +130,8 @@ async def remind_activity(runtime: Runtime) -> None:
         operators_chat_id=settings.operators_chat_id,
         daily_posts=settings.posts_per_working_day,
         daily_check_hour=settings.posts_check_hour,
+        own_share=settings.own_share_min,
+        share_min_posts=settings.own_share_min_posts,
         is_workday=runtime.services.calendar.is_workday,
     )
     sent = await runtime.services.db.run(activity.check, rules)

@@ -152,6 +152,16 @@ class Settings(BaseSettings):
         description="Hours between reminders for impersonation and illegal-content cases "
         "with unticked steps.",
     )
+    own_share_min: float = Field(
+        default=0.30,
+        ge=0,
+        le=1,
+        description="Remind the operators (Mondays) when originals and required reposts are "
+        "below this share of 30 days' posts (RULES §7: 30 %). 0 = no reminder.",
+    )
+    own_share_min_posts: int = Field(
+        default=10, ge=1, description="Posts in 30 days before the share is judged."
+    )
     posts_per_working_day: int = Field(
         default=0,
         ge=0,

@@ -28,7 +28,8 @@ def render_post_card(view: PostView) -> tuple[str, InlineKeyboardMarkup | None]:
         t("post_card_drafter", name=escape(view.drafter)),
     ]
     if view.kind is PostKind.REPOST:
-        lines.append(t("post_card_source", source=escape(view.source)))
+        key = "post_card_source_mandated" if view.mandated else "post_card_source"
+        lines.append(t(key, source=escape(view.source)))
     lines.append(t("post_card_text", text=escape(view.text)))
     if view.media is not None:
         kind = texts.MEDIA_KIND.get(view.media.kind, view.media.kind)

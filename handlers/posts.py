@@ -36,6 +36,7 @@ from workflow.models import PostKind
 logger = logging.getLogger(__name__)
 
 REPLY_GROUP = 2  # beside the draft replies (group 0) and the case replies (group 1)
+MANDATED = "上级要求"  # "/repost 上级要求 来源": required by a higher authority
 
 
 def _body(message: Message) -> str:
@@ -100,6 +101,7 @@ async def _submit(
     kind: PostKind,
     source: str = "",
     publish_at: datetime | None = None,
+    mandated: bool = False,
 ) -> None:
     user = message.from_user
     assert user is not None
@@ -112,7 +114,7 @@ async def _submit(
     try:
         media = _media(message.reply_to_message)
         post = await context.services.desk.submit_post(
-            user.id, text, kind, source, media, publish_at
+            user.id, text, kind, source, media, publish_at, mandated
         )
     except GovReplyError as exc:
         await message.reply_text(describe(exc))
@@ -141,11 +143,14 @@ async def on_repost(update: Update, context: GovContext) -> None:
     replied = message.reply_to_message
     text = (replied.text or replied.caption or "").strip() if replied else ""
     publish_at, source = _schedule(_body(message), utcnow())
+    # "/repost 上级要求 来源": a repost the unit was required to make (RULES §7 counts it).
+    mandated = source.startswith(MANDATED)
+    source = source.removeprefix(MANDATED).strip() if mandated else source
     source = source or (_origin_name(replied) if replied else "")
     if not text or not source:
         await message.reply_text(t("post_usage"))
         return
-    await _submit(message, context, text, PostKind.REPOST, source, publish_at)
+    await _submit(message, context, text, PostKind.REPOST, source, publish_at, mandated)
 
 
 async def _prompt(

@@ -68,7 +68,8 @@ REPORT = {
     "posts": "频道发布（条）",
     "originals": "其中原创（条）",
     "posts_signed": "其中经 GovReply 分级审签发布（条）",
-    "original_share": "原创占比",
+    "mandated": "其中上级要求转发（条）",
+    "original_share": "原创及上级要求转发占比",
     "weeks_with_post": "有更新的周数 / 总周数",
     "longest_silence_days": "最长连续未更新（天）",
     "entries_live": "答问库有效条目（期末）",
@@ -340,6 +341,10 @@ CASE_TEXTS: dict[str, str] = {
         "📅 更新提醒：今天（工作日）频道已发布 {posted} 条，按《政务官方微博管理办法》"
         "每个工作日至少 {limit} 条，请安排发布。"
     ),
+    "activity_share_low": (
+        "📊 近 30 天频道发布 {posts} 条，其中原创 {originals} 条、上级要求转发 {mandated} 条，"
+        "占 {share}，低于规定的 {limit}，请增加原创内容。"
+    ),
     "activity_update_due": (
         "📅 更新提醒：本账号已 {days} 天未发布内容（最近一次：{last}），"
         "按规定至少每 {limit} 天更新一次，请安排发布。"
@@ -401,6 +406,7 @@ INVALID_DETAIL = {
     "withdrawing a post needs a reason": "撤回须说明理由。",
     "only a signed, scheduled post can be withdrawn": "只有已签批、尚未到时的定时稿件可以撤回。",
     "the post is being published or was published": "稿件正在发布或已发布，无法撤回。",
+    "only a repost can be required by a higher authority": "只有转载稿件可标为上级要求转发。",
     "the post is too long": "稿件正文不能超过 4000 字（Telegram 单条消息上限 4096 字，含落款）。",
     "a post with a picture or video is too long": (
         "配图（视频）稿件的文字不能超过 900 字（Telegram 图片说明上限 1024 字，含落款）。"
@@ -426,6 +432,7 @@ POST_TEXTS: dict[str, str] = {
     "post_card_title": "📰 频道稿件 #{id}｜{kind}｜{tier}｜{state}",
     "post_card_drafter": "拟稿人：{name}",
     "post_card_source": "转载来源：{source}",
+    "post_card_source_mandated": "转载来源：{source}（上级要求转发，计入原创占比）",
     "post_card_text": "稿件内容：\n{text}",
     "post_card_media": "📎 随稿{kind}：见本群第 {id} 条消息（审签后连同文字发布）",
     "post_card_scheduled": "⏰ 定时发布：{when}（审签完成后于此时发布）",
@@ -444,7 +451,8 @@ POST_TEXTS: dict[str, str] = {
     "post_stamp_repost": "\n\n——\n来源：{source}　审核人：{reviewer}",
     "post_usage": (
         "用法：/post 稿件正文（原创，发布前按分级审签）；"
-        "回复一条消息发送 /repost 来源名称（转载该消息，注明来源和审核人）；"
+        "回复一条消息发送 /repost 来源名称（转载该消息，注明来源和审核人；"
+        "上级要求转发的写 /repost 上级要求 来源名称）；"
         "定时发布：/post 定时 12-02 09:00 稿件正文。"
     ),
     "post_no_channel": "未配置频道（GOVREPLY_CHANNEL_ID），无法发布稿件。",

@@ -41,6 +41,10 @@ class ActivityRules:
     # (Beijing time) on the days `is_workday` says are working days.
     daily_posts: int = 0
     daily_check_hour: int = 16
+    # RULES §7: originals and required reposts at least this share of 30 days' posts, judged
+    # once there are `share_min_posts` of them; reminded once a week (Monday).
+    own_share: float = 0.30
+    share_min_posts: int = 10
     is_workday: Callable[[date], bool] = field(default=lambda day: day.weekday() < 5)
 
 
@@ -54,6 +58,14 @@ class Activity:
     posts_7d: int
     posts_30d: int
     originals_30d: int
+    mandated_30d: int = 0  # required reposts (上级要求转发), counted with originals
+
+    @property
+    def own_share_30d(self) -> float | None:
+        """Originals and required reposts over all posts of 30 days (RULES §7: ≥ 30 %)."""
+        if not self.posts_30d:
+            return None
+        return (self.originals_30d + self.mandated_30d) / self.posts_30d
 
 
 def record_post(
@@ -64,6 +76,7 @@ def record_post(
     *,
     original: bool | None,
     video: bool = False,
+    mandated: bool = False,
 ) -> bool:
     """Record a channel post once; True if it was new.
 
@@ -75,7 +88,7 @@ def record_post(
     )
     row = session.exec(query).first()
     if row is not None:
-        _settle_original(session, row, original)
+        _settle_original(session, row, original, mandated)
         return False
     try:
         with session.begin_nested():
@@ -86,31 +99,40 @@ def record_post(
                     posted_at=posted_at,
                     original=True if original is None else original,
                     video=video,
+                    mandated=mandated,
                 )
             )
     except IntegrityError:  # the other copy of the same post, stored concurrently
         row = session.exec(query.with_for_update()).first()
         if row is not None:
-            _settle_original(session, row, original)
+            _settle_original(session, row, original, mandated)
         return False
     return True
 
 
-def _settle_original(session: Session, row: ChannelPost, original: bool | None) -> None:
-    """The copy that knows whether the post is a repost wins over the one that doesn't."""
+def _settle_original(
+    session: Session, row: ChannelPost, original: bool | None, mandated: bool
+) -> None:
+    """The copy that knows whether the post is a repost (and a required one) wins over the
+    one that doesn't."""
     if original is not None and row.original != original:
         row.original = original
+        session.add(row)
+    if mandated and not row.mandated:
+        row.mandated = True
         session.add(row)
 
 
 def summary(session: Session, now: datetime | None = None) -> Activity:
     now = now or utcnow()
 
-    def count(since: timedelta, originals: bool = False) -> int:
+    def count(since: timedelta, originals: bool = False, mandated: bool = False) -> int:
         query = select(func.count()).select_from(ChannelPost)
         query = query.where(col(ChannelPost.posted_at) >= now - since)
         if originals:
             query = query.where(col(ChannelPost.original).is_(True))
+        if mandated:
+            query = query.where(col(ChannelPost.mandated).is_(True))
         return int(session.exec(query).one())
 
     last = session.exec(select(func.max(ChannelPost.posted_at))).one()
@@ -130,6 +152,7 @@ def summary(session: Session, now: datetime | None = None) -> Activity:
         posts_7d=count(timedelta(days=7)),
         posts_30d=count(timedelta(days=30)),
         originals_30d=count(timedelta(days=30), originals=True),
+        mandated_30d=count(timedelta(days=30), mandated=True),
     )
 
 
@@ -177,6 +200,24 @@ def check(session: Session, rules: ActivityRules, now: datetime | None = None) -
         params = {"posted": _posted_today(session, now), "limit": rules.daily_posts}
         if _remind(session, rules, now, "daily", outbox.Kind.NOTICE, payload, params):
             sent.append("daily")
+    share = activity.own_share_30d
+    if (
+        rules.own_share
+        and share is not None
+        and activity.posts_30d >= rules.share_min_posts
+        and share < rules.own_share
+        and now.astimezone(LOCAL_TZ).weekday() == 0
+    ):
+        payload = {"template": "activity_share_low"}
+        params = {
+            "share": f"{share:.0%}",
+            "limit": f"{rules.own_share:.0%}",
+            "posts": activity.posts_30d,
+            "originals": activity.originals_30d,
+            "mandated": activity.mandated_30d,
+        }
+        if _remind(session, rules, now, "share", outbox.Kind.NOTICE, payload, params):
+            sent.append("share")
     original_due = silent_original is not None and silent_original >= rules.original_days
     if rules.original_days and original_due:
         payload = {"template": "activity_original_due"}

@@ -53,6 +53,7 @@ class PeriodReport:
     suggestions_forwarded: int
     posts: int
     originals: int
+    mandated: int  # required reposts (上级要求转发): count with originals (RULES §7)
     posts_signed: int  # channel posts published through GovReply's sign-off (RULES §1)
     weeks: int
     weeks_with_post: int
@@ -93,8 +94,12 @@ class PeriodReport:
             ("suggestions_forwarded", self.suggestions_forwarded),
             ("posts", self.posts),
             ("originals", self.originals),
+            ("mandated", self.mandated),
             ("posts_signed", self.posts_signed),
-            ("original_share", f"{self.originals / self.posts:.1%}" if self.posts else "—"),
+            (
+                "original_share",
+                f"{(self.originals + self.mandated) / self.posts:.1%}" if self.posts else "—",
+            ),
             ("weeks_with_post", f"{self.weeks_with_post} / {self.weeks}"),
             ("longest_silence_days", self.longest_silence_days),
             ("entries_live", self.entries_live),
@@ -191,6 +196,7 @@ def period_report(session: Session, start: datetime, end: datetime) -> PeriodRep
         suggestions_forwarded=int(forwarded),
         posts=len(posts),
         originals=sum(p.original for p in posts),
+        mandated=sum(p.mandated and not p.original for p in posts),
         posts_signed=int(signed),
         weeks=weeks,
         weeks_with_post=len(with_post),

@@ -259,6 +259,7 @@ class Desk:
         source: str = "",
         media: posts.Media | None = None,
         publish_at: datetime | None = None,
+        mandated: bool = False,
     ) -> PostDraft:
         """Propose a channel post: checked as a reply is; a post about a sudden major event
         (routed as a sensitive incident) needs the head's sign-off (RULES §5), one refuting
@@ -282,6 +283,7 @@ class Desk:
             tier_reason=reason,
             media=media,
             publish_at=publish_at,
+            mandated=mandated,
         )
 
     async def edit_post(self, post_id: int, user_id: int, text: str) -> PostDraft:

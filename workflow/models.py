@@ -442,6 +442,9 @@ class ChannelPost(SQLModel, table=True):
     posted_at: datetime = Field(sa_column=dt_column(nullable=False, index=True))
     original: bool = True  # False: forwarded from another source (a repost)
     video: bool = False
+    # A repost the unit was required to make (上级要求转发): counts with originals toward
+    # the 30 % share (RULES §7). Known for reposts published through GovReply.
+    mandated: bool = False
 
 
 # --- channel posts under sign-off (RULES §1) -----------------------------------------------------
@@ -462,6 +465,7 @@ class PostDraft(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: PostKind = Field(default=PostKind.ORIGINAL, sa_column=enum_column(PostKind))
     source: str = ""  # a repost's source, named on the post
+    mandated: bool = False  # a repost required by a higher authority (上级要求转发)
     text: str = Field(sa_column=Column(Text, nullable=False))
     # A picture, video or file to publish with the text (as its caption): the operator's
     # message in the group that carries it, copied to the channel when signed off.

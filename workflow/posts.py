@@ -89,6 +89,7 @@ class PostView:
     card_message_id: int | None
     media: Media | None = None
     publish_at: datetime | None = None  # scheduled (定时发布); None: as soon as signed
+    mandated: bool = False  # a repost required by a higher authority (上级要求转发)
 
     @property
     def withdrawable(self) -> bool:
@@ -156,6 +157,7 @@ def load(session: Session, post_id: int) -> PostView:
         card_message_id=post.card_message_id,
         media=_media(post),
         publish_at=post.publish_at,
+        mandated=post.mandated,
     )
 
 
@@ -203,6 +205,7 @@ def submit(
     tier_reason: str = "",
     media: Media | None = None,
     publish_at: datetime | None = None,
+    mandated: bool = False,
 ) -> PostDraft:
     """A drafter or signer proposes a post (with a picture, video or file: `media`; at a
     set time: `publish_at`, 定时发布); its card goes to the operators' group."""
@@ -211,6 +214,8 @@ def submit(
     source = source.strip()
     if kind is PostKind.REPOST and not source:
         raise InvalidTransition("a repost must name its source")
+    if mandated and kind is not PostKind.REPOST:
+        raise InvalidTransition("only a repost can be required by a higher authority")
     if media is not None and media.kind not in MEDIA_KINDS:
         raise InvalidTransition(f"a post can carry a photo, video or file, not {media.kind}")
     _check_length(text, media)
@@ -223,6 +228,7 @@ def submit(
     post = PostDraft(
         kind=kind,
         source=source,
+        mandated=mandated,
         text=text,
         tier=tier,
         tier_reason=tier_reason,
@@ -463,6 +469,7 @@ def record_published(
         now,
         original=post.kind is PostKind.ORIGINAL,
         video=post.media_kind == "video",
+        mandated=post.mandated,
     )
     audit.record(
         session,

@@ -282,3 +282,20 @@ async def test_a_scheduled_post_is_held_until_its_time_and_can_be_withdrawn(
     published = await world.emu.wait_for_message(world.channel, timeout=20)
     assert published.text.startswith("周一起恢复常规开放")
     assert [m.text for m in _channel_posts(world)] == [published.text]  # not the withdrawn
+
+
+async def test_a_required_repost_counts_with_the_originals(world: World) -> None:
+    source = await world.emu.send_message(
+        world.reviewer, world.ops, "国务院关于做好冬季供暖的通知"
+    )
+    await world.emu.send_message(
+        world.reviewer, world.ops, "/repost 上级要求 中国政府网", reply_to=source
+    )
+    card = await world.emu.wait_for_message(world.ops, _post_card(), timeout=20)
+    assert "转载来源：中国政府网（上级要求转发" in card.text
+    await _press(world, world.reviewer2, card, "✅ 通过")
+    published = await world.emu.wait_for_message(world.channel, timeout=20)
+    assert published.text.endswith("来源：中国政府网　审核人：赵审核")
+    await _all_handled(world)
+    [row] = await _recorded(world)
+    assert (row.original, row.mandated) == (False, True)

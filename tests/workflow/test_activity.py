@@ -151,3 +151,27 @@ def test_a_working_day_short_of_its_posts_is_reminded_once(db: Database) -> None
     assert db.call(activity.check, rules, wednesday + timedelta(hours=17)) == []  # three
     off = activity.ActivityRules(operators_chat_id=OPS)  # the default: not enforced
     assert db.call(activity.check, off, datetime(2026, 12, 3, 17, tzinfo=LOCAL_TZ)) == []
+
+
+def test_originals_and_required_reposts_below_30_percent_are_reminded_on_mondays(
+    db: Database,
+) -> None:
+    """RULES §7: originals plus required reposts at least 30 % of the output."""
+    monday = datetime(2026, 11, 30, 10, tzinfo=LOCAL_TZ)  # a Monday, Beijing time
+    for n in range(10):  # 2 originals and 8 plain reposts in the last 30 days: 20 %
+        _post(db, n + 1, (monday - timedelta(days=n + 1)).astimezone(UTC), original=n < 2)
+    rules = activity.ActivityRules(operators_chat_id=OPS)  # the default: 30 %
+    assert db.call(activity.check, rules, monday + timedelta(days=1)) == []  # not Monday
+    assert db.call(activity.check, rules, monday) == ["share"]
+    share = [n[1]["params"] for n in _notices(db) if n[0] == "activity_share_low"]
+    assert share == [{"share": "20%", "limit": "30%", "posts": 10, "originals": 2, "mandated": 0}]
+    # A required repost (上级要求转发) counts with the originals: 3 of 10 is enough.
+    _post_mandated = db.call(
+        activity.record_post, CHANNEL, 3, monday, original=False, mandated=True
+    )
+    assert not _post_mandated  # post 3 was on record: now known to be required
+    next_monday = monday + timedelta(days=7)
+    summary = db.call(activity.summary, next_monday - timedelta(days=6))
+    assert summary.mandated_30d == 1 and summary.own_share_30d == 0.3
+    off = activity.ActivityRules(operators_chat_id=OPS, own_share=0)
+    assert "share" not in db.call(activity.check, off, next_monday)

@@ -30,6 +30,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("mandated", sa.Boolean(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("media_kind", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("media_chat_id", sa.BigInteger(), nullable=True),
