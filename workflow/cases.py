@@ -520,24 +520,14 @@ def forward(session: Session, case_id: int, user_id: int, directory: DepartmentD
     if department is None:
         raise InvalidTransition(f"case {case.ticket} has no reachable department")
     params = {"ticket": case.ticket, "department": department.name, "text": message.text_redacted}
-    key = f"case_forward:{case.id}"
-    if department.chat_id is not None:
-        payload: dict[str, Any] = {"template": "case_forward", "params": params}
-        queued = outbox.enqueue(
-            session,
-            outbox.Kind.NOTICE,
-            chat_id=department.chat_id,
-            payload=payload,
-            dedupe_key=key,
-        )
-    else:
-        payload = {
-            "to": department.email,
-            "template": "case_forward",
-            "subject": "case_forward_subject",
-            "params": params,
-        }
-        queued = outbox.enqueue(session, outbox.Kind.EMAIL, payload=payload, dedupe_key=key)
+    queued = outbox.enqueue_to_department(
+        session,
+        department,
+        "case_forward",
+        params,
+        f"case_forward:{case.id}",
+        subject="case_forward_subject",
+    )
     if queued is None:
         raise InvalidTransition(f"case {case.ticket} was forwarded already")
     via = "telegram" if department.chat_id is not None else "email"

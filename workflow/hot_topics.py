@@ -190,27 +190,14 @@ def forward(
         select(CitizenMessage.text_redacted).where(col(CitizenMessage.id).in_(ids))
     )
     params |= {"department": department.name, "examples": "\n".join(f"· {t}" for t in texts)}
-    key = f"hot_topic_forward:{item.id}"
-    if department.chat_id is not None:
-        queued = outbox.enqueue(
-            session,
-            outbox.Kind.NOTICE,
-            chat_id=department.chat_id,
-            payload={"template": "hot_topic_forward", "params": params},
-            dedupe_key=key,
-        )
-    else:
-        queued = outbox.enqueue(
-            session,
-            outbox.Kind.EMAIL,
-            payload={
-                "to": department.email,
-                "template": "hot_topic_forward",
-                "subject": "hot_topic_email_subject",
-                "params": params,
-            },
-            dedupe_key=key,
-        )
+    queued = outbox.enqueue_to_department(
+        session,
+        department,
+        "hot_topic_forward",
+        params,
+        f"hot_topic_forward:{item.id}",
+        subject="hot_topic_email_subject",
+    )
     if queued is None:
         raise InvalidTransition("this topic was sent to its department already")
     audit.record(

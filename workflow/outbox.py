@@ -9,13 +9,16 @@ time and in order, so a card edit never overtakes the card's first send. An item
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, and_, col, or_, select
 
 from knowledge_base.sqltypes import utcnow
 from workflow.models import Draft, OutboxItem, OutboxStatus
+
+if TYPE_CHECKING:
+    from workflow.departments import Department
 
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
@@ -66,6 +69,31 @@ def enqueue(
     except IntegrityError:
         return None  # another process enqueued the same dedupe_key first
     return item
+
+
+def enqueue_to_department(
+    session: Session,
+    department: Department,
+    template: str,
+    params: dict[str, Any],
+    dedupe_key: str,
+    subject: str | None = None,
+) -> OutboxItem | None:
+    """A templated text for a department: to its group chat if it has one, else by e-mail
+    (`subject`: the e-mail's subject template). None when `dedupe_key` was queued before."""
+    if department.chat_id is not None:
+        payload: dict[str, Any] = {"template": template, "params": params}
+        return enqueue(
+            session,
+            Kind.NOTICE,
+            chat_id=department.chat_id,
+            payload=payload,
+            dedupe_key=dedupe_key,
+        )
+    payload = {"to": department.email, "template": template, "params": params}
+    if subject is not None:
+        payload["subject"] = subject
+    return enqueue(session, Kind.EMAIL, payload=payload, dedupe_key=dedupe_key)
 
 
 def queued(session: Session, dedupe_key: str) -> bool:

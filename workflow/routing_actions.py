@@ -366,25 +366,19 @@ def _forward_suggestion(
         "ref": message.id,
         "text": message.text_redacted,
     }
-    if target is not None and target.chat_id is None and target.email:
-        outbox.enqueue(
-            session,
-            outbox.Kind.EMAIL,
-            payload={"to": target.email, "template": "suggestion_forward", "params": params},
-            dedupe_key=f"suggestion:{message.id}",
-        )
-        via = "email"
+    key = f"suggestion:{message.id}"
+    if target is not None:
+        outbox.enqueue_to_department(session, target, "suggestion_forward", params, key)
+        via = "telegram" if target.chat_id is not None else "email"
     else:
-        chat_id = target.chat_id if target is not None else config.operators_chat_id
-        key = "suggestion_forward" if target is not None else "suggestion_unrouted"
         outbox.enqueue(
             session,
             outbox.Kind.NOTICE,
-            chat_id=chat_id,
-            payload={"template": key, "params": params},
-            dedupe_key=f"suggestion:{message.id}",
+            chat_id=config.operators_chat_id,
+            payload={"template": "suggestion_unrouted", "params": params},
+            dedupe_key=key,
         )
-        via = "telegram" if target is not None else "operators"
+        via = "operators"
     audit.record(
         session,
         "suggestion_forwarded",
