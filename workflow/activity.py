@@ -195,9 +195,10 @@ def check(session: Session, rules: ActivityRules, now: datetime | None = None) -
             params |= {"limit": rules.update_days}
             if _remind(session, rules, now, "update", outbox.Kind.NOTICE, payload, params):
                 sent.append("update")
-    if _short_today(session, rules, now):
+    posted = _short_today(session, rules, now)
+    if posted is not None:
         payload = {"template": "activity_daily_due"}
-        params = {"posted": _posted_today(session, now), "limit": rules.daily_posts}
+        params = {"posted": posted, "limit": rules.daily_posts}
         if _remind(session, rules, now, "daily", outbox.Kind.NOTICE, payload, params):
             sent.append("daily")
     share = activity.own_share_30d
@@ -238,13 +239,15 @@ def _posted_today(session: Session, now: datetime) -> int:
     return int(session.exec(query.where(col(ChannelPost.posted_at) >= midnight)).one())
 
 
-def _short_today(session: Session, rules: ActivityRules, now: datetime) -> bool:
-    """A working day, late enough in it, with fewer posts than the daily minimum."""
+def _short_today(session: Session, rules: ActivityRules, now: datetime) -> int | None:
+    """Today's posts, on a working day late enough in it with fewer than the daily minimum;
+    else None (nothing to remind)."""
     if not rules.daily_posts or now.astimezone(LOCAL_TZ).hour < rules.daily_check_hour:
-        return False
+        return None
     if not rules.is_workday(local_date(now)):
-        return False
-    return _posted_today(session, now) < rules.daily_posts
+        return None
+    posted = _posted_today(session, now)
+    return posted if posted < rules.daily_posts else None
 
 
 def _day(moment: datetime | None) -> str:
