@@ -37,7 +37,7 @@ from workflow.models import (
 from workflow.redaction import redact, redact_for_log
 from workflow.routing_actions import RoutingConfig
 from workflow.sla import SlaPolicy
-from workflow.triage import Router, rumour_cue
+from workflow.triage import Label, Router, rumour_cue
 from workflow.views import DraftView, draft_for_card, load_view
 
 logger = logging.getLogger(__name__)
@@ -266,10 +266,9 @@ class Desk:
         or confirming a rumour a deputy head's (RULES §2, as for replies)."""
         found = await self.findings("", text)
         routing = await asyncio.to_thread(self.router.classify, text)
-        label = routing.label.value if hasattr(routing.label, "value") else str(routing.label)
         tier, reason = Tier.ORDINARY, ""
-        if label == "sensitive_incident":
-            tier, reason = Tier.MAJOR, f"label:{label}"
+        if routing.label is Label.SENSITIVE_INCIDENT:
+            tier, reason = Tier.MAJOR, f"label:{routing.label.value}"
         elif rumour_cue(text):
             tier, reason = Tier.IMPORTANT, "rumour"
         return await self.db.run(
