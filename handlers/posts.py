@@ -13,7 +13,6 @@ from datetime import datetime
 
 from telegram import (
     CallbackQuery,
-    ForceReply,
     Message,
     MessageOriginChannel,
     MessageOriginChat,
@@ -26,6 +25,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from handlers.callback_data import POST_PREFIX, Action, unpack
 from handlers.context import GovContext
 from handlers.errors import describe
+from handlers.review import ask_by_reply
 from handlers.texts import COMPLIANCE, t
 from knowledge_base.sqltypes import utcnow
 from workflow import posts, prompts
@@ -156,23 +156,9 @@ async def on_repost(update: Update, context: GovContext) -> None:
 async def _prompt(
     query: CallbackQuery, context: GovContext, post_id: int, action: str, **params: str
 ) -> None:
-    """Ask for the new text or a reason by a ForceReply message."""
-    message = query.message
-    assert message is not None
-    sent = await context.bot.send_message(
-        message.chat.id,
-        t(f"prompt_post_{action}", id=post_id, **params),
-        reply_markup=ForceReply(selective=True),
-    )
-    await context.services.db.run(
-        prompts.record,
-        message.chat.id,
-        sent.message_id,
-        post_id,
-        prompts.POST + action,
-        query.from_user.id,
-    )
-    await query.answer(t("alert_prompted"))
+    """Ask for a post's new text or a reason."""
+    text = t(f"prompt_post_{action}", id=post_id, **params)
+    await ask_by_reply(query, context, text, post_id, prompts.POST + action)
 
 
 async def on_post_button(update: Update, context: GovContext) -> None:

@@ -30,29 +30,29 @@ PROMPT_TEXT = {
 }
 
 
-async def _prompt(
-    query: CallbackQuery, context: GovContext, button: ReviewButton, action: str, **params: str
+async def ask_by_reply(
+    query: CallbackQuery, context: GovContext, text: str, subject_id: int, action: str
 ) -> None:
-    """Ask the operator for text (new reply, reason) by a ForceReply message."""
-    services = context.services
-    await services.desk.check_operator(query.from_user.id, drafting=action == "edit")
+    """Ask the operator who pressed for text (new wording, a reason) by a ForceReply message,
+    recorded as a prompt so their reply finds its draft or post (`prompts`)."""
     message = query.message
     assert message is not None
     sent = await context.bot.send_message(
-        message.chat.id,
-        t(PROMPT_TEXT[action], id=button.draft_id, **params),
-        reply_markup=ForceReply(selective=True),
-        reply_parameters=None,
+        message.chat.id, text, reply_markup=ForceReply(selective=True)
     )
-    await services.db.run(
-        prompts.record,
-        message.chat.id,
-        sent.message_id,
-        button.draft_id,
-        action,
-        query.from_user.id,
+    await context.services.db.run(
+        prompts.record, message.chat.id, sent.message_id, subject_id, action, query.from_user.id
     )
     await query.answer(t("alert_prompted"))
+
+
+async def _prompt(
+    query: CallbackQuery, context: GovContext, button: ReviewButton, action: str, **params: str
+) -> None:
+    """Ask for a draft's new reply or a reason, refusing at once who may not act."""
+    await context.services.desk.check_operator(query.from_user.id, drafting=action == "edit")
+    text = t(PROMPT_TEXT[action], id=button.draft_id, **params)
+    await ask_by_reply(query, context, text, button.draft_id, action)
 
 
 async def on_review_button(update: Update, context: GovContext) -> None:
