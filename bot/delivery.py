@@ -30,15 +30,15 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot import case_delivery, post_delivery
 from bot.db import Database
-from bot.sending import Undeliverable, mention_links, send_or_edit
+from bot.sending import Undeliverable, edit_text_or_caption, mention_links, send_or_edit
 from bot.settings import Settings
 from handlers import texts
 from handlers.callback_data import TOPIC_FORWARD
 from handlers.cards import render_card, render_reply, render_status
 from handlers.texts import t
-from workflow import intake, outbox, publishing
+from workflow import corrections, intake, outbox, posts, publishing
 from workflow.models import ChatKind, OutboxItem, Visibility
-from workflow.views import load_view
+from workflow.views import DraftView, load_view
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class DeliveryWorker:
                 outbox.Kind.PRIVATE_REPLY,
             ):
                 await self.db.run(publishing.record_undeliverable, item.draft_id, str(exc))
-            await self.db.run(post_delivery.undeliverable, item, str(exc))
+            await self.db.run(_undeliverable, item, str(exc))
         except BadRequest as exc:
             text = str(exc).lower()
             if "not modified" in text:
@@ -104,7 +104,7 @@ class DeliveryWorker:
                 if "chat not found" not in text and "user not found" not in text:
                     logger.error("outbox %s rejected by Telegram: %s", item.id, exc)
                 await self.db.run(outbox.mark_undeliverable, item.id, str(exc))
-                await self.db.run(post_delivery.undeliverable, item, str(exc))
+                await self.db.run(_undeliverable, item, str(exc))
         except (NetworkError, TelegramError) as exc:  # TimedOut, 5xx, dropped connections
             delay = outbox.backoff_seconds(item.attempts)
             logger.warning("outbox %s failed (%s); retry in %.0fs", item.id, exc, delay)
@@ -123,6 +123,8 @@ class DeliveryWorker:
             case_delivery.record(session, item, message_id, self.settings.operators_chat_id)
         if item.kind in post_delivery.KINDS:
             post_delivery.record(session, item, message_id, self.settings)
+        if item.kind == outbox.Kind.RETRACT:
+            _record_retracted(session, item, item.payload.get("how", ""))
         if item.kind == outbox.Kind.CARD and message_id is not None and item.draft_id:
             assert self.settings.operators_chat_id is not None
             publishing.record_card_sent(
@@ -177,6 +179,9 @@ class DeliveryWorker:
             return msg.message_id
         if kind == outbox.Kind.STATUS:
             return await self._send_status()
+        if kind == outbox.Kind.RETRACT:
+            await self._retract(item)
+            return None
         if kind == outbox.Kind.DELETE:
             await self.bot.delete_message(_chat(item), item.payload["message_id"])
             return None
@@ -221,6 +226,8 @@ class DeliveryWorker:
 
     async def _send_publish(self, item: OutboxItem) -> int:
         view = await self.db.run(load_view, item.draft_id)
+        if view.corrects_draft_id is not None:
+            return await self._send_correction(view)
         reply_to = ReplyParameters(view.message_id, allow_sending_without_reply=True)
         if view.visibility is Visibility.PRIVATE and view.chat_kind is ChatKind.DISCUSSION:
             # RULES §2: sensitive topics by private message. A bot can't open a private chat,
@@ -241,6 +248,53 @@ class DeliveryWorker:
         )
         return msg.message_id
 
+    async def _send_correction(self, view: DraftView) -> int:
+        """更正: the corrected text replaces the published reply's. Where that message is gone
+        (deleted by hand), the correction goes out as a new message, saying so."""
+        chat_id, message_id = await self.db.run(corrections.where_published, view.id)
+        private_link = chat_id != view.chat_id  # a comment answered through a deep link
+        text = (t("token_ok") + "\n\n" if private_link else "") + render_reply(view)
+        try:
+            await edit_text_or_caption(self.bot, chat_id, message_id, text, caption=False)
+            return message_id
+        except BadRequest as exc:
+            problem = str(exc).lower()
+            if "not modified" in problem:  # edited already, the record was lost in a crash
+                return message_id
+            if "not found" not in problem and "can't be edited" not in problem:
+                raise
+        reply_to = (
+            None
+            if private_link
+            else ReplyParameters(view.message_id, allow_sending_without_reply=True)
+        )
+        msg = await self.bot.send_message(
+            chat_id, t("reply_correction_resent") + render_reply(view), reply_parameters=reply_to
+        )
+        return msg.message_id
+
+    async def _retract(self, item: OutboxItem) -> None:
+        """撤回: delete the reply; Telegram lets a bot delete only for 48 hours, after which
+        the text is replaced by a withdrawal notice (a bot may edit its own messages)."""
+        chat_id, message_id = _chat(item), int(item.payload["message_id"])
+        how = "deleted"
+        try:
+            await self.bot.delete_message(chat_id, message_id)
+        except BadRequest as exc:
+            problem = str(exc).lower()
+            if "can't be deleted" in problem:
+                how = "blanked"
+                notice = t(
+                    "post_withdrawn_text" if "post_id" in item.payload else "reply_withdrawn_text"
+                )
+                with contextlib.suppress(BadRequest):  # "not modified": blanked before a crash
+                    await edit_text_or_caption(
+                        self.bot, chat_id, message_id, notice, bool(item.payload.get("media"))
+                    )
+            elif "not found" not in problem:  # already gone: nothing left to take down
+                raise
+        item.payload = {**item.payload, "how": how}
+
 
 def _chat(item: OutboxItem, default: int | None = None) -> int:
     """The item's chat; an item without one can never be delivered."""
@@ -248,6 +302,21 @@ def _chat(item: OutboxItem, default: int | None = None) -> int:
     if chat_id is None:
         raise Undeliverable(f"outbox item {item.id} has no chat")
     return chat_id
+
+
+def _undeliverable(session: Session, item: OutboxItem, error: str) -> None:
+    """What an item Telegram will never take leaves on record beyond the outbox."""
+    post_delivery.undeliverable(session, item, error)
+    if item.kind == outbox.Kind.RETRACT:
+        _record_retracted(session, item, "failed", error)
+
+
+def _record_retracted(session: Session, item: OutboxItem, how: str, error: str = "") -> None:
+    """A withdrawn reply's or post's take-down ended (deleted, blanked, or failed)."""
+    if item.draft_id is not None:
+        corrections.record_retracted(session, item.draft_id, how, error)
+    elif "post_id" in item.payload:
+        posts.record_retracted(session, int(item.payload["post_id"]), how, error)
 
 
 def localize(params: dict[str, object]) -> dict[str, object]:

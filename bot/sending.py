@@ -1,4 +1,4 @@
-"""Sending primitives shared by the outbox workers (drafts and cases)."""
+"""Sending primitives shared by the outbox workers (drafts, cases and channel posts)."""
 
 from __future__ import annotations
 
@@ -40,3 +40,14 @@ async def send_or_edit(
         return card_message_id
     msg = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
     return msg.message_id
+
+
+async def edit_text_or_caption(
+    bot: Bot, chat_id: int, message_id: int, text: str, caption: bool
+) -> None:
+    """Replace what a published message says (plain text): its text, or the caption of a
+    picture, video or file (更正 and 撤回 of replies and channel posts)."""
+    if caption:
+        await bot.edit_message_caption(chat_id=chat_id, message_id=message_id, caption=text)
+    else:
+        await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)

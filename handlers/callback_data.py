@@ -30,7 +30,8 @@ class Action(StrEnum):
     VISIBILITY = "vi"
     RAISE = "up"
     NEXT = "nx"
-    WITHDRAW = "wd"  # a signed, scheduled channel post, before it is due
+    WITHDRAW = "wd"  # a published reply (撤回); a signed, scheduled channel post before it is due
+    CORRECT = "co"  # a published reply: propose its correction (更正)
 
 
 TOPIC_FORWARD = "ht1:fw"  # a hot-topic alert's button: invite the department to answer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -69,6 +69,10 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
         ),
         t("card_message", text=escape(view.message_redacted)),
     ]
+    if view.corrects_draft_id is not None:
+        lines.append(
+            t("card_correction_of", id=view.corrects_draft_id, text=escape(view.corrects_text))
+        )
     if view.confident and view.matched_entry_id:
         lines.append(
             t(
@@ -110,8 +114,11 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
                 signer=escape(s.signer),
             )
         )
+        lines += after_publication(view)
     elif view.state is DraftState.REJECTED:
         lines.append(t("card_rejected", reason=escape(view.reject_reason or "")))
+        if view.notice == "reply_withdrawn":
+            lines.append(t("card_reply_withdrawn"))
     elif not view.is_open:
         lines.append(texts.STATE[view.state.value] + " " + _when(view.decided_at))
     if view.is_open and view.waiting:
@@ -119,7 +126,63 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
     text = "\n\n".join(lines)
     if len(text) > MAX_MESSAGE:
         text = text[: MAX_MESSAGE - 1] + "…"
-    return text, (keyboard(view) if view.is_open else None)
+    if view.is_open:
+        return text, keyboard(view)
+    return text, (published_keyboard(view) if view.correctable else None)
+
+
+class Published(Protocol):
+    """What a published reply's or channel post's card shows of what happened since."""
+
+    @property
+    def corrected_by_id(self) -> int | None: ...
+    @property
+    def corrected_at(self) -> datetime | None: ...
+    @property
+    def correction_pending_id(self) -> int | None: ...
+    @property
+    def withdrawn_at(self) -> datetime | None: ...
+    @property
+    def withdrawn_by_name(self) -> str | None: ...
+    @property
+    def withdraw_reason(self) -> str | None: ...
+    @property
+    def notice(self) -> str | None: ...
+
+
+def after_publication(view: Published) -> list[str]:
+    """What happened to a published reply or post since: corrected (更正), withdrawn (撤回)."""
+    lines = []
+    if view.corrected_by_id is not None:
+        lines.append(t("card_corrected", id=view.corrected_by_id, when=_when(view.corrected_at)))
+    if view.correction_pending_id is not None:
+        lines.append(t("card_correction_pending", id=view.correction_pending_id))
+    if view.withdrawn_at is not None:
+        lines.append(
+            t(
+                "card_withdrawn",
+                name=escape(view.withdrawn_by_name or ""),
+                when=_when(view.withdrawn_at),
+                reason=escape(view.withdraw_reason or ""),
+            )
+        )
+        if view.notice in ("withdrawn_deleted", "withdrawn_blanked", "withdraw_failed"):
+            lines.append(t(f"card_{view.notice}"))
+    return lines
+
+
+def published_keyboard(view: DraftView) -> InlineKeyboardMarkup:
+    """A published reply's card keeps two buttons: correct it, or take it down."""
+    row = [
+        InlineKeyboardButton(
+            t(label), callback_data=ReviewButton(action, view.id, view.version).pack()
+        )
+        for label, action in (
+            ("btn_correct", Action.CORRECT),
+            ("btn_withdraw_reply", Action.WITHDRAW),
+        )
+    ]
+    return InlineKeyboardMarkup([row])
 
 
 def keyboard(view: DraftView) -> InlineKeyboardMarkup:
@@ -154,7 +217,7 @@ def keyboard(view: DraftView) -> InlineKeyboardMarkup:
         )
     toggle = t("btn_public") if view.visibility is Visibility.PRIVATE else t("btn_private")
     second = [button(t("btn_raise"), Action.RAISE)]
-    if view.chat_kind.value == "discussion":
+    if view.chat_kind.value == "discussion" and view.corrects_draft_id is None:
         second.insert(0, button(toggle, Action.VISIBILITY))
     rows.append(second)
     return InlineKeyboardMarkup(rows)
@@ -172,4 +235,7 @@ def render_status(live: int, waiting: int) -> tuple[str, InlineKeyboardMarkup | 
 def render_reply(view: DraftView) -> str:
     """The citizen's reply: the signed-off text and its stamp (plain text, no HTML)."""
     s = view.stamp
-    return view.reply_text + t("stamp", drafter=s.drafter, reviewer=s.reviewer, signer=s.signer)
+    text = view.reply_text + t("stamp", drafter=s.drafter, reviewer=s.reviewer, signer=s.signer)
+    if view.corrects_draft_id is not None:
+        text += t("reply_corrected", when=_when(view.decided_at))
+    return text

@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers import texts
 from handlers.callback_data import POST_PREFIX, Action, ReviewButton
-from handlers.cards import MAX_MESSAGE, _when, check_lines
+from handlers.cards import MAX_MESSAGE, _when, after_publication, check_lines
 from handlers.texts import t
 from workflow.models import DraftState, PostKind
 from workflow.posts import PostView
@@ -30,6 +30,10 @@ def render_post_card(view: PostView) -> tuple[str, InlineKeyboardMarkup | None]:
     if view.kind is PostKind.REPOST:
         key = "post_card_source_mandated" if view.mandated else "post_card_source"
         lines.append(t(key, source=escape(view.source)))
+    if view.corrects_post_id is not None:
+        lines.append(
+            t("post_card_correction_of", id=view.corrects_post_id, text=escape(view.corrects_text))
+        )
     lines.append(t("post_card_text", text=escape(view.text)))
     if view.media is not None:
         kind = texts.MEDIA_KIND.get(view.media.kind, view.media.kind)
@@ -65,9 +69,12 @@ def render_post_card(view: PostView) -> tuple[str, InlineKeyboardMarkup | None]:
                     signer=escape(view.signer),
                 )
             )
+        lines += after_publication(view)
     elif view.state is DraftState.REJECTED:
         key = "post_withdrawn" if view.notice == "withdrawn" else "card_rejected"
         lines.append(t(key, reason=escape(view.reject_reason or "")))
+        if view.notice == "reply_withdrawn":
+            lines.append(t("post_card_original_withdrawn"))
     elif view.state is DraftState.UNDELIVERABLE:
         lines.append(t("post_undeliverable"))
     text = "\n\n".join(lines)
@@ -79,6 +86,20 @@ def render_post_card(view: PostView) -> tuple[str, InlineKeyboardMarkup | None]:
         data = ReviewButton(Action.WITHDRAW, view.id, view.version, prefix=POST_PREFIX).pack()
         button = InlineKeyboardButton(t("btn_post_withdraw"), callback_data=data)
         return text, InlineKeyboardMarkup([[button]])
+    if view.correctable:
+        row = [
+            InlineKeyboardButton(
+                t(label),
+                callback_data=ReviewButton(
+                    action, view.id, view.version, prefix=POST_PREFIX
+                ).pack(),
+            )
+            for label, action in (
+                ("btn_post_correct", Action.CORRECT),
+                ("btn_post_take_down", Action.WITHDRAW),
+            )
+        ]
+        return text, InlineKeyboardMarkup([row])
     return text, None
 
 
@@ -105,9 +126,13 @@ def post_keyboard(view: PostView) -> InlineKeyboardMarkup:
 
 def render_post(view: PostView) -> str:
     """The post as the channel's readers see it (plain text): the text and its stamp; a
-    repost names its source and its reviewer (RULES §1)."""
+    repost names its source and its reviewer (RULES §1); a correction says so."""
     if view.kind is PostKind.REPOST:
-        return view.text + t("post_stamp_repost", source=view.source, reviewer=view.reviewer)
-    return view.text + t(
-        "post_stamp", drafter=view.drafter, reviewer=view.reviewer, signer=view.signer
-    )
+        text = view.text + t("post_stamp_repost", source=view.source, reviewer=view.reviewer)
+    else:
+        text = view.text + t(
+            "post_stamp", drafter=view.drafter, reviewer=view.reviewer, signer=view.signer
+        )
+    if view.corrects_post_id is not None:
+        text += t("post_corrected", when=_when(view.decided_at))
+    return text

@@ -31,7 +31,7 @@ from knowledge_base.sqltypes import utcnow
 from workflow import posts, prompts
 from workflow.calendar import LOCAL_TZ
 from workflow.errors import ComplianceBlocked, GovReplyError
-from workflow.models import PostKind
+from workflow.models import DraftState, PostKind
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +177,12 @@ async def on_post_button(update: Update, context: GovContext) -> None:
         elif button.action in _PROMPTED:
             # Refuse at once whoever may not act, rather than after they typed a reason.
             await context.services.desk.check_operator(
-                user_id, drafting=button.action is Action.EDIT
+                user_id, drafting=button.action in (Action.EDIT, Action.CORRECT)
             )
+            if button.action is Action.CORRECT:
+                await db.run(posts.lock_published, button.draft_id, button.version)
+            elif button.action is Action.WITHDRAW:
+                await db.run(posts.check_can_withdraw, button.draft_id, user_id, button.version)
             await _prompt(query, context, button.draft_id, _PROMPTED[button.action])
         else:
             await query.answer()
@@ -195,7 +199,8 @@ _PROMPTED = {
     Action.EDIT: "edit",
     Action.REJECT: "reject",
     Action.RAISE: "raise",
-    Action.WITHDRAW: "withdraw",
+    Action.WITHDRAW: "withdraw",  # a scheduled post before it is due, or a published one
+    Action.CORRECT: "correct",
 }
 
 
@@ -221,7 +226,14 @@ async def on_post_reply(update: Update, context: GovContext) -> None:
         elif action == "raise":
             await services.db.run(posts.raise_tier, post_id, user.id, text)
         elif action == "withdraw":
-            await services.db.run(posts.withdraw, post_id, user.id, text)
+            post = await services.db.run(posts.withdraw, post_id, user.id, text)
+            if post.state is DraftState.PUBLISHED:
+                action = "take_down"
+        elif action == "correct":
+            correction = await services.desk.propose_post_correction(post_id, user.id, text)
+            await message.reply_text(t("ack_post_correct", id=correction.id, original=post_id))
+            context.delivery_wake()
+            return
         else:  # override: sign with the reason on record
             _post, done = await services.db.run(posts.approve, post_id, user.id, None, text)
             await message.reply_text(t("alert_done") if done else t("alert_signed"))

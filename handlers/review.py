@@ -27,6 +27,8 @@ PROMPT_TEXT = {
     "reject": "prompt_reject",
     "raise": "prompt_raise",
     "override": "prompt_override",
+    "correct": "prompt_correct",
+    "withdraw": "prompt_withdraw",
 }
 
 
@@ -50,7 +52,8 @@ async def _prompt(
     query: CallbackQuery, context: GovContext, button: ReviewButton, action: str, **params: str
 ) -> None:
     """Ask for a draft's new reply or a reason, refusing at once who may not act."""
-    await context.services.desk.check_operator(query.from_user.id, drafting=action == "edit")
+    drafting = action in ("edit", "correct")
+    await context.services.desk.check_operator(query.from_user.id, drafting=drafting)
     text = t(PROMPT_TEXT[action], id=button.draft_id, **params)
     await ask_by_reply(query, context, text, button.draft_id, action)
 
@@ -74,6 +77,10 @@ async def on_review_button(update: Update, context: GovContext) -> None:
             await _prompt(query, context, button, "reject")
         elif button.action is Action.RAISE:
             await _prompt(query, context, button, "raise")
+        elif button.action in (Action.CORRECT, Action.WITHDRAW):
+            withdrawing = button.action is Action.WITHDRAW
+            await desk.check_correctable(button.draft_id, user_id, button.version, withdrawing)
+            await _prompt(query, context, button, "withdraw" if withdrawing else "correct")
         elif button.action is Action.CHOOSE:
             await desk.choose_index(button.draft_id, user_id, int(button.arg), button.version)
             await query.answer(t("alert_done"))
@@ -136,6 +143,12 @@ async def on_group_reply(update: Update, context: GovContext) -> None:
             elif action == "raise":
                 await services.desk.raise_tier(draft_id, user.id, text)
                 reply = t("ack_raise", id=draft_id)
+            elif action == "correct":
+                correction = await services.desk.propose_correction(draft_id, user.id, text)
+                reply = t("ack_correct", id=correction.id, original=draft_id)
+            elif action == "withdraw":
+                await services.desk.withdraw_reply(draft_id, user.id, text)
+                reply = t("ack_withdraw", id=draft_id)
             else:  # override: approve with the reason on record
                 outcome = await services.desk.approve(draft_id, user.id, None, text)
                 reply = t("alert_done") if outcome.completed else t("alert_signed")

@@ -55,6 +55,8 @@ REPORT = {
     "answered_share": "答复率",
     "published.": "已发布答复：{name}审签层级",
     "rejected": "驳回（不予答复，条）",
+    "corrected": "已发布答复经审签更正（条）",
+    "withdrawn": "已发布答复撤回（条）",
     "first_reply_p50": "首次答复用时中位数（分钟）",
     "first_reply_p90": "首次答复用时 P90（分钟）",
     "sign_off_p50": "审签用时中位数（分钟）",
@@ -110,6 +112,9 @@ TEXTS: dict[str, str] = {
     ),
     "token_invalid": "该链接已失效（{reason}）。如仍需帮助，请直接私信留言。",
     "token_ok": "您好，以下是对您留言的答复：",
+    "reply_corrected": "\n（本答复已于 {when} 更正）",
+    "reply_correction_resent": "【更正】此前对您留言的答复有误，现更正如下：\n\n",
+    "reply_withdrawn_text": "（本答复已撤回。如仍有疑问，欢迎再次留言。）",
     # operator-facing: cards
     "card_title": "📨 草稿 #{id}｜{kind}｜{label}｜{tier}｜{visibility}",
     "card_from": "来自：{user}（{when}）",
@@ -138,6 +143,16 @@ TEXTS: dict[str, str] = {
     "card_rejected": "已驳回（理由：{reason}）",
     "card_published": "✅ 已发布 {when}\n拟稿人：{drafter}　审核人：{reviewer}　审签人：{signer}",
     "card_waiting": "另有 {n} 条草稿排队中，发送 /next 查看下一条。",
+    "card_correction_of": "✏️ 更正稿：审签后替换草稿 #{id} 已发布的答复。\n原答复：\n{text}",
+    "card_correction_pending": "✏️ 更正稿 #{id} 审签中。",
+    "card_corrected": "✏️ 已更正（更正稿 #{id}，{when}），现显示更正后的内容。",
+    "card_withdrawn": "🗑 已撤回（{name}，{when}；理由：{reason}）",
+    "card_withdrawn_deleted": "已从 Telegram 删除。",
+    "card_withdrawn_blanked": "Telegram 已不允许删除该消息（超过 48 小时），已改为撤回说明。",
+    "card_withdraw_failed": "⚠️ 未能从 Telegram 撤下该答复，请手工删除。",
+    "card_reply_withdrawn": "原答复已撤回，本更正稿随之关闭。",
+    "btn_correct": "✏️ 更正答复",
+    "btn_withdraw_reply": "🗑 撤回答复",
     "btn_approve": "✅ 通过",
     "btn_sign": "✅ 审签（{role}）",
     "btn_edit": "✏️ 修改",
@@ -154,6 +169,13 @@ TEXTS: dict[str, str] = {
     "prompt_edit": "✏️ 草稿 #{id}：请回复本消息，发送新的答复文本。",
     "prompt_reject": "❌ 草稿 #{id}：请回复本消息，说明驳回理由。",
     "prompt_raise": "⬆️ 草稿 #{id}：请回复本消息，说明升级理由。",
+    "prompt_correct": (
+        "✏️ 草稿 #{id} 已发布：请回复本消息，发送更正后的答复全文。"
+        "更正稿按原层级审签，签批后替换已发布的答复。"
+    ),
+    "prompt_withdraw": (
+        "🗑 草稿 #{id} 已发布：请回复本消息，说明撤回理由。答复将立即从 Telegram 撤下。"
+    ),
     "prompt_override": (
         "⚠️ 草稿 #{id} 未通过合规检查：{items}。如确需发布，请回复本消息说明放行理由。"
     ),
@@ -173,6 +195,8 @@ TEXTS: dict[str, str] = {
     "ack_edit": "草稿 #{id} 已更新。",
     "ack_reject": "草稿 #{id} 已驳回。",
     "ack_raise": "草稿 #{id} 已升级。",
+    "ack_correct": "已提交更正稿 #{id}（更正草稿 #{original}），请在其卡片上审签。",
+    "ack_withdraw": "草稿 #{id} 的答复已撤回。",
     "ops_edit_ignored": "修改已发出的消息不会生效；如需更改，请重新回复卡片或提示消息。",
     "next_none": "当前没有排队的草稿。",
     "next_done": "已展示 {n} 条草稿。",
@@ -182,7 +206,8 @@ TEXTS: dict[str, str] = {
         "/inspect 读网巡检（更新、留言办理、答问库、答复中的链接）\n"
         "/duty on|off 开始/结束值班；/duty 查看当前值班人员\n"
         "/post 正文 提交频道稿件；回复一条消息发送 /repost 来源 提交转载（均须分级审签后发布）\n"
-        "在卡片上点击按钮审核；回复卡片可修改答复文本。"
+        "在卡片上点击按钮审核；回复卡片可修改答复文本；"
+        "已发布答复的卡片上可“更正答复”（经审签后替换）或“撤回答复”。"
     ),
     "error_generic": "处理出错，已记录。请稍后重试。",
     "hot_topic_alert": (
@@ -294,7 +319,10 @@ CASE_TEXTS: dict[str, str] = {
     "case_card_illegal": "违法类别：{category}｜命中：{matched}",
     "case_card_history": "处理记录：\n{items}",
     "case_card_outcome": "办结结果：{outcome}",
-    "case_disputes": "（纠错所指答复：草稿 #{id}）",
+    "case_disputes": (
+        "（纠错所指答复：草稿 #{id}；如确有错误，"
+        "请在其卡片上点击“✏️ 更正答复”，经审签后替换原答复）"
+    ),
     "case_list_title": "未办结案件（{n} 件）：",
     "case_list_item": "{ticket}｜{kind}｜{status}｜{assignee}",
     "case_list_empty": "没有符合条件的案件。",
@@ -404,6 +432,18 @@ INVALID_DETAIL = {
     "the publication time has passed": "定时发布的时间已过，请重新设定。",
     "a post is scheduled at most 30 days ahead": "定时发布最多提前 30 天。",
     "withdrawing a post needs a reason": "撤回须说明理由。",
+    "withdrawing a reply needs a reason": "撤回须说明理由。",
+    "correct the reply itself, not its correction": "请在原答复的卡片上更正。",
+    "the reply was withdrawn": "该答复已撤回。",
+    "only a published reply can be corrected or withdrawn": "只有已发布的答复可以更正或撤回。",
+    "a correction of this reply is already under review": "该答复已有更正稿在审签中。",
+    "correct the post itself, not its correction": "请在原稿件的卡片上更正。",
+    "the post was taken down": "该稿件已撤回。",
+    "only a published post can be corrected or taken down": "只有已发布的稿件可以更正或撤回。",
+    "a correction of this post is already under review": "该稿件已有更正稿在审签中。",
+    "a correction goes where the reply it corrects was published": (
+        "更正稿按原答复的方式发布，不能切换公开或私信。"
+    ),
     "only a signed, scheduled post can be withdrawn": "只有已签批、尚未到时的定时稿件可以撤回。",
     "the post is being published or was published": "稿件正在发布或已发布，无法撤回。",
     "only a repost can be required by a higher authority": "只有转载稿件可标为上级要求转发。",
@@ -438,6 +478,19 @@ POST_TEXTS: dict[str, str] = {
     "post_card_scheduled": "⏰ 定时发布：{when}（审签完成后于此时发布）",
     "post_card_due": "⏰ 已签批，将于 {when} 发布；发布前可撤回。",
     "post_withdrawn": "已撤回，未发布（理由：{reason}）",
+    "post_card_correction_of": "✏️ 更正稿：审签后替换频道稿件 #{id} 的内容。\n原文：\n{text}",
+    "post_card_original_withdrawn": "原稿件已撤回，本更正稿随之关闭。",
+    "post_corrected": "\n（本文已于 {when} 更正）",
+    "post_correction_resent": "【更正】",
+    "post_withdrawn_text": "（本文已撤回。）",
+    "btn_post_correct": "✏️ 更正稿件",
+    "btn_post_take_down": "🗑 撤回稿件",
+    "prompt_post_correct": (
+        "✏️ 稿件 #{id} 已发布：请回复本消息，发送更正后的正文。"
+        "更正稿按原层级审签，签批后替换频道中的内容。"
+    ),
+    "ack_post_correct": "已提交更正稿 #{id}（更正稿件 #{original}），请在其卡片上审签。",
+    "ack_post_take_down": "稿件 #{id} 已撤回。",
     "btn_post_withdraw": "🛑 撤回发布",
     "prompt_post_withdraw": "🛑 稿件 #{id}：请回复本消息，说明撤回理由。",
     "ack_post_withdraw": "稿件 #{id} 已撤回，不会发布。",

@@ -43,6 +43,8 @@ class PeriodReport:
     published: int
     published_by_tier: Counter[str]
     rejected: int
+    corrected: int  # published replies corrected (更正) in the period
+    withdrawn: int  # published replies withdrawn (撤回) in the period
     first_reply: Percentiles
     sign_off: Percentiles
     overdue: int  # drafts escalated past their sign-off deadline
@@ -80,6 +82,8 @@ class PeriodReport:
         rows += [(f"published.{t}", n) for t, n in sorted(self.published_by_tier.items())]
         rows += [
             ("rejected", self.rejected),
+            ("corrected", self.corrected),
+            ("withdrawn", self.withdrawn),
             ("first_reply_p50", _minutes(self.first_reply.p50_minutes)),
             ("first_reply_p90", _minutes(self.first_reply.p90_minutes)),
             ("sign_off_p50", _minutes(self.sign_off.p50_minutes)),
@@ -150,11 +154,16 @@ def period_report(session: Session, start: datetime, end: datetime) -> PeriodRep
         select(func.count()).select_from(Case).where(between(Case.closed_at))
     ).one()
     steps = {s.value for s in steps_of(CaseKind.IMPERSONATION_REPORT)}
-    forwarded = session.exec(
-        select(func.count())
-        .select_from(AuditRecord)
-        .where(AuditRecord.action == "suggestion_forwarded", between(AuditRecord.at))
-    ).one()
+
+    def audited(action: str) -> int:
+        return int(
+            session.exec(
+                select(func.count())
+                .select_from(AuditRecord)
+                .where(AuditRecord.action == action, between(AuditRecord.at))
+            ).one()
+        )
+
     posts = list(
         session.exec(
             select(ChannelPost)
@@ -180,6 +189,8 @@ def period_report(session: Session, start: datetime, end: datetime) -> PeriodRep
         published=len(published),
         published_by_tier=Counter(d.tier.value for d in published),
         rejected=sum(d.state is DraftState.REJECTED for d in drafts),
+        corrected=audited("corrected"),
+        withdrawn=audited("withdrawn"),
         first_reply=handled.first_reply,
         sign_off=handled.sign_off,
         overdue=sum(bool(d.sla_escalated) for d in drafts),
@@ -193,7 +204,7 @@ def period_report(session: Session, start: datetime, end: datetime) -> PeriodRep
             and ChecklistStep.REPORTED_TO_AUTHORITIES.value in c.checklist
             for c in cases
         ),
-        suggestions_forwarded=int(forwarded),
+        suggestions_forwarded=audited("suggestion_forwarded"),
         posts=len(posts),
         originals=sum(p.original for p in posts),
         mandated=sum(p.mandated and not p.original for p in posts),

@@ -20,7 +20,16 @@ from sqlmodel import Session
 from knowledge_base.models import KBEntry
 from knowledge_base.retrieval import Matcher, MatchResult
 from knowledge_base.sqltypes import utcnow
-from workflow import hot_topics, intake, posts, publishing, review, routing_actions, sla
+from workflow import (
+    corrections,
+    hot_topics,
+    intake,
+    posts,
+    publishing,
+    review,
+    routing_actions,
+    sla,
+)
 from workflow.compliance import ComplianceLists, check_reply
 from workflow.errors import AlreadyDecided, InvalidTransition, NotFound
 from workflow.intake import DraftPlan, Incoming
@@ -249,6 +258,43 @@ class Desk:
         found = await self.findings(message, text)
         return await self.db.run(review.edit, draft_id, user_id, text, found)
 
+    # --- published replies: 更正 and 撤回 --------------------------------------------------
+
+    async def propose_correction(self, draft_id: int, user_id: int, text: str) -> Draft:
+        """A correction of a published reply, checked and signed off as the reply was."""
+        message = await self.db.run(_message_text, draft_id)
+        found = await self.findings(message, text)
+        return await self.db.run(self._store_correction, draft_id, user_id, text, found)
+
+    def _store_correction(
+        self,
+        session: Session,
+        draft_id: int,
+        user_id: int,
+        text: str,
+        findings: list[dict[str, Any]],
+    ) -> Draft:
+        correction = corrections.propose(session, draft_id, user_id, text, findings)
+        if self.config.sla is not None:
+            correction.sla_due_at = self.config.sla.due(correction.created_at, correction.tier)
+            session.add(correction)
+        intake.promote_cards(session, self.config.max_open_cards)
+        return correction
+
+    async def check_correctable(
+        self, draft_id: int, user_id: int, version: int | None = None, withdrawing: bool = False
+    ) -> None:
+        """Refuse at once a press on a reply that can no longer be corrected or withdrawn, or
+        by someone who may not (the reply to the prompt is checked again)."""
+        await self.db.run(_check_correctable, draft_id, user_id, version, withdrawing)
+
+    async def withdraw_reply(self, draft_id: int, user_id: int, reason: str) -> Draft:
+        """Take a published reply down at once (see corrections.withdraw)."""
+        draft = await self.db.run(corrections.withdraw, draft_id, user_id, reason)
+        logger.info("reply of draft %s withdrawn by %s", draft_id, user_id)
+        await self.db.run(intake.promote_cards, self.config.max_open_cards)
+        return draft
+
     # --- channel posts (RULES §1, §5) ----------------------------------------------------------
 
     async def submit_post(
@@ -284,6 +330,11 @@ class Desk:
             publish_at=publish_at,
             mandated=mandated,
         )
+
+    async def propose_post_correction(self, post_id: int, user_id: int, text: str) -> PostDraft:
+        """A correction of a published channel post (更正), checked and signed off as posts are."""
+        found = await self.findings("", text)
+        return await self.db.run(posts.propose_correction, post_id, user_id, text, found)
 
     async def edit_post(self, post_id: int, user_id: int, text: str) -> PostDraft:
         found = await self.findings("", text)
@@ -404,6 +455,14 @@ def _edit_state(session: Session, chat_id: int, message_id: int) -> _EditState |
         return _EditState(message.text, None, "", False)
     keeps = draft.state is DraftState.PENDING and review.reply_changed_by_hand(session, draft)
     return _EditState(message.text, draft.id, draft.text, keeps)
+
+
+def _check_correctable(
+    session: Session, draft_id: int, user_id: int, version: int | None, withdrawing: bool
+) -> None:
+    draft = corrections.lock_published(session, draft_id, version)
+    if withdrawing:
+        corrections.check_withdrawer(session, draft, user_id)
 
 
 def _entry_or_none(session: Session, entry_id: str) -> KBEntry | None:

@@ -24,10 +24,18 @@ def operator_history(session: Session) -> list[dict[str, Any]]:
         .where(col(Draft.state).in_(signed), col(Draft.matched_entry_id).is_not(None))
         .order_by(col(Draft.id))
     )
+    # A reply later corrected or withdrawn was wrong somehow: its match is no evidence.
+    corrected = set(
+        session.exec(
+            select(Draft.corrects_draft_id).where(col(Draft.corrects_draft_id).is_not(None))
+        )
+    )
     texts: dict[int, str] = {}
     for draft, message in session.exec(query):
-        if draft.edited_by:
+        if draft.edited_by or draft.corrects_draft_id is not None:
             continue  # rewritten by hand: the match is not known to be right
+        if draft.id in corrected or draft.withdrawn_at is not None:
+            continue
         texts[draft.id or 0] = message.text
         rows.append(
             {"text": redact(message.text), "entry_id": draft.matched_entry_id, "kind": "approved"}

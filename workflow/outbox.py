@@ -41,6 +41,7 @@ class Kind:
     STATUS = "status"  # the group's queue status message (how many drafts wait), edited
     POST_CARD = "post_card"  # send or edit a channel post's card in the operators' group
     CHANNEL_POST = "channel_post"  # the signed-off post itself, to the account's channel
+    RETRACT = "retract"  # take a withdrawn reply down: delete it, else blank it (撤回)
 
 
 def enqueue(

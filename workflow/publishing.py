@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from knowledge_base.sqltypes import utcnow
-from workflow import audit, outbox
+from workflow import audit, corrections, outbox
 from workflow.errors import NotFound, TokenInvalid
 from workflow.models import (
     CitizenMessage,
@@ -87,6 +87,8 @@ def record_published(session: Session, draft_id: int, message_id: int | None) ->
         },
     )
     outbox.enqueue_card(session, draft)
+    if draft.corrects_draft_id is not None:
+        corrections.record_corrected(session, draft, message_id)
     return draft
 
 

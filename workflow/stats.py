@@ -90,7 +90,14 @@ class Handling:
 def handling(session: Session, messages: list[CitizenMessage]) -> Handling:
     received = {m.id: m.received_at for m in messages}
     drafts = (
-        list(session.exec(select(Draft).where(col(Draft.message_id).in_(list(received)))))
+        list(
+            session.exec(
+                select(Draft).where(
+                    col(Draft.message_id).in_(list(received)),
+                    col(Draft.corrects_draft_id).is_(None),  # a correction is no second answer
+                )
+            )
+        )
         if received
         else []
     )

@@ -90,7 +90,8 @@ async def test_an_original_post_needs_a_second_pair_of_eyes_and_carries_its_stam
     published = await world.emu.wait_for_message(world.channel, timeout=20)
     assert published.text == f"{text}\n\n——\n拟稿人：王审核　审核人：赵审核　审签人：赵审核"
     card = await world.card_edit(card, lambda m: "已发布到频道" in (m.text or ""))
-    assert not card.buttons
+    labels = [b["text"] for row in card.buttons for b in row]
+    assert labels == ["✏️ 更正稿件", "🗑 撤回稿件"]  # what is left once published
 
     # A press on the card as it was publishes nothing more; the post counts once, as an
     # original, although its mirror in the discussion group arrives too.
@@ -299,3 +300,102 @@ async def test_a_required_repost_counts_with_the_originals(world: World) -> None
     await _all_handled(world)
     [row] = await _recorded(world)
     assert (row.original, row.mandated) == (False, True)
+
+
+async def _published_post(w: World, text: str, photo: SimMessage | None = None) -> SimMessage:
+    """Propose and sign an ordinary post; its card once published."""
+    await w.emu.send_message(w.reviewer, w.ops, f"/post {text}".strip(), reply_to=photo)
+    card = await w.emu.wait_for_message(w.ops, _post_card(), timeout=20)
+    await _press(w, w.reviewer2, card, "✅ 通过")
+    return await w.card_edit(card, lambda m: "已发布到频道" in (m.text or "") and bool(m.buttons))
+
+
+async def _answer_prompt(w: World, user: object, card: SimMessage, label: str, text: str) -> None:
+    answer, refused = await _press(w, user, card, label)
+    assert not refused, answer
+    prompt = await w.emu.wait_for_message(w.ops, lambda m: "请回复本消息" in (m.text or ""))
+    await w.reply_to(user, prompt, text)  # type: ignore[arg-type]
+
+
+async def test_a_published_post_is_corrected_in_the_channel_after_sign_off(world: World) -> None:
+    card = await _published_post(world, "示例市发布：市民中心周六开放时间为9:00至12:00。")
+    (published,) = _channel_posts(world)
+    await _all_handled(world)
+
+    await _answer_prompt(
+        world, world.reviewer, card, "更正稿件", "示例市发布：市民中心周六开放时间为9:00至17:00。"
+    )
+    correction = await world.emu.wait_for_message(
+        world.ops, lambda m: "更正稿：审签后替换频道稿件 #1" in (m.text or ""), timeout=20
+    )
+    assert "9:00至12:00" in correction.text  # the text it replaces
+    answer, refused = await _press(world, world.reviewer, correction, "✅ 通过")
+    assert refused and "修改人不能单独审批" in (answer or "")
+    await _press(world, world.reviewer2, correction, "✅ 通过")
+    edited = await world.emu.wait_for_edit(
+        world.channel, published.message_id, lambda m: "17:00" in (m.text or "")
+    )
+    assert "审签人：赵审核" in edited.text and "更正）" in edited.text
+    await world.card_edit(card, lambda m: "已更正（更正稿 #2" in (m.text or ""))
+    # Corrected in place: still one post, counted once for the account's activity.
+    await _all_handled(world)
+    assert len(_channel_posts(world)) == 1 and len(await _recorded(world)) == 1
+
+
+async def test_a_picture_posts_caption_is_corrected_and_the_post_taken_down(
+    world: World,
+) -> None:
+    photo = await world.emu.send_message(
+        world.reviewer, world.ops, "市民中心新址启用（图为二楼大厅）", photo=True
+    )
+    card = await _published_post(world, "", photo)
+    (published,) = _channel_posts(world)
+    await _answer_prompt(
+        world, world.reviewer, card, "更正稿件", "市民中心新址启用（图为一楼大厅）"
+    )
+    correction = await world.emu.wait_for_message(
+        world.ops, lambda m: "更正稿：审签后替换频道稿件" in (m.text or ""), timeout=20
+    )
+    await _press(world, world.deputy, correction, "✅ 通过")
+    edited = await world.emu.wait_for_edit(
+        world.channel, published.message_id, lambda m: "一楼大厅" in (m.data.get("caption") or "")
+    )
+    assert edited.data.get("photo")
+
+    card = await world.card_edit(card, lambda m: "已更正" in (m.text or ""))
+    await _answer_prompt(world, world.deputy, card, "撤回稿件", "图片有误，撤下重发")
+    await world.card_edit(card, lambda m: "已从 Telegram 删除" in (m.text or ""))
+    assert _channel_posts(world) == []
+    actions = await world.db().run(
+        lambda s: [
+            r.action for r in s.exec(select(AuditRecord).where(AuditRecord.subject_type == "post"))
+        ]
+    )
+    assert "post_corrected" in actions and "post_taken_down" in actions
+
+
+async def test_a_post_the_bot_may_not_delete_is_blanked_and_only_its_rank_takes_it_down(
+    world: World,
+) -> None:
+    await world.emu.send_message(
+        world.reviewer, world.ops, "/post 【辟谣】网传我市下周停水一周，经核实系谣言。"
+    )
+    card = await world.emu.wait_for_message(world.ops, _post_card(), timeout=20)
+    await _press(world, world.reviewer2, card, "✅ 通过")
+    card = await world.card_edit(card, lambda m: "尚需：分管负责人" in (m.text or ""))
+    await _press(world, world.deputy, card, "✅ 审签（分管负责人）")
+    card = await world.card_edit(
+        card, lambda m: "已发布到频道" in (m.text or "") and bool(m.buttons)
+    )
+    (published,) = _channel_posts(world)
+
+    answer, refused = await _press(world, world.reviewer2, card, "撤回稿件")
+    assert refused and "分管负责人" in (answer or "")  # a deputy head signed it
+    # Telegram refuses the delete (say the bot's admin rights in the channel were narrowed).
+    world.emu.fail_next("deleteMessage", 400, description="Bad Request: message can't be deleted")
+    await _answer_prompt(world, world.deputy, card, "撤回稿件", "情况有变，撤回")
+    blanked = await world.emu.wait_for_edit(
+        world.channel, published.message_id, lambda m: "本文已撤回" in (m.text or "")
+    )
+    assert "停水" not in blanked.text
+    await world.card_edit(card, lambda m: "已改为撤回说明" in (m.text or ""))

@@ -28,7 +28,8 @@ async def test_private_question_is_answered_after_approval(desk: World) -> None:
     assert "审核人：王审核" in reply.text and "审签人：王审核" in reply.text
 
     closed = await desk.card_edit(card, lambda m: "已发布" in (m.text or ""))
-    assert not closed.buttons
+    # No more sign-off buttons: only correcting or withdrawing what was published.
+    assert [b["text"] for row in closed.buttons for b in row] == ["✏️ 更正答复", "🗑 撤回答复"]
 
     def rows(session):  # type: ignore[no-untyped-def]
         drafts = session.exec(select(Draft)).all()

@@ -12,6 +12,11 @@ from .world import TELEGRAM_SERVICE_USER_ID, Json, SimChat, SimFile, SimMessage,
 
 METHODS = MethodTable()
 
+# Bot API deleteMessage: "A message can only be deleted if it was sent less than 48 hours ago."
+# An administrator allowed to delete (as the emulated bot is in supergroups and channels) can
+# delete any message there, so the limit binds in private chats and basic groups.
+DELETE_WINDOW_SECONDS = 48 * 3600
+
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
@@ -146,6 +151,22 @@ async def edit_message_text(world: World, params: Params) -> Json:
     return message.data
 
 
+@METHODS.add("editMessageCaption")
+async def edit_message_caption(world: World, params: Params) -> Json:
+    message = bot_message_or_error(world, params, "edit")
+    if not any(k in message.data for k in ("photo", "video", "document", "animation", "audio")):
+        raise bad_request("there is no caption in the message to edit")
+    caption = plain_text(params.get("caption", ""), params.get("parse_mode"), limit=MAX_CAPTION)
+    markup = inline_keyboard(params.get("reply_markup"))
+    if caption == message.data.get("caption") and markup == message.reply_markup:
+        raise bad_request(NOT_MODIFIED)
+    message.data["caption"] = caption
+    message.sent_text = str(params.get("caption", ""))
+    set_markup(message, markup)
+    world.record_edit(message)
+    return message.data
+
+
 @METHODS.add("editMessageReplyMarkup")
 async def edit_message_reply_markup(world: World, params: Params) -> Json:
     message = bot_message_or_error(world, params, "edit")
@@ -170,6 +191,9 @@ async def delete_message(world: World, params: Params) -> bool:
     message = world.message(chat, params.int("message_id"))
     if message is None:
         raise bad_request("message to delete not found")
+    too_old = world.now() - int(message.data.get("date", 0)) > DELETE_WINDOW_SECONDS
+    if too_old and chat.type in ("private", "group"):
+        raise bad_request("message can't be deleted")
     message.deleted = True
     world.notify()
     return True

@@ -222,6 +222,19 @@ class BotApiEmulator:
         """The author edits their message; queues an edited_message Update."""
         return driving.edit_user_message(self.world, message, text)
 
+    def delete_by_hand(self, message: SimMessage) -> None:
+        """Someone deletes `message` in their client (bots get no update for that)."""
+        current = self.world.message(message.chat, message.message_id)
+        assert current is not None, f"message {message.message_id} is already gone"
+        current.deleted = True
+        self.world.notify()
+
+    def age(self, message: SimMessage, hours: float) -> None:
+        """Make `message` `hours` older (Telegram's time limits, e.g. deleting after 48 h)."""
+        current = self.world.message(message.chat, message.message_id)
+        assert current is not None
+        current.data["date"] = int(current.data["date"] - hours * 3600)
+
     async def channel_post(
         self, channel: SimChat, text: str, *, repost_of: SimMessage | None = None
     ) -> SimMessage:

@@ -1,0 +1,48 @@
+"""corrections (更正) and withdrawal (撤回) of published replies
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-02 00:20:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import knowledge_base.sqltypes
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("draft", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("corrects_draft_id", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "withdrawn_at",
+                knowledge_base.sqltypes.UTCDateTime(timezone=True),
+                nullable=True,
+            )
+        )
+        batch_op.add_column(sa.Column("withdrawn_by", sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column("withdraw_reason", sa.String(), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_draft_corrects_draft_id"), ["corrects_draft_id"], unique=False
+        )
+        batch_op.create_foreign_key(
+            "fk_draft_corrects_draft_id_draft", "draft", ["corrects_draft_id"], ["id"]
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("draft", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_draft_corrects_draft_id_draft", type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_draft_corrects_draft_id"))
+        batch_op.drop_column("withdraw_reason")
+        batch_op.drop_column("withdrawn_by")
+        batch_op.drop_column("withdrawn_at")
+        batch_op.drop_column("corrects_draft_id")
