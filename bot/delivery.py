@@ -30,14 +30,19 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot import case_delivery, post_delivery
 from bot.db import Database
-from bot.sending import Undeliverable, edit_text_or_caption, mention_links, send_or_edit
+from bot.sending import (
+    Undeliverable,
+    edit_text_or_caption,
+    mention_links,
+    replace_published,
+    send_or_edit,
+)
 from bot.settings import Settings
-from handlers import texts
 from handlers.callback_data import TOPIC_FORWARD
 from handlers.cards import render_card, render_reply, render_status
-from handlers.texts import t
-from workflow import corrections, intake, outbox, posts, publishing
-from workflow.models import ChatKind, OutboxItem, Visibility
+from handlers.texts import localize, render_parts, t
+from workflow import corrections, intake, outbox, publishing
+from workflow.models import ChatKind, Draft, OutboxItem, PostDraft, Visibility
 from workflow.views import DraftView, load_view
 
 logger = logging.getLogger(__name__)
@@ -110,6 +115,11 @@ class DeliveryWorker:
             logger.warning("outbox %s failed (%s); retry in %.0fs", item.id, exc, delay)
             await self.db.run(outbox.mark_retry, item.id, delay, str(exc))
             self._schedule_wake(delay)
+        except Exception as exc:  # a bug rendering one item must not stop every other send
+            delay = outbox.backoff_seconds(item.attempts)
+            logger.exception("outbox %s could not be sent; retry in %.0fs", item.id, delay)
+            await self.db.run(outbox.mark_retry, item.id, delay, repr(exc))
+            self._schedule_wake(delay)
         else:
             await self.db.run(self._record, item, message_id)
 
@@ -154,7 +164,7 @@ class DeliveryWorker:
                 # Resolved at send time: items of one draft go out in order, so the card's
                 # message id is on record by now.
                 reply = (await self.db.run(load_view, item.draft_id)).card_message_id
-            params = localize(payload.get("params", {}))
+            params = localize(payload.get("params", {})) | render_parts(payload.get("parts", {}))
             mentions = payload.get("mentions")
             if mentions is not None:
                 # Names as tg:// links, so Telegram notifies the people named (HTML).
@@ -226,7 +236,7 @@ class DeliveryWorker:
 
     async def _send_publish(self, item: OutboxItem) -> int:
         view = await self.db.run(load_view, item.draft_id)
-        if view.corrects_draft_id is not None:
+        if view.corrects_id is not None:
             return await self._send_correction(view)
         reply_to = ReplyParameters(view.message_id, allow_sending_without_reply=True)
         if view.visibility is Visibility.PRIVATE and view.chat_kind is ChatKind.DISCUSSION:
@@ -251,27 +261,20 @@ class DeliveryWorker:
     async def _send_correction(self, view: DraftView) -> int:
         """更正: the corrected text replaces the published reply's. Where that message is gone
         (deleted by hand), the correction goes out as a new message, saying so."""
-        chat_id, message_id = await self.db.run(corrections.where_published, view.id)
-        private_link = chat_id != view.chat_id  # a comment answered through a deep link
+        where = await self.db.run(corrections.where_published, Draft, view.id)
+        private_link = where[0] != view.chat_id  # a comment answered through a deep link
         text = (t("token_ok") + "\n\n" if private_link else "") + render_reply(view)
-        try:
-            await edit_text_or_caption(self.bot, chat_id, message_id, text, caption=False)
-            return message_id
-        except BadRequest as exc:
-            problem = str(exc).lower()
-            if "not modified" in problem:  # edited already, the record was lost in a crash
-                return message_id
-            if "not found" not in problem and "can't be edited" not in problem:
-                raise
-        reply_to = (
-            None
-            if private_link
-            else ReplyParameters(view.message_id, allow_sending_without_reply=True)
-        )
-        msg = await self.bot.send_message(
-            chat_id, t("reply_correction_resent") + render_reply(view), reply_parameters=reply_to
-        )
-        return msg.message_id
+
+        async def resend() -> int:
+            reply_to = ReplyParameters(view.message_id, allow_sending_without_reply=True)
+            msg = await self.bot.send_message(
+                where[0],
+                t("reply_correction_resent") + render_reply(view),
+                reply_parameters=None if private_link else reply_to,
+            )
+            return msg.message_id
+
+        return await replace_published(self.bot, where, text, resend)
 
     async def _retract(self, item: OutboxItem) -> None:
         """撤回: delete the reply; Telegram lets a bot delete only for 48 hours, after which
@@ -289,7 +292,7 @@ class DeliveryWorker:
                 )
                 with contextlib.suppress(BadRequest):  # "not modified": blanked before a crash
                     await edit_text_or_caption(
-                        self.bot, chat_id, message_id, notice, bool(item.payload.get("media"))
+                        self.bot, chat_id, message_id, notice, bool(item.payload.get("caption"))
                     )
             elif "not found" not in problem:  # already gone: nothing left to take down
                 raise
@@ -314,15 +317,9 @@ def _undeliverable(session: Session, item: OutboxItem, error: str) -> None:
 def _record_retracted(session: Session, item: OutboxItem, how: str, error: str = "") -> None:
     """A withdrawn reply's or post's take-down ended (deleted, blanked, or failed)."""
     if item.draft_id is not None:
-        corrections.record_retracted(session, item.draft_id, how, error)
+        corrections.record_retracted(session, Draft, item.draft_id, how, error)
     elif "post_id" in item.payload:
-        posts.record_retracted(session, int(item.payload["post_id"]), how, error)
-
-
-def localize(params: dict[str, object]) -> dict[str, object]:
-    """Enum values in notice parameters become their Chinese labels."""
-    labels = {"tier": texts.TIER, "role": texts.ROLE, "label": texts.LABEL, "state": texts.STATE}
-    return {k: labels[k].get(str(v), v) if k in labels else v for k, v in params.items()}
+        corrections.record_retracted(session, PostDraft, int(item.payload["post_id"]), how, error)
 
 
 def _seconds(value: int | timedelta) -> float:

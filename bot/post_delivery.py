@@ -7,14 +7,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session
-from telegram.error import BadRequest
 
-from bot.sending import Undeliverable, edit_text_or_caption, send_or_edit
+from bot.sending import Undeliverable, replace_published, send_or_edit
 from bot.settings import Settings
 from handlers.post_cards import render_post, render_post_card
 from handlers.texts import t
-from workflow import outbox, posts
-from workflow.models import OutboxItem
+from workflow import corrections, outbox, posts
+from workflow.models import OutboxItem, PostDraft
 from workflow.posts import PostView
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ async def send(worker: DeliveryWorker, item: OutboxItem) -> int | None:
         )
     if settings.channel_id is None:
         raise Undeliverable("GOVREPLY_CHANNEL_ID is not set")
-    if view.corrects_post_id is not None:
+    if view.corrects_id is not None:
         return await _send_correction(worker, view)
     return await _publish(worker, settings.channel_id, view, render_post(view))
 
@@ -61,19 +60,14 @@ async def _publish(worker: DeliveryWorker, channel_id: int, view: PostView, text
 async def _send_correction(worker: DeliveryWorker, view: PostView) -> int:
     """更正: the corrected text (or caption) replaces the post's in the channel; where the
     post was deleted by hand, the correction goes out as a new post marked 【更正】."""
-    channel_id, message_id, media = await worker.db.run(posts.where_published, view.id)
-    try:
-        await edit_text_or_caption(worker.bot, channel_id, message_id, render_post(view), media)
-        return message_id
-    except BadRequest as exc:
-        problem = str(exc).lower()
-        if "not modified" in problem:  # edited already, the record was lost in a crash
-            return message_id
-        if "not found" not in problem and "can't be edited" not in problem:
-            raise
-    return await _publish(
-        worker, channel_id, view, t("post_correction_resent") + render_post(view)
-    )
+    where = await worker.db.run(corrections.where_published, PostDraft, view.id)
+
+    async def resend() -> int:
+        return await _publish(
+            worker, where[0], view, t("post_correction_resent") + render_post(view)
+        )
+
+    return await replace_published(worker.bot, where, render_post(view), resend)
 
 
 def record(session: Session, item: OutboxItem, message_id: int | None, settings: Settings) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from html import escape
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
 
 def mention_links(mentions: Iterable[Sequence[object]]) -> str:
@@ -51,3 +52,25 @@ async def edit_text_or_caption(
         await bot.edit_message_caption(chat_id=chat_id, message_id=message_id, caption=text)
     else:
         await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+
+
+async def replace_published(
+    bot: Bot,
+    where: tuple[int, int, bool],
+    text: str,
+    resend: Callable[[], Awaitable[int]],
+) -> int:
+    """更正: replace a published message's text (or caption: `where` is chat id, message id,
+    caption) in place and return its id; where it is gone (deleted by hand) `resend()` sends
+    the correction as a new message instead."""
+    chat_id, message_id, caption = where
+    try:
+        await edit_text_or_caption(bot, chat_id, message_id, text, caption)
+        return message_id
+    except BadRequest as exc:
+        problem = str(exc).lower()
+        if "not modified" in problem:  # edited already; the record was lost in a crash
+            return message_id
+        if "not found" not in problem and "can't be edited" not in problem:
+            raise
+    return await resend()

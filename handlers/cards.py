@@ -69,9 +69,9 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
         ),
         t("card_message", text=escape(view.message_redacted)),
     ]
-    if view.corrects_draft_id is not None:
+    if view.corrects_id is not None:
         lines.append(
-            t("card_correction_of", id=view.corrects_draft_id, text=escape(view.corrects_text))
+            t("card_correction_of", id=view.corrects_id, text=escape(view.corrects_text))
         )
     if view.confident and view.matched_entry_id:
         lines.append(
@@ -117,7 +117,7 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
         lines += after_publication(view)
     elif view.state is DraftState.REJECTED:
         lines.append(t("card_rejected", reason=escape(view.reject_reason or "")))
-        if view.notice == "reply_withdrawn":
+        if view.notice == "original_withdrawn":
             lines.append(t("card_reply_withdrawn"))
     elif not view.is_open:
         lines.append(texts.STATE[view.state.value] + " " + _when(view.decided_at))
@@ -217,7 +217,7 @@ def keyboard(view: DraftView) -> InlineKeyboardMarkup:
         )
     toggle = t("btn_public") if view.visibility is Visibility.PRIVATE else t("btn_private")
     second = [button(t("btn_raise"), Action.RAISE)]
-    if view.chat_kind.value == "discussion" and view.corrects_draft_id is None:
+    if view.chat_kind.value == "discussion" and view.corrects_id is None:
         second.insert(0, button(toggle, Action.VISIBILITY))
     rows.append(second)
     return InlineKeyboardMarkup(rows)
@@ -236,6 +236,6 @@ def render_reply(view: DraftView) -> str:
     """The citizen's reply: the signed-off text and its stamp (plain text, no HTML)."""
     s = view.stamp
     text = view.reply_text + t("stamp", drafter=s.drafter, reviewer=s.reviewer, signer=s.signer)
-    if view.corrects_draft_id is not None:
+    if view.corrects_id is not None:
         text += t("reply_corrected", when=_when(view.decided_at))
     return text

@@ -30,9 +30,9 @@ def render_post_card(view: PostView) -> tuple[str, InlineKeyboardMarkup | None]:
     if view.kind is PostKind.REPOST:
         key = "post_card_source_mandated" if view.mandated else "post_card_source"
         lines.append(t(key, source=escape(view.source)))
-    if view.corrects_post_id is not None:
+    if view.corrects_id is not None:
         lines.append(
-            t("post_card_correction_of", id=view.corrects_post_id, text=escape(view.corrects_text))
+            t("post_card_correction_of", id=view.corrects_id, text=escape(view.corrects_text))
         )
     lines.append(t("post_card_text", text=escape(view.text)))
     if view.media is not None:
@@ -73,7 +73,7 @@ def render_post_card(view: PostView) -> tuple[str, InlineKeyboardMarkup | None]:
     elif view.state is DraftState.REJECTED:
         key = "post_withdrawn" if view.notice == "withdrawn" else "card_rejected"
         lines.append(t(key, reason=escape(view.reject_reason or "")))
-        if view.notice == "reply_withdrawn":
+        if view.notice == "original_withdrawn":
             lines.append(t("post_card_original_withdrawn"))
     elif view.state is DraftState.UNDELIVERABLE:
         lines.append(t("post_undeliverable"))
@@ -133,6 +133,6 @@ def render_post(view: PostView) -> str:
         text = view.text + t(
             "post_stamp", drafter=view.drafter, reviewer=view.reviewer, signer=view.signer
         )
-    if view.corrects_post_id is not None:
+    if view.corrects_id is not None:
         text += t("post_corrected", when=_when(view.decided_at))
     return text

@@ -28,10 +28,10 @@ from handlers.errors import describe
 from handlers.review import ask_by_reply
 from handlers.texts import COMPLIANCE, t
 from knowledge_base.sqltypes import utcnow
-from workflow import posts, prompts
+from workflow import corrections, posts, prompts
 from workflow.calendar import LOCAL_TZ
 from workflow.errors import ComplianceBlocked, GovReplyError
-from workflow.models import DraftState, PostKind
+from workflow.models import DraftState, PostDraft, PostKind
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +180,9 @@ async def on_post_button(update: Update, context: GovContext) -> None:
                 user_id, drafting=button.action in (Action.EDIT, Action.CORRECT)
             )
             if button.action is Action.CORRECT:
-                await db.run(posts.lock_published, button.draft_id, button.version)
+                await db.run(
+                    corrections.lock_published, PostDraft, button.draft_id, button.version
+                )
             elif button.action is Action.WITHDRAW:
                 await db.run(posts.check_can_withdraw, button.draft_id, user_id, button.version)
             await _prompt(query, context, button.draft_id, _PROMPTED[button.action])

@@ -42,9 +42,25 @@ COMPLIANCE = {
     "personal_opinion": "含个人观点或情绪化表达",
     "banned_word": "含禁用词",
     "off_topic": "答复可能未回应提问",
+    "induced_engagement": "诱导或强制关注、点赞、转发（或买粉刷量）",
     "rumour_check": "疑似谣言求证：答复须有权威依据，经分管负责人审签",
 }
 CHAT_KIND = {"private": "私信", "discussion": "评论区"}
+# The account's filing with its supervising office (分级备案, RULES §8).
+FILING_KIND = {"open": "开设", "change": "变更", "close": "注销"}
+FILING_FIELD = {
+    "unit": "开设主体",
+    "account": "账号名称",
+    "platform": "平台",
+    "channel": "频道",
+    "discussion": "评论区",
+    "supervising_office": "主管单位",
+    "head": "主要负责人",
+    "deputy_head": "分管负责人",
+    "reviewer": "审核人员",
+    "drafter": "拟稿人员",
+    "admin": "系统管理员",
+}
 # The assessment report (govreply report, RULES §8): one name per figure.
 REPORT = {
     "period": "统计区间",
@@ -233,8 +249,22 @@ TEXTS: dict[str, str] = {
         "【留言办理】收到 {messages} 条，已答复 {answered} 条；待审草稿 {pending} 条"
         "（最久 {oldest} 小时）；超时 {breaches} 条；未结案件 {cases} 件\n"
         "【答问库】一周内到期条目：{expiring}；已过期未停用：{expired}\n"
-        "【链接】检查 {links} 个，失效 {broken_n} 个：\n{broken}"
+        "【链接】检查 {links} 个，失效 {broken_n} 个：\n{broken}\n"
+        "【备案】{filing}"
     ),
+    "inspection_filing_never": (
+        "尚无本账号的备案记录（开设、变更、注销须报主管单位备案）；"
+        "请用 govreply account file open 备案表.docx 填报或补录。"
+    ),
+    "inspection_filing_current": (
+        "最近一次{filing_kind}备案 {date}（{days} 天前），此后账号信息无变化。"
+    ),
+    "inspection_filing_changed": (
+        "⚠️ 最近一次{filing_kind}备案 {date} 以来，{filing_changes} 已变化，请报主管单位变更备案："
+        "govreply account file change 备案表.docx。"
+    ),
+    "inspection_filing_closed": "账号已于 {date} 注销备案。",
+    "inspection_filing_unknown": "未检查。",
     "sla_warning": "⏰ 草稿 #{id}（{tier}）将于 {due} 到期，请尽快审签{people}。",
     "sla_breach": "🚨 草稿 #{id}（{tier}）已超过审签时限，请{role}关注{people}。",
     "mention_people": "（{names}）",
@@ -529,3 +559,32 @@ TEXTS.update(CASE_TEXTS)
 def t(key: str, **params: Any) -> str:
     """Render one text; a missing key is a programming error and raises KeyError."""
     return TEXTS[key].format(**params)
+
+
+def localize(params: dict[str, object]) -> dict[str, object]:
+    """Enum values in notice parameters become their Chinese labels (a list: each, joined)."""
+    labels = {
+        "tier": TIER,
+        "role": ROLE,
+        "label": LABEL,
+        "state": STATE,
+        "filing_kind": FILING_KIND,
+        "filing_changes": FILING_FIELD,
+    }
+
+    def label(key: str, value: object) -> object:
+        if key not in labels:
+            return value
+        if isinstance(value, list):
+            return "、".join(str(labels[key].get(str(v), v)) for v in value)
+        return labels[key].get(str(value), value)
+
+    return {k: label(k, v) for k, v in params.items()}
+
+
+def render_parts(parts: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Lines a notice's domain chose by state: {name: {"template", "params"}} -> texts."""
+    return {
+        name: t(part["template"], **localize(part.get("params", {})))
+        for name, part in parts.items()
+    }

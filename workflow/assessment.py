@@ -155,12 +155,13 @@ def period_report(session: Session, start: datetime, end: datetime) -> PeriodRep
     ).one()
     steps = {s.value for s in steps_of(CaseKind.IMPERSONATION_REPORT)}
 
-    def audited(action: str) -> int:
+    def audited(action: str, subject: str = "draft") -> int:
         return int(
             session.exec(
                 select(func.count())
                 .select_from(AuditRecord)
                 .where(AuditRecord.action == action, between(AuditRecord.at))
+                .where(AuditRecord.subject_type == subject)
             ).one()
         )
 
@@ -204,7 +205,7 @@ def period_report(session: Session, start: datetime, end: datetime) -> PeriodRep
             and ChecklistStep.REPORTED_TO_AUTHORITIES.value in c.checklist
             for c in cases
         ),
-        suggestions_forwarded=audited("suggestion_forwarded"),
+        suggestions_forwarded=audited("suggestion_forwarded", "message"),
         posts=len(posts),
         originals=sum(p.original for p in posts),
         mandated=sum(p.mandated and not p.original for p in posts),

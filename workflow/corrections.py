@@ -1,220 +1,312 @@
-"""Correcting (更正) and withdrawing (撤回) a reply after it was published.
+"""Correcting (更正) and withdrawing (撤回) what was published: a reply to a citizen (`Draft`)
+or one of the account's channel posts (`PostDraft`), through the same rules.
 
-Information the account publishes must be accurate (RULES §3, §7 纠错): when a published
-reply turns out wrong, the office corrects it under the same sign-off as the reply (a
-correction is a draft of its own, `Draft.corrects_draft_id`, through the same review rules and
-the same card), and the last signature replaces the text where the reply was published, with
-the new stamp and a note that it was corrected. A reply that must come down at once (it
-leaked personal data, it answered the wrong person) is withdrawn by one signer of the rank
-that signed it off, with a reason: deleted, or, where Telegram no longer lets a bot delete
-it, blanked to a notice. Both stay on the audit trail with the text that was published.
+Information the account publishes must be accurate (RULES §3, §7 纠错): when it turns out
+wrong, the office corrects it under the same sign-off it had (a correction is a draft or post
+of its own, `corrects_id`, through the same review rules and the same kind of card), and the
+last signature replaces the text where it was published, with the new stamp and a note that
+it was corrected. What must come down at once (it leaked personal data, it answered the wrong
+person) is withdrawn by one signer of the rank that signed it off, with a reason: deleted, or,
+where Telegram refuses, blanked to a notice. Both stay on the audit trail with the text that
+was published.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
 
 from knowledge_base.sqltypes import utcnow
 from workflow import audit, outbox, review
 from workflow.errors import AlreadyDecided, InvalidTransition, NotAuthorised, NotFound
-from workflow.models import CardState, ChatKind, CitizenMessage, Draft, DraftState, Visibility
+from workflow.models import (
+    CardState,
+    ChatKind,
+    CitizenMessage,
+    Draft,
+    DraftState,
+    Operator,
+    PostDraft,
+    Visibility,
+)
 
-SUBJECT = "draft"
+Item = TypeVar("Item", Draft, PostDraft)
+
+_NOUN = {Draft: "reply", PostDraft: "post"}  # in refusals (handlers/texts.py INVALID_DETAIL)
+_SUBJECT = {Draft: "draft", PostDraft: "post"}  # audit subject types
+# What a correction keeps of what it corrects, besides the tier.
+_KEPT = {
+    Draft: (
+        "message_id",
+        "visibility",
+        "matched_entry_id",
+        "matched_entry_version",
+        "score",
+        "probability",
+        "confident",
+    ),
+    PostDraft: ("kind", "source", "mandated", "media_kind", "media_chat_id", "media_message_id"),
+}
 
 
-def lock_published(session: Session, draft_id: int, expected_version: int | None) -> Draft:
-    """A published reply (not itself a correction, not withdrawn), FOR UPDATE."""
-    draft = session.exec(select(Draft).where(Draft.id == draft_id).with_for_update()).first()
-    if draft is None:
-        raise NotFound("draft", draft_id)
-    if expected_version is not None and draft.version != expected_version:
-        raise AlreadyDecided(draft_id, "changed")
-    if draft.corrects_draft_id is not None:
-        raise InvalidTransition("correct the reply itself, not its correction")
-    if draft.withdrawn_at is not None:
-        raise InvalidTransition("the reply was withdrawn")
-    if draft.state is not DraftState.PUBLISHED or draft.published_message_id is None:
-        raise InvalidTransition("only a published reply can be corrected or withdrawn")
-    return draft
+@dataclass(frozen=True, kw_only=True)
+class AfterPublication:
+    """What a view of a reply or post shows of its corrections and withdrawal."""
+
+    corrects_id: int | None = None  # this is a correction of that reply or post
+    corrects_text: str = ""  # the text it replaces
+    correction_pending_id: int | None = None
+    corrected_by_id: int | None = None  # the last correction published
+    corrected_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_by_name: str | None = None
+    withdraw_reason: str | None = None
+    correctable: bool = False  # published, not a correction, not withdrawn
 
 
-def pending_correction(session: Session, draft_id: int) -> Draft | None:
-    return session.exec(
-        select(Draft).where(Draft.corrects_draft_id == draft_id, Draft.state == DraftState.PENDING)
-    ).first()
+def view_fields(session: Session, item: Item) -> dict[str, Any]:
+    """The AfterPublication fields of a reply's or post's view."""
+    model = type(item)
+    corrected = newest_correction(session, model, item.id or 0, DraftState.PUBLISHED)
+    pending = newest_correction(session, model, item.id or 0, DraftState.PENDING)
+    corrects = session.get(model, item.corrects_id) if item.corrects_id else None
+    by = session.get(Operator, item.withdrawn_by) if item.withdrawn_by else None
+    return {
+        "corrects_id": item.corrects_id,
+        "corrects_text": text_in_place(session, corrects, item.id) if corrects else "",
+        "correction_pending_id": pending.id if pending else None,
+        "corrected_by_id": corrected.id if corrected else None,
+        "corrected_at": corrected.published_at if corrected else None,
+        "withdrawn_at": item.withdrawn_at,
+        "withdrawn_by_name": (by.name if by else str(item.withdrawn_by))
+        if item.withdrawn_by
+        else None,
+        "withdraw_reason": item.withdraw_reason,
+        "correctable": item.state is DraftState.PUBLISHED
+        and item.corrects_id is None
+        and item.withdrawn_at is None,
+    }
 
 
-def latest_correction(session: Session, draft_id: int, before: int | None = None) -> Draft | None:
-    """The last published correction of a reply (older than correction `before`): its text
-    is what the citizen sees."""
-    query = select(Draft).where(
-        Draft.corrects_draft_id == draft_id, Draft.state == DraftState.PUBLISHED
-    )
+def lock_published(
+    session: Session, model: type[Item], item_id: int, expected_version: int | None = None
+) -> Item:
+    """A published reply or post (not itself a correction, not withdrawn), FOR UPDATE."""
+    item = session.exec(select(model).where(model.id == item_id).with_for_update()).first()
+    noun = _NOUN[model]
+    if item is None:
+        raise NotFound(_SUBJECT[model], item_id)
+    if expected_version is not None and item.version != expected_version:
+        raise AlreadyDecided(item_id, "changed")
+    if item.corrects_id is not None:
+        raise InvalidTransition(f"correct the {noun} itself, not its correction")
+    if item.withdrawn_at is not None:
+        raise InvalidTransition(
+            "the reply was withdrawn" if model is Draft else "the post was taken down"
+        )
+    if item.state is not DraftState.PUBLISHED or item.published_message_id is None:
+        raise InvalidTransition(
+            "only a published reply can be corrected or withdrawn"
+            if model is Draft
+            else "only a published post can be corrected or taken down"
+        )
+    return item
+
+
+def newest_correction(
+    session: Session,
+    model: type[Item],
+    item_id: int,
+    state: DraftState,
+    before: int | None = None,
+) -> Item | None:
+    """The newest correction of a reply or post in `state` (older than correction `before`);
+    there is at most one pending."""
+    query = select(model).where(model.corrects_id == item_id, model.state == state)
     if before is not None:
-        query = query.where(col(Draft.id) < before)
-    return session.exec(query.order_by(col(Draft.id).desc())).first()
+        query = query.where(col(model.id) < before)
+    return session.exec(query.order_by(col(model.id).desc())).first()
 
 
-def where_published(session: Session, draft_id: int) -> tuple[int, int]:
-    """(chat id, message id) of the Telegram message that carries a published reply: the
-    reply in the comment thread or private chat, or, for a comment answered by private
-    message through a deep link, the citizen's private chat."""
-    draft = session.get(Draft, draft_id)
-    assert draft is not None
-    original = session.get(Draft, draft.corrects_draft_id) if draft.corrects_draft_id else draft
+def text_in_place(session: Session, original: Item, before: int | None = None) -> str:
+    """The text published for `original` (before correction `before`, if given)."""
+    latest = newest_correction(
+        session, type(original), original.id or 0, DraftState.PUBLISHED, before
+    )
+    return latest.text if latest else original.text
+
+
+def where_published(session: Session, model: type[Item], item_id: int) -> tuple[int, int, bool]:
+    """(chat id, message id, whether it is a caption) of the Telegram message that carries a
+    published reply or post, or the one a correction corrects. A comment answered by
+    private message through a deep link was answered in the citizen's private chat."""
+    item = session.get(model, item_id)
+    assert item is not None
+    original = session.get(model, item.corrects_id) if item.corrects_id else item
     assert original is not None and original.published_message_id is not None
+    if isinstance(original, PostDraft):
+        assert original.channel_id is not None
+        return original.channel_id, original.published_message_id, original.media_kind is not None
     message = session.get(CitizenMessage, original.message_id)
     assert message is not None
     private_link = (
         message.chat_kind is ChatKind.DISCUSSION and original.visibility is Visibility.PRIVATE
     )
-    return (message.user_id if private_link else message.chat_id), original.published_message_id
+    chat_id = message.user_id if private_link else message.chat_id
+    return chat_id, original.published_message_id, False
 
 
 def propose(
     session: Session,
-    draft_id: int,
+    model: type[Item],
+    item_id: int,
     user_id: int,
     text: str,
     findings: list[dict[str, Any]],
     expected_version: int | None = None,
-) -> Draft:
-    """A correction of a published reply, as a new draft under the reply's tier: whoever
-    proposes it drafted it (so someone else signs), and nothing changes until it is signed."""
-    text = review.required_text(text, "the new reply text is empty")
-    original = lock_published(session, draft_id, expected_version)
+) -> Item:
+    """A correction of a published reply or post: a new one under its tier, so the usual
+    rules apply (whoever proposes it drafted it, so someone else signs); nothing changes
+    where it was published until it is signed."""
+    text = review.required_text(
+        text, "the new reply text is empty" if model is Draft else "the post is empty"
+    )
+    original = lock_published(session, model, item_id, expected_version)
     review.drafter_for(session, user_id)
-    if pending_correction(session, draft_id) is not None:
-        raise InvalidTransition("a correction of this reply is already under review")
-    correction = Draft(
-        message_id=original.message_id,
+    if newest_correction(session, model, item_id, DraftState.PENDING) is not None:
+        raise InvalidTransition(f"a correction of this {_NOUN[model]} is already under review")
+    kept = {name: getattr(original, name) for name in _KEPT[model]}
+    correction = model(
+        **kept,
+        text=text,
         tier=original.tier,
         tier_reason="correction",
-        visibility=original.visibility,
-        matched_entry_id=original.matched_entry_id,
-        matched_entry_version=original.matched_entry_version,
-        score=original.score,
-        probability=original.probability,
-        confident=original.confident,
-        text=text,
         drafter_id=user_id,
         edited_by=[user_id],
         compliance=findings,
-        corrects_draft_id=original.id,
+        corrects_id=original.id,
     )
     session.add(correction)
     session.flush()
     audit.record(
         session,
         "correction_proposed",
-        SUBJECT,
+        _SUBJECT[model],
         original.id,
         actor_id=user_id,
-        before={"text": original_text(session, original)},
+        before={"text": text_in_place(session, original)},
         after={"correction": correction.id, "text": text},
     )
-    _touch(session, original, "correction_pending")
+    touch(session, correction, None)
+    touch(session, original, "correction_pending")
     return correction
 
 
-def original_text(session: Session, original: Draft, before: int | None = None) -> str:
-    """The text published for `original` (before correction `before`, if given)."""
-    latest = latest_correction(session, original.id or 0, before)
-    return latest.text if latest else original.text
-
-
-def record_corrected(session: Session, correction: Draft, message_id: int | None) -> None:
+def record_corrected(session: Session, correction: Item, message_id: int | None) -> None:
     """The correction replaced the published text (or, where that message was gone, went out
-    as a new message `message_id`): on the record of the reply it corrects."""
-    original = session.get(Draft, correction.corrects_draft_id)
+    as a new message `message_id`): on the record of what it corrects."""
+    original = session.get(type(correction), correction.corrects_id)
     assert original is not None
     if message_id is not None and message_id != original.published_message_id:
         original.published_message_id = message_id  # later corrections edit the new one
     audit.record(
         session,
         "corrected",
-        SUBJECT,
+        _SUBJECT[type(correction)],
         original.id,
         after={"correction": correction.id, "message_id": message_id},
     )
-    _touch(session, original, "corrected")
+    touch(session, original, "corrected")
 
 
-def withdraw(
-    session: Session,
-    draft_id: int,
-    user_id: int,
-    reason: str,
-    expected_version: int | None = None,
-) -> Draft:
-    """Take a published reply down at once. One signature suffices (removing is urgent and
-    publishes nothing), but of the rank its tier needed to publish it: a reply the head
-    signed off is withdrawn by the head. A correction under review is closed with it."""
-    reason = review.required_text(reason, "withdrawing a reply needs a reason")
-    original = lock_published(session, draft_id, expected_version)
-    check_withdrawer(session, original, user_id)
-    chat_id, message_id = where_published(session, draft_id)
-    original.withdrawn_at = utcnow()
-    original.withdrawn_by = user_id
-    original.withdraw_reason = reason
-    pending = pending_correction(session, draft_id)
-    if pending is not None:
-        pending.state = DraftState.REJECTED
-        pending.reject_reason = reason
-        pending.decided_at = utcnow()
-        pending.card_state = CardState.CLOSED
-        audit.record(
-            session,
-            "rejected",
-            SUBJECT,
-            pending.id,
-            actor_id=user_id,
-            after={"reason": reason, "why": "reply withdrawn"},
-        )
-        _touch(session, pending, "reply_withdrawn")
-    audit.record(
-        session,
-        "withdrawn",
-        SUBJECT,
-        original.id,
-        actor_id=user_id,
-        before={"text": original_text(session, original), "message_id": message_id},
-        after={"reason": reason},
-    )
-    outbox.enqueue(
-        session,
-        outbox.Kind.RETRACT,
-        draft_id=original.id,
-        chat_id=chat_id,
-        payload={"message_id": message_id},
-        dedupe_key=f"retract:{original.id}",
-    )
-    _touch(session, original, "withdrawn")
-    return original
-
-
-def check_withdrawer(session: Session, original: Draft, user_id: int) -> None:
-    """NotAuthorised unless `user_id` signs at the rank the reply's tier needed."""
+def check_withdrawer(session: Session, item: Draft | PostDraft, user_id: int) -> None:
+    """NotAuthorised unless `user_id` signs at the rank the item's tier needed."""
     operator = review.signer_for(session, user_id)
-    needed = review.required_roles(original.tier)[-1]
+    needed = review.required_roles(item.tier)[-1]
     if not review.can_give(operator.role, needed):
         raise NotAuthorised(user_id, needed.value)
 
 
-def record_retracted(session: Session, draft_id: int, how: str, error: str = "") -> None:
-    """Taking the withdrawn reply down ended: `how` is "deleted", "blanked" (Telegram no
-    longer lets a bot delete it) or "failed" (`error`: someone must remove it by hand)."""
+def withdraw(
+    session: Session,
+    model: type[Item],
+    item_id: int,
+    user_id: int,
+    reason: str,
+    expected_version: int | None = None,
+) -> Item:
+    """Take a published reply or post down at once. One signature suffices (removing is
+    urgent and publishes nothing), but of the rank its tier needed to publish it: what the
+    head signed off the head withdraws. A correction under review is closed with it."""
+    reason = review.required_text(reason, f"withdrawing a {_NOUN[model]} needs a reason")
+    item = lock_published(session, model, item_id, expected_version)
+    check_withdrawer(session, item, user_id)
+    chat_id, message_id, caption = where_published(session, model, item_id)
+    subject = _SUBJECT[model]
+    item.withdrawn_at = utcnow()
+    item.withdrawn_by = user_id
+    item.withdraw_reason = reason
+    pending = newest_correction(session, model, item_id, DraftState.PENDING)
+    if pending is not None:
+        pending.state = DraftState.REJECTED
+        pending.reject_reason = reason
+        pending.decided_at = utcnow()
+        if isinstance(pending, Draft):
+            pending.card_state = CardState.CLOSED
+        audit.record(
+            session,
+            "rejected",
+            subject,
+            pending.id,
+            actor_id=user_id,
+            after={"reason": reason, "why": "withdrawn"},
+        )
+        touch(session, pending, "original_withdrawn")
+    audit.record(
+        session,
+        "withdrawn",
+        subject,
+        item_id,
+        actor_id=user_id,
+        before={"text": text_in_place(session, item), "message_id": message_id},
+        after={"reason": reason},
+    )
+    payload: dict[str, Any] = {"message_id": message_id, "caption": caption}
+    if isinstance(item, PostDraft):
+        payload["post_id"] = item_id
+    outbox.enqueue(
+        session,
+        outbox.Kind.RETRACT,
+        draft_id=item_id if isinstance(item, Draft) else None,
+        chat_id=chat_id,
+        payload=payload,
+        dedupe_key=f"retract:{subject}:{item_id}",
+    )
+    touch(session, item, "withdrawn")
+    return item
+
+
+def record_retracted(
+    session: Session, model: type[Item], item_id: int, how: str, error: str = ""
+) -> None:
+    """Taking the withdrawn item down ended: `how` is "deleted", "blanked" (Telegram refused
+    to delete it) or "failed" (`error`: someone must remove it by hand)."""
     after = {"how": how, "error": error[:300]} if error else {"how": how}
-    audit.record(session, "withdrawal_done", SUBJECT, draft_id, after=after)
-    draft = session.get(Draft, draft_id)
-    assert draft is not None
-    _touch(session, draft, "withdraw_failed" if how == "failed" else f"withdrawn_{how}")
+    audit.record(session, "withdrawal_done", _SUBJECT[model], item_id, after=after)
+    item = session.get(model, item_id)
+    assert item is not None
+    touch(session, item, "withdraw_failed" if how == "failed" else f"withdrawn_{how}")
 
 
-def _touch(session: Session, draft: Draft, notice: str) -> None:
-    draft.version += 1
-    draft.notice = notice
-    session.add(draft)
-    outbox.enqueue_card(session, draft)
+def touch(session: Session, item: Draft | PostDraft, notice: str | None) -> None:
+    """A change worth a new card version: bump it, note the event, refresh the card."""
+    item.version += 1
+    item.notice = notice
+    session.add(item)
+    if isinstance(item, PostDraft):
+        outbox.enqueue_post_card(session, item)
+    else:
+        outbox.enqueue_card(session, item)

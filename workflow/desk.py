@@ -274,7 +274,7 @@ class Desk:
         text: str,
         findings: list[dict[str, Any]],
     ) -> Draft:
-        correction = corrections.propose(session, draft_id, user_id, text, findings)
+        correction = corrections.propose(session, Draft, draft_id, user_id, text, findings)
         if self.config.sla is not None:
             correction.sla_due_at = self.config.sla.due(correction.created_at, correction.tier)
             session.add(correction)
@@ -290,7 +290,7 @@ class Desk:
 
     async def withdraw_reply(self, draft_id: int, user_id: int, reason: str) -> Draft:
         """Take a published reply down at once (see corrections.withdraw)."""
-        draft = await self.db.run(corrections.withdraw, draft_id, user_id, reason)
+        draft: Draft = await self.db.run(corrections.withdraw, Draft, draft_id, user_id, reason)
         logger.info("reply of draft %s withdrawn by %s", draft_id, user_id)
         await self.db.run(intake.promote_cards, self.config.max_open_cards)
         return draft
@@ -460,7 +460,7 @@ def _edit_state(session: Session, chat_id: int, message_id: int) -> _EditState |
 def _check_correctable(
     session: Session, draft_id: int, user_id: int, version: int | None, withdrawing: bool
 ) -> None:
-    draft = corrections.lock_published(session, draft_id, version)
+    draft = corrections.lock_published(session, Draft, draft_id, version)
     if withdrawing:
         corrections.check_withdrawer(session, draft, user_id)
 

@@ -60,7 +60,7 @@ def gap_messages(session: Session, limit: int = 500) -> list[GapMessage]:
         select(Draft, CitizenMessage)
         .where(Draft.message_id == CitizenMessage.id)
         .where(CitizenMessage.label == Label.CONSULTATION.value)
-        .where(col(Draft.corrects_draft_id).is_(None))
+        .where(col(Draft.corrects_id).is_(None))
         .where(or_(col(Draft.confident).is_(False), Draft.drafter_id != None))  # noqa: E711
         .order_by(col(Draft.id).desc())
         .limit(limit)

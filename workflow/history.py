@@ -27,12 +27,12 @@ def operator_history(session: Session) -> list[dict[str, Any]]:
     # A reply later corrected or withdrawn was wrong somehow: its match is no evidence.
     corrected = set(
         session.exec(
-            select(Draft.corrects_draft_id).where(col(Draft.corrects_draft_id).is_not(None))
+            select(Draft.corrects_id).where(col(Draft.corrects_id).is_not(None))
         )
     )
     texts: dict[int, str] = {}
     for draft, message in session.exec(query):
-        if draft.edited_by or draft.corrects_draft_id is not None:
+        if draft.edited_by or draft.corrects_id is not None:
             continue  # rewritten by hand: the match is not known to be right
         if draft.id in corrected or draft.withdrawn_at is not None:
             continue

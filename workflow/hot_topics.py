@@ -227,7 +227,7 @@ def pending_drafts_of_alert(session: Session, chat_id: int, message_id: int) -> 
     drafts = session.exec(
         select(Draft.id)
         .where(col(Draft.message_id).in_(ids), Draft.state == DraftState.PENDING)
-        .where(col(Draft.corrects_draft_id).is_(None))
+        .where(col(Draft.corrects_id).is_(None))
         .order_by(col(Draft.id))
     )
     return [int(d) for d in drafts if d is not None]

@@ -189,7 +189,7 @@ def message_on_record(session: Session, chat_id: int, message_id: int) -> Citize
 def draft_of_message(session: Session, message_row_id: int) -> Draft | None:
     """The message's draft (its reply); corrections of that reply are drafts of their own."""
     query = select(Draft).where(
-        Draft.message_id == message_row_id, col(Draft.corrects_draft_id).is_(None)
+        Draft.message_id == message_row_id, col(Draft.corrects_id).is_(None)
     )
     return session.exec(query).first()
 

@@ -175,9 +175,9 @@ class Draft(SQLModel, table=True):
     sla_due_at: datetime | None = Field(default=None, sa_column=dt_column(index=True))
     sla_warned: bool = False
     sla_escalated: bool = False
-    # 更正: this draft corrects the published reply of `corrects_draft_id`; once signed off it
+    # 更正: this draft corrects the published reply of `corrects_id`; once signed off it
     # replaces that reply's text where it was published (one Telegram message per reply).
-    corrects_draft_id: int | None = Field(default=None, foreign_key="draft.id", index=True)
+    corrects_id: int | None = Field(default=None, foreign_key="draft.id", index=True)
     # 撤回: a published reply taken down (deleted, or blanked where Telegram refuses to delete).
     withdrawn_at: datetime | None = Field(default=None, sa_column=dt_column())
     withdrawn_by: int | None = Field(default=None, sa_column=_bigint())
@@ -503,8 +503,8 @@ class PostDraft(SQLModel, table=True):
     card_chat_id: int | None = Field(default=None, sa_column=_bigint())
     card_message_id: int | None = Field(default=None, sa_column=_bigint(index=True))
     # 更正 / 撤回 after publication, as for replies (Draft): a correction replaces the text of
-    # the post `corrects_post_id` in the channel; a withdrawn post is taken down.
-    corrects_post_id: int | None = Field(default=None, foreign_key="post_draft.id", index=True)
+    # the post `corrects_id` in the channel; a withdrawn post is taken down.
+    corrects_id: int | None = Field(default=None, foreign_key="post_draft.id", index=True)
     withdrawn_at: datetime | None = Field(default=None, sa_column=dt_column())
     withdrawn_by: int | None = Field(default=None, sa_column=_bigint())
     withdraw_reason: str | None = None
@@ -523,3 +523,4 @@ class PostSignature(SQLModel, table=True):
     step: int
     signed_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
     void: bool = False
+

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, and_, col, or_, select
 
 from knowledge_base.sqltypes import utcnow
-from workflow.models import Draft, OutboxItem, OutboxStatus
+from workflow.models import Draft, OutboxItem, OutboxStatus, PostDraft
 
 if TYPE_CHECKING:
     from workflow.departments import Department
@@ -134,6 +134,12 @@ def enqueue_card(session: Session, draft: Draft) -> None:
         session, Kind.CARD, draft_id=draft.id
     ):
         enqueue(session, Kind.CARD, draft_id=draft.id)
+
+
+def enqueue_post_card(session: Session, post: PostDraft) -> None:
+    """Refresh a channel post's card, unless a refresh is already waiting."""
+    if not is_waiting(session, Kind.POST_CARD, post_id=post.id):
+        enqueue(session, Kind.POST_CARD, payload={"post_id": post.id})
 
 
 def enqueue_publish(session: Session, draft: Draft) -> None:

@@ -23,8 +23,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from knowledge_base.sqltypes import utcnow
-from workflow import activity, audit, outbox, review
-from workflow.errors import AlreadyDecided, InvalidTransition, NotAuthorised, NotFound
+from workflow import activity, audit, corrections, outbox, review
+from workflow.errors import InvalidTransition, NotFound
 from workflow.models import (
     DraftState,
     Operator,
@@ -63,7 +63,7 @@ class SignatureView:
 
 
 @dataclass(frozen=True)
-class PostView:
+class PostView(corrections.AfterPublication):
     """What a front end shows of a channel post under sign-off."""
 
     id: int
@@ -90,25 +90,7 @@ class PostView:
     media: Media | None = None
     publish_at: datetime | None = None  # scheduled (定时发布); None: as soon as signed
     mandated: bool = False  # a repost required by a higher authority (上级要求转发)
-    # 更正 / 撤回 after publication (as DraftView's fields of the same names)
     decided_at: datetime | None = None  # fully signed or rejected
-    corrects_post_id: int | None = None
-    corrects_text: str = ""
-    correction_pending_id: int | None = None
-    corrected_by_id: int | None = None
-    corrected_at: datetime | None = None
-    withdrawn_at: datetime | None = None
-    withdrawn_by_name: str | None = None
-    withdraw_reason: str | None = None
-
-    @property
-    def correctable(self) -> bool:
-        """Published, not a correction, not taken down: it can be corrected or withdrawn."""
-        return (
-            self.state is DraftState.PUBLISHED
-            and self.corrects_post_id is None
-            and self.withdrawn_at is None
-        )
 
     @property
     def withdrawable(self) -> bool:
@@ -152,9 +134,6 @@ def load(session: Session, post_id: int) -> PostView:
         raise NotFound("post", post_id)
     valid = [s for s in _signatures(session, post_id) if not s.void]
     step = review.next_step(post.tier, valid) if post.state is DraftState.PENDING else None
-    corrected = _correction(session, post_id, DraftState.PUBLISHED)
-    pending = _correction(session, post_id, DraftState.PENDING)
-    corrects = session.get(PostDraft, post.corrects_post_id) if post.corrects_post_id else None
     return PostView(
         id=post_id,
         kind=post.kind,
@@ -181,14 +160,7 @@ def load(session: Session, post_id: int) -> PostView:
         publish_at=post.publish_at,
         mandated=post.mandated,
         decided_at=post.decided_at,
-        corrects_post_id=post.corrects_post_id,
-        corrects_text=_text_before(session, corrects, post_id) if corrects else "",
-        correction_pending_id=pending.id if pending else None,
-        corrected_by_id=corrected.id if corrected else None,
-        corrected_at=corrected.published_at if corrected else None,
-        withdrawn_at=post.withdrawn_at,
-        withdrawn_by_name=_name(session, post.withdrawn_by) if post.withdrawn_by else None,
-        withdraw_reason=post.withdraw_reason,
+        **corrections.view_fields(session, post),
     )
 
 
@@ -216,8 +188,7 @@ def _touch(session: Session, post: PostDraft, notice: str | None = None) -> None
     post.version += 1
     post.notice = notice
     session.add(post)
-    if not outbox.is_waiting(session, outbox.Kind.POST_CARD, post_id=post.id):
-        outbox.enqueue(session, outbox.Kind.POST_CARD, payload={"post_id": post.id})
+    outbox.enqueue_post_card(session, post)
 
 
 def _lock(session: Session, post_id: int, expected_version: int | None = None) -> PostDraft:
@@ -400,7 +371,7 @@ def reject(
 
 def withdraw(session: Session, post_id: int, user_id: int, reason: str) -> PostDraft:
     """Stop a signed, scheduled post before it is due (the news changed), or take a
-    published one down (`_take_down`); the reason stays on record. A signer decides.
+    published one down (`corrections.withdraw`); the reason stays on record. A signer decides.
 
     Raises:
         InvalidTransition: no reason, not a signed scheduled post, or already being sent.
@@ -411,7 +382,7 @@ def withdraw(session: Session, post_id: int, user_id: int, reason: str) -> PostD
         raise NotFound("post", post_id)
     review.signer_for(session, user_id)
     if post.state is DraftState.PUBLISHED:
-        return _take_down(session, post, user_id, reason)
+        return corrections.withdraw(session, PostDraft, post_id, user_id, reason)
     if post.state is not DraftState.APPROVED or post.publish_at is None:
         raise InvalidTransition("only a signed, scheduled post can be withdrawn")
     item = session.exec(
@@ -460,43 +431,7 @@ def raise_tier(
     return post
 
 
-# --- after publication: 更正 and 撤回 (as workflow.corrections does for replies) ---------------
-
-
-def _correction(session: Session, post_id: int, state: DraftState) -> PostDraft | None:
-    """The newest correction of a post in `state` (pending: there is at most one)."""
-    return session.exec(
-        select(PostDraft)
-        .where(PostDraft.corrects_post_id == post_id, PostDraft.state == state)
-        .order_by(col(PostDraft.id).desc())
-    ).first()
-
-
-def _text_before(session: Session, original: PostDraft, before: int | None = None) -> str:
-    """The text in the channel for `original` (before correction `before`, if given)."""
-    query = select(PostDraft).where(
-        PostDraft.corrects_post_id == original.id, PostDraft.state == DraftState.PUBLISHED
-    )
-    if before is not None:
-        query = query.where(col(PostDraft.id) < before)
-    latest = session.exec(query.order_by(col(PostDraft.id).desc())).first()
-    return latest.text if latest else original.text
-
-
-def lock_published(session: Session, post_id: int, expected_version: int | None) -> PostDraft:
-    """A published post (not a correction, not taken down), FOR UPDATE."""
-    post = session.exec(select(PostDraft).where(PostDraft.id == post_id).with_for_update()).first()
-    if post is None:
-        raise NotFound("post", post_id)
-    if expected_version is not None and post.version != expected_version:
-        raise AlreadyDecided(post_id, "changed")
-    if post.corrects_post_id is not None:
-        raise InvalidTransition("correct the post itself, not its correction")
-    if post.withdrawn_at is not None:
-        raise InvalidTransition("the post was taken down")
-    if post.state is not DraftState.PUBLISHED or post.published_message_id is None:
-        raise InvalidTransition("only a published post can be corrected or taken down")
-    return post
+# --- after publication: 更正 and 撤回 (workflow.corrections, as for replies) -------------------
 
 
 def check_can_withdraw(
@@ -507,12 +442,10 @@ def check_can_withdraw(
     post = session.get(PostDraft, post_id)
     if post is None:
         raise NotFound("post", post_id)
-    operator = review.signer_for(session, user_id)
+    review.signer_for(session, user_id)
     if post.state is DraftState.PUBLISHED:
-        lock_published(session, post_id, expected_version)
-        needed = review.required_roles(post.tier)[-1]
-        if not review.can_give(operator.role, needed):
-            raise NotAuthorised(user_id, needed.value)
+        published = corrections.lock_published(session, PostDraft, post_id, expected_version)
+        corrections.check_withdrawer(session, published, user_id)
 
 
 def propose_correction(
@@ -523,103 +456,15 @@ def propose_correction(
     findings: list[dict[str, Any]],
     expected_version: int | None = None,
 ) -> PostDraft:
-    """A correction of a published post: a post of its own under the post's tier and review
-    rules; the last signature replaces the text (or caption) in the channel."""
-    text = review.required_text(text, "the post is empty")
-    original = lock_published(session, post_id, expected_version)
-    review.drafter_for(session, user_id)
-    if _correction(session, post_id, DraftState.PENDING) is not None:
-        raise InvalidTransition("a correction of this post is already under review")
-    _check_length(text, _media(original))
-    correction = PostDraft(
-        kind=original.kind,
-        source=original.source,
-        mandated=original.mandated,
-        text=text,
-        tier=original.tier,
-        tier_reason="correction",
-        drafter_id=user_id,
-        edited_by=[user_id],
-        compliance=findings,
-        media_kind=original.media_kind,
-        media_chat_id=original.media_chat_id,
-        media_message_id=original.media_message_id,
-        corrects_post_id=original.id,
+    """A correction of a published post, under the post's tier and review rules; the last
+    signature replaces the text (or a picture's caption) in the channel."""
+    original = session.get(PostDraft, post_id)
+    if original is None:
+        raise NotFound("post", post_id)
+    _check_length(text.strip(), _media(original))
+    return corrections.propose(
+        session, PostDraft, post_id, user_id, text, findings, expected_version
     )
-    session.add(correction)
-    session.flush()
-    audit.record(
-        session,
-        "post_correction_proposed",
-        SUBJECT,
-        original.id,
-        actor_id=user_id,
-        before={"text": _text_before(session, original)},
-        after={"correction": correction.id, "text": text},
-    )
-    _touch(session, correction)
-    _touch(session, original, "correction_pending")
-    return correction
-
-
-def where_published(session: Session, post_id: int) -> tuple[int, int, bool]:
-    """(channel id, message id, whether it carries media) of the channel message that holds a
-    post, or the post a correction corrects."""
-    post = session.get(PostDraft, post_id)
-    assert post is not None
-    original = session.get(PostDraft, post.corrects_post_id) if post.corrects_post_id else post
-    assert original is not None
-    assert original.channel_id is not None and original.published_message_id is not None
-    return original.channel_id, original.published_message_id, original.media_kind is not None
-
-
-def _take_down(session: Session, post: PostDraft, user_id: int, reason: str) -> PostDraft:
-    check_can_withdraw(session, post.id or 0, user_id)
-    post.withdrawn_at = utcnow()
-    post.withdrawn_by = user_id
-    post.withdraw_reason = reason
-    pending = _correction(session, post.id or 0, DraftState.PENDING)
-    if pending is not None:
-        pending.state = DraftState.REJECTED
-        pending.reject_reason = reason
-        pending.decided_at = utcnow()
-        audit.record(
-            session,
-            "post_rejected",
-            SUBJECT,
-            pending.id,
-            actor_id=user_id,
-            after={"reason": reason, "why": "post withdrawn"},
-        )
-        _touch(session, pending, "reply_withdrawn")
-    channel_id, message_id, media = where_published(session, post.id or 0)
-    audit.record(
-        session,
-        "post_taken_down",
-        SUBJECT,
-        post.id,
-        actor_id=user_id,
-        before={"text": _text_before(session, post), "message_id": message_id},
-        after={"reason": reason},
-    )
-    outbox.enqueue(
-        session,
-        outbox.Kind.RETRACT,
-        chat_id=channel_id,
-        payload={"message_id": message_id, "post_id": post.id, "media": media},
-        dedupe_key=f"retract_post:{post.id}",
-    )
-    _touch(session, post, "withdrawn")
-    return post
-
-
-def record_retracted(session: Session, post_id: int, how: str, error: str = "") -> None:
-    """Taking the post down ended: "deleted", "blanked" or "failed" (as for replies)."""
-    after = {"how": how, "error": error[:300]} if error else {"how": how}
-    audit.record(session, "post_takedown_done", SUBJECT, post_id, after=after)
-    post = session.get(PostDraft, post_id)
-    assert post is not None
-    _touch(session, post, "withdraw_failed" if how == "failed" else f"withdrawn_{how}")
 
 
 # --- delivery bookkeeping ---------------------------------------------------------------------
@@ -657,8 +502,16 @@ def record_published(
     post.channel_id = channel_id
     post.published_message_id = message_id
     view = load(session, post_id)
-    if post.corrects_post_id is not None:
-        _record_corrected(session, post, message_id)
+    if post.corrects_id is not None:  # replaced a post's text: no new post for activity
+        audit.record(
+            session,
+            "post_published",
+            SUBJECT,
+            post_id,
+            after={"message_id": message_id, "reviewer": view.reviewer, "signer": view.signer},
+        )
+        corrections.record_corrected(session, post, message_id)
+        _touch(session, post)
         return post
     activity.record_post(
         session,
@@ -684,32 +537,6 @@ def record_published(
     )
     _touch(session, post)
     return post
-
-
-def _record_corrected(session: Session, correction: PostDraft, message_id: int) -> None:
-    """A correction replaced the text in the channel (no new post for the account's
-    activity), or, where the post was gone, went out as message `message_id`."""
-    original = session.get(PostDraft, correction.corrects_post_id)
-    assert original is not None
-    if message_id != original.published_message_id:
-        original.published_message_id = message_id  # later corrections edit the new one
-    view = load(session, correction.id or 0)
-    audit.record(
-        session,
-        "post_published",
-        SUBJECT,
-        correction.id,
-        after={"message_id": message_id, "reviewer": view.reviewer, "signer": view.signer},
-    )
-    audit.record(
-        session,
-        "post_corrected",
-        SUBJECT,
-        original.id,
-        after={"correction": correction.id, "message_id": message_id},
-    )
-    _touch(session, correction)
-    _touch(session, original, "corrected")
 
 
 def record_undeliverable(session: Session, post_id: int, error: str) -> None:

@@ -87,7 +87,7 @@ def record_published(session: Session, draft_id: int, message_id: int | None) ->
         },
     )
     outbox.enqueue_card(session, draft)
-    if draft.corrects_draft_id is not None:
+    if draft.corrects_id is not None:
         corrections.record_corrected(session, draft, message_id)
     return draft
 

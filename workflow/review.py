@@ -515,7 +515,7 @@ def set_visibility(
     signer_for(session, user_id)
     if draft.visibility is visibility:
         return Outcome(draft)
-    if draft.corrects_draft_id is not None:
+    if draft.corrects_id is not None:
         raise InvalidTransition("a correction goes where the reply it corrects was published")
     message = session.get(CitizenMessage, draft.message_id)
     if (

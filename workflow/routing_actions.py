@@ -304,7 +304,7 @@ def _replied_draft(session: Session, message: CitizenMessage) -> int | None:
         .where(
             CitizenMessage.chat_id == message.chat_id,
             Draft.published_message_id == message.reply_to_message_id,
-            col(Draft.corrects_draft_id).is_(None),  # a correction edits its reply's message
+            col(Draft.corrects_id).is_(None),  # a correction edits its reply's message
         )
     ).first()
     return int(row) if row is not None else None

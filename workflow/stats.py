@@ -94,7 +94,7 @@ def handling(session: Session, messages: list[CitizenMessage]) -> Handling:
             session.exec(
                 select(Draft).where(
                     col(Draft.message_id).in_(list(received)),
-                    col(Draft.corrects_draft_id).is_(None),  # a correction is no second answer
+                    col(Draft.corrects_id).is_(None),  # a correction is no second answer
                 )
             )
         )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from workflow import corrections, intake, review
+from workflow.corrections import AfterPublication
 from workflow.errors import NotFound
 from workflow.models import (
     ChatKind,
@@ -34,7 +35,7 @@ class SignatureView:
 
 
 @dataclass(frozen=True)
-class DraftView:
+class DraftView(AfterPublication):
     id: int
     version: int
     state: DraftState
@@ -70,25 +71,6 @@ class DraftView:
     waiting: int = 0
     photo_count: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
-    # 更正 / 撤回 (workflow.corrections): a correction names the reply it corrects and that
-    # reply's current text; a published reply names its pending and last correction.
-    corrects_draft_id: int | None = None
-    corrects_text: str = ""
-    correction_pending_id: int | None = None
-    corrected_by_id: int | None = None
-    corrected_at: datetime | None = None
-    withdrawn_at: datetime | None = None
-    withdrawn_by_name: str | None = None
-    withdraw_reason: str | None = None
-
-    @property
-    def correctable(self) -> bool:
-        """A published reply that can still be corrected or withdrawn."""
-        return (
-            self.state is DraftState.PUBLISHED
-            and self.corrects_draft_id is None
-            and self.withdrawn_at is None
-        )
 
     @property
     def is_open(self) -> bool:
@@ -123,9 +105,6 @@ def load_view(session: Session, draft_id: int) -> DraftView:
     for c in draft.candidates:
         if c.get("entry_id") == draft.matched_entry_id:
             matched_q = c.get("question")
-    corrected = corrections.latest_correction(session, draft_id)
-    pending = corrections.pending_correction(session, draft_id)
-    corrects = session.get(Draft, draft.corrects_draft_id) if draft.corrects_draft_id else None
     return DraftView(
         id=draft_id,
         version=draft.version,
@@ -163,14 +142,7 @@ def load_view(session: Session, draft_id: int) -> DraftView:
         card_message_id=draft.card_message_id,
         waiting=intake.waiting_count(session),
         photo_count=len(message.photo_file_ids),
-        corrects_draft_id=draft.corrects_draft_id,
-        corrects_text=corrections.original_text(session, corrects, draft_id) if corrects else "",
-        correction_pending_id=pending.id if pending else None,
-        corrected_by_id=corrected.id if corrected else None,
-        corrected_at=corrected.published_at if corrected else None,
-        withdrawn_at=draft.withdrawn_at,
-        withdrawn_by_name=_operator_name(session, draft.withdrawn_by),
-        withdraw_reason=draft.withdraw_reason,
+        **corrections.view_fields(session, draft),
     )
 
 

@@ -371,7 +371,7 @@ async def test_a_picture_posts_caption_is_corrected_and_the_post_taken_down(
             r.action for r in s.exec(select(AuditRecord).where(AuditRecord.subject_type == "post"))
         ]
     )
-    assert "post_corrected" in actions and "post_taken_down" in actions
+    assert "corrected" in actions and "withdrawn" in actions
 
 
 async def test_a_post_the_bot_may_not_delete_is_blanked_and_only_its_rank_takes_it_down(

@@ -75,7 +75,7 @@ async def test_a_correction_is_signed_off_then_replaces_the_published_reply(desk
     assert len(await _audit(desk, "corrected")) == 1
     drafts = await desk.db().run(lambda s: s.exec(select(Draft).order_by(Draft.id)).all())
     assert [d.state for d in drafts] == [DraftState.PUBLISHED, DraftState.PUBLISHED]
-    assert drafts[1].corrects_draft_id == drafts[0].id
+    assert drafts[1].corrects_id == drafts[0].id
     # The assessment counts one answered message, corrected once (RULES §8).
     start, end = drafts[0].created_at - timedelta(days=1), utcnow() + timedelta(days=1)
     report = await desk.db().run(period_report, start, end)
@@ -147,7 +147,7 @@ async def test_a_correction_waits_in_the_console_queue_and_is_signed_there(desk:
     await _prompted_reply(desk, desk.reviewer, card, "co", "您好，补办社保卡请到社保经办窗口。")
     await desk.card(lambda m: "更正稿：审签后替换草稿" in (m.text or ""))
     correction = await desk.db().run(
-        lambda s: s.exec(select(Draft).where(Draft.corrects_draft_id.is_not(None))).one()
+        lambda s: s.exec(select(Draft).where(Draft.corrects_id.is_not(None))).one()
     )
     async with console_client(desk) as client:
         csrf = await login(desk, client, desk.reviewer2)
@@ -166,11 +166,7 @@ async def test_a_correction_waits_in_the_console_queue_and_is_signed_there(desk:
 async def test_a_comment_answered_by_private_message_is_corrected_in_the_private_chat(
     desk: World,
 ) -> None:
-    await desk.comment("请问社保卡丢了怎么补办？")
-    card = await desk.card()
-    if "私信回复" not in card.text:
-        await desk.press(desk.reviewer, card, "vi")
-        card = await desk.card_edit(card, lambda m: "私信回复" in (m.text or ""))
+    _comment, card = await desk.private_comment("请问社保卡丢了怎么补办？")
     await desk.press(desk.reviewer, card, "ap")
     note = await desk.emu.wait_for_message(desk.discussion, timeout=20)
     await desk.citizen_says("/start " + note.text.split("start=")[1].split()[0])

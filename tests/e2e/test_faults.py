@@ -138,3 +138,26 @@ async def test_update_stored_but_never_processed_is_replayed_once(
             await emu.wait_for_updates_consumed()
         cards = [m for m in emu.messages(ops) if m.from_bot and "草稿 #" in (m.text or "")]
         assert len(cards) == 1
+
+
+async def test_an_item_that_cannot_be_rendered_does_not_stop_the_other_sends(
+    desk: World,
+) -> None:
+    from workflow import outbox
+
+    def queue_broken_then_good(session):  # type: ignore[no-untyped-def]
+        # A notice whose template does not exist (say, queued by an older version).
+        outbox.enqueue(
+            session, outbox.Kind.NOTICE, chat_id=OPS_CHAT, payload={"template": "no_such_text"}
+        )
+
+    await desk.db().run(queue_broken_then_good)
+    desk.runtime.delivery.wake()
+    await desk.citizen_says("请问社保卡丢了怎么补办")
+    card = await desk.card()  # the worker went on after the broken item
+    await desk.press(desk.reviewer, card, "ap")
+    assert "12333" in (await desk.citizen_reply()).text
+    broken = await desk.db().run(
+        lambda s: s.exec(select(OutboxItem).where(OutboxItem.kind == "notice")).one()
+    )
+    assert broken.attempts >= 1 and "no_such_text" in (broken.last_error or "")

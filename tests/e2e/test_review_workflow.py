@@ -123,11 +123,7 @@ async def test_choose_another_match_replaces_the_reply(desk: World) -> None:
 
 
 async def test_private_reply_to_a_comment_goes_through_a_single_use_deep_link(desk: World) -> None:
-    comment = await desk.comment("请问社保卡丢了怎么补办？")
-    card = await desk.card()
-    if "私信回复" not in card.text:
-        await desk.press(desk.reviewer, card, "vi")
-        card = await desk.card_edit(card, lambda m: "私信回复" in (m.text or ""))
+    comment, card = await desk.private_comment("请问社保卡丢了怎么补办？")
     await desk.press(desk.reviewer, card, "ap")
     note = await desk.emu.wait_for_message(desk.discussion, timeout=20)
     assert note.data["reply_to_message"]["message_id"] == comment.message_id
@@ -148,11 +144,7 @@ async def test_private_reply_to_a_comment_goes_through_a_single_use_deep_link(de
 
 
 async def test_deep_link_of_someone_else_is_refused(desk: World) -> None:
-    await desk.comment("请问社保卡丢了怎么补办？")
-    card = await desk.card()
-    if "私信回复" not in card.text:
-        await desk.press(desk.reviewer, card, "vi")
-        card = await desk.card_edit(card, lambda m: "私信回复" in (m.text or ""))
+    _comment, card = await desk.private_comment("请问社保卡丢了怎么补办？")
     await desk.press(desk.reviewer, card, "ap")
     note = await desk.emu.wait_for_message(desk.discussion, timeout=20)
     token = note.text.split("start=")[1].split()[0]

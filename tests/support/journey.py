@@ -60,6 +60,16 @@ class World:
             user or self.citizen, self.discussion, text, reply_to=post.discussion
         )
 
+    async def private_comment(self, text: str) -> tuple[SimMessage, SimMessage]:
+        """A comment whose draft is to be answered by private message: (comment, its card
+        switched to 私信回复 if triage did not choose it)."""
+        comment = await self.comment(text)
+        card = await self.card()
+        if "私信回复" not in (card.text or ""):
+            await self.press(self.reviewer, card, "vi")
+            card = await self.card_edit(card, lambda m: "私信回复" in (m.text or ""))
+        return comment, card
+
     async def card(self, predicate: Any = None, timeout: float = 20) -> SimMessage:  # noqa: ASYNC109
         """The next new draft card in the operators' group."""
 
