@@ -2,7 +2,8 @@
 
 This module owns `check_reply`, which lists what is wrong with a draft before anyone signs it:
 personal data still present, links or advertising, first-person opinions or emotional wording,
-words from the banned-content categories, and answers that do not address the question. The
+luring people to follow, like or share (or buying followers), words from the banned-content
+categories, and answers that do not address the question. The
 word lists and patterns are admin-editable data (`workflow/data/compliance_lists.json`), loaded
 with `ComplianceLists.load`. Whether a finding blocks sign-off is decided here; overriding a
 block (top-tier signer, with a reason) is the review workflow's business.
@@ -36,6 +37,7 @@ class FindingCode(StrEnum):
     PERSONAL_OPINION = "personal_opinion"
     BANNED_WORD = "banned_word"
     OFF_TOPIC = "off_topic"
+    INDUCED_ENGAGEMENT = "induced_engagement"  # RULES §7: no forcing follows, likes, shares
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,7 @@ class ComplianceLists:
     banned: dict[str, tuple[str, ...]]
     opinion_patterns: tuple[re.Pattern[str], ...]
     ad_patterns: tuple[re.Pattern[str], ...]
+    engagement_patterns: tuple[re.Pattern[str], ...] = ()
     allowed_link_domains: tuple[str, ...] = ("gov.cn",)
     off_topic_threshold: float = 0.2
     blocking: dict[FindingCode, bool] = field(default_factory=dict)
@@ -89,6 +92,7 @@ class ComplianceLists:
             banned={k: tuple(v) for k, v in raw.get("banned_categories", {}).items()},
             opinion_patterns=compile_all("opinion_patterns"),
             ad_patterns=compile_all("ad_patterns"),
+            engagement_patterns=compile_all("engagement_patterns"),
             allowed_link_domains=tuple(raw.get("allowed_link_domains", ["gov.cn"])),
             off_topic_threshold=float(raw.get("off_topic_threshold", 0.2)),
             blocking=blocking,
@@ -197,6 +201,10 @@ def check_reply(
     findings += _pattern_findings(text, lists.ad_patterns, FindingCode.LINK_OR_AD, lists)
     findings += _pattern_findings(
         text, lists.opinion_patterns, FindingCode.PERSONAL_OPINION, lists
+    )
+    # RULES §7: no buying followers, no forcing or luring people to follow, like or share.
+    findings += _pattern_findings(
+        text, lists.engagement_patterns, FindingCode.INDUCED_ENGAGEMENT, lists
     )
     findings += _banned_findings(text, lists)
     if similarity is not None and message.strip() and reply.strip():

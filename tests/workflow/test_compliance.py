@@ -128,3 +128,30 @@ def test_illegal_content_patterns_are_admin_data(tmp_path: Path) -> None:
     path.write_text(json.dumps({"illegal_content": {"测试": ["(unclosed"]}}), encoding="utf-8")
     with pytest.raises(ImportFailed, match="illegal_content"):
         ComplianceLists.load(path)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "转发本条微博并关注本号即可参与抽奖，赢取精美礼品！",
+        "请大家集赞 50 个到窗口领取纪念品。",
+        "办理前必须先关注本号并转发此条。",
+        "关注公众号后才能预约办理。",
+    ],
+)
+def test_luring_people_to_follow_like_or_share_is_reported(
+    lists: ComplianceLists, reply: str
+) -> None:
+    findings = check_reply("", reply, None, lists)
+    assert FindingCode.INDUCED_ENGAGEMENT in codes(findings)
+    assert all(f.blocking for f in findings if f.code is FindingCode.INDUCED_ENGAGEMENT)
+
+
+def test_inviting_people_to_follow_updates_is_not_luring(lists: ComplianceLists) -> None:
+    for reply in (
+        "请市民务必关注气象部门发布的预警信息，减少外出。",
+        "欢迎关注“示例社保”公众号，可随时查询缴费记录。",
+        "如需了解后续进展，请关注本号发布的通知。",
+    ):
+        found = codes(check_reply("", reply, None, lists))
+        assert FindingCode.INDUCED_ENGAGEMENT not in found, reply
