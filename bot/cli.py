@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from bot.settings import Settings
 from knowledge_base.errors import GovReplyError
+from workflow.models import FilingKind
 
 # PTB 22: durations as timedelta (RetryAfter.retry_after), without a deprecation warning.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -36,12 +37,16 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 eval_app = typer.Typer(help="Quality measurements on labelled data.", no_args_is_help=True)
 cases_app = typer.Typer(help="Cases (complaints, reports, illegal content).", no_args_is_help=True)
+account_app = typer.Typer(
+    help="The account's filing with its supervising office (分级备案).", no_args_is_help=True
+)
 app.add_typer(kb_app, name="kb")
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(eval_app, name="eval")
 app.add_typer(cases_app, name="cases")
+app.add_typer(account_app, name="account")
 
 
 def fail(message: str) -> NoReturn:
@@ -377,6 +382,51 @@ def cases_evidence(
         fail(str(exc))
     out.write_bytes(render_authority_report(info))
     typer.echo(f"wrote the unmasked report of {info.ticket} to {out}")
+
+
+@account_app.command("file")
+def account_file(
+    kind: Annotated[FilingKind, typer.Argument(help="open (开设), change (变更), close (注销).")],
+    out: Annotated[Path, typer.Argument(help="Output .docx file: the filing record (备案表).")],
+    reason: Annotated[str, typer.Option(help="What is filed and why (说明).")] = "",
+) -> None:
+    """File the account with the supervising office (RULES §8): writes the filing record
+    with the account's current facts (settings, operators by role) and keeps them, so the
+    weekly inspection can tell when they change. A change lists what changed since."""
+    import getpass
+
+    from bot.services import account_profile
+    from workflow import account_filing
+
+    if out.suffix.lower() != ".docx":
+        fail(f"{out}: use a .docx file name")
+    settings = load_settings()
+    db = open_db(settings)
+    before = db.call(account_filing.last_filing)
+    try:
+        filing, changed = db.call(
+            account_filing.record, kind, account_profile(settings), reason, getpass.getuser()
+        )
+    except GovReplyError as exc:
+        fail(str(exc))
+    out.write_bytes(account_filing.render(filing, changed, before.facts if before else {}))
+    what = f"; changed: {', '.join(changed)}" if changed else ""
+    typer.echo(f"filed {kind.value} ({filing.filed_at.date()}) and wrote {out}{what}")
+
+
+@account_app.command("status")
+def account_status() -> None:
+    """When the account was last filed and what has changed since."""
+    from bot.services import account_profile
+    from workflow import account_filing
+
+    settings = load_settings()
+    state = open_db(settings).call(account_filing.status, account_profile(settings))
+    if state.last is None:
+        typer.echo("never filed: run `govreply account file open FILE.docx`")
+        return
+    typer.echo(f"last filing: {state.last.kind.value} on {state.last.filed_at.date()}")
+    typer.echo(f"changed since: {', '.join(state.changed)}" if state.changed else "no changes")
 
 
 def _register_optional() -> None:

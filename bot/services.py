@@ -22,6 +22,7 @@ from knowledge_base import store
 from knowledge_base.embedding import default_model_path, load_model
 from knowledge_base.retrieval import Matcher
 from workflow import inspection
+from workflow.account_filing import AccountProfile
 from workflow.calendar import WorkCalendar
 from workflow.compliance import ComplianceLists
 from workflow.departments import DepartmentDirectory
@@ -48,8 +49,19 @@ class Services:
 
     async def inspect(self) -> Inspection:
         """This moment's 读网巡检 report, its links tried (RULES §7)."""
-        report = await self.db.run(inspection.gather)
+        report = await self.db.run(inspection.gather, None, 7, account_profile(self.settings))
         return await check_links(report, self.settings.link_check_timeout)
+
+
+def account_profile(settings: Settings) -> AccountProfile:
+    """The account as its filing (分级备案, RULES §8) describes it, from the settings."""
+    return AccountProfile(
+        unit=settings.unit_name,
+        account=settings.official_account,
+        supervising_office=settings.supervising_office,
+        channel_id=settings.channel_id,
+        discussion_chat_ids=tuple(settings.discussion_chat_ids),
+    )
 
 
 def model_path(settings: Settings) -> Path:

@@ -11,7 +11,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from handlers import texts
 from handlers.context import GovContext
 from handlers.errors import describe
-from handlers.texts import t
+from handlers.texts import localize, render_parts, t
 from knowledge_base.sqltypes import utcnow
 from workflow import duty, operators
 from workflow.errors import GovReplyError
@@ -50,7 +50,8 @@ async def on_inspect(update: Update, context: GovContext) -> None:
             logger.exception("inspection failed")
             await message.reply_text(t("error_generic"))
             return
-        await message.reply_text(t("inspection_report", **report.params()))
+        params = localize(report.params()) | render_parts(report.parts())
+        await message.reply_text(t("inspection_report", **params))
 
     # Trying links takes a while; updates are handled one at a time, so not in the handler
     # (the update itself is done: the report is not replayed after a restart).

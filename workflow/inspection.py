@@ -18,7 +18,8 @@ from sqlmodel import Session, col, func, select
 
 from knowledge_base.models import KBEntry
 from knowledge_base.sqltypes import utcnow
-from workflow import audit, outbox
+from workflow import account_filing, audit, outbox
+from workflow.account_filing import AccountProfile, FilingStatus
 from workflow.activity import Activity, summary
 from workflow.calendar import LOCAL_TZ, local_date
 from workflow.models import Case, CaseStatus, Draft, DraftState
@@ -63,6 +64,13 @@ class Inspection:
     links: dict[str, list[str]] = field(default_factory=dict)  # url -> entry ids
     links_checked: int = 0
     broken: list[BrokenLink] = field(default_factory=list)
+    filing: FilingStatus | None = None  # the account's filing (RULES §8), with the profile
+
+    def parts(self) -> dict[str, dict[str, Any]]:
+        """Lines of the report chosen by state (each a template and its parameters)."""
+        if self.filing is None:
+            return {"filing": {"template": "inspection_filing_unknown"}}
+        return {"filing": account_filing.inspection_part(self.filing, self.now)}
 
     def params(self) -> dict[str, Any]:
         """Flat values for the report's template (see handlers/texts.py)."""
@@ -112,7 +120,13 @@ def links_in_answers(session: Session) -> dict[str, list[str]]:
     return links
 
 
-def gather(session: Session, now: datetime | None = None, days: int = 7) -> Inspection:
+def gather(
+    session: Session,
+    now: datetime | None = None,
+    days: int = 7,
+    profile: AccountProfile | None = None,
+) -> Inspection:
+    """The report's figures; with the account's `profile`, its filing status too."""
     now = now or utcnow()
     board = dashboard(session, days=days, now=now)
     oldest = session.exec(
@@ -146,6 +160,7 @@ def gather(session: Session, now: datetime | None = None, days: int = 7) -> Insp
             )
         ],
         links=links_in_answers(session),
+        filing=account_filing.status(session, profile) if profile is not None else None,
     )
 
 
@@ -174,7 +189,11 @@ def queue_report(
         session,
         outbox.Kind.NOTICE,
         chat_id=chat_id,
-        payload={"template": "inspection_report", "params": inspection.params()},
+        payload={
+            "template": "inspection_report",
+            "params": inspection.params(),
+            "parts": inspection.parts(),
+        },
         dedupe_key=key,
     )
     if item is None:

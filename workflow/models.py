@@ -524,3 +524,22 @@ class PostSignature(SQLModel, table=True):
     signed_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
     void: bool = False
 
+
+class FilingKind(StrEnum):
+    OPEN = "open"  # 开设
+    CHANGE = "change"  # 变更
+    CLOSE = "close"  # 注销
+
+
+class AccountFiling(SQLModel, table=True):
+    """One filing of the account with its supervising office (分级备案, RULES §8): the facts
+    filed, so later changes to them can be noticed and filed in turn."""
+
+    __tablename__ = "account_filing"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: FilingKind = Field(sa_column=enum_column(FilingKind))
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
+    reason: str = ""
+    filed_by: str = ""
+    filed_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))

@@ -173,3 +173,40 @@ def test_cases_evidence_exports_the_unmasked_report_on_record(
         assert code == 1 and ".docx" in err
     finally:
         db.dispose()
+
+
+def test_account_filing_records_the_facts_and_a_change_names_what_changed(
+    cli_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflow.docx_forms import document_text
+
+    monkeypatch.setenv("GOVREPLY_UNIT_NAME", "示例市政务服务中心")
+    monkeypatch.setenv("GOVREPLY_OFFICIAL_ACCOUNT", "示例市发布")
+    monkeypatch.setenv("GOVREPLY_CHANNEL_ID", "-100300")
+    assert run("db", "upgrade")[0] == 0
+    run("users", "add", "--telegram-id", "1004", "--role", "head", "--name", "刘主任")
+    code, out, _ = run("account", "status")
+    assert code == 0 and "never filed" in out
+    code, _, err = run("account", "file", "change", str(tmp_path / "c.docx"))
+    assert code == 1 and "no opening on record" in err and "Traceback" not in err
+
+    code, out, err = run("account", "file", "open", str(tmp_path / "open.docx"))
+    assert code == 0, err
+    record = document_text((tmp_path / "open.docx").read_bytes())
+    assert "政务新媒体开设备案表" in record and "示例市发布" in record and "刘主任" in record
+    assert run("account", "status")[1].strip().endswith("no changes")
+
+    # A new head: the account's facts changed, and the change filing lists it.
+    run("users", "remove", "--telegram-id", "1004")
+    run("users", "add", "--telegram-id", "1005", "--role", "head", "--name", "孙主任")
+    code, out, _ = run("account", "status")
+    assert "changed since: head" in out
+    code, out, err = run(
+        "account", "file", "change", str(tmp_path / "change.docx"), "--reason", "主要负责人调整"
+    )
+    assert code == 0 and "changed: head" in out, err
+    change = document_text((tmp_path / "change.docx").read_bytes())
+    assert "变更备案表" in change and "主要负责人：刘主任 → 孙主任" in change
+    assert "主要负责人调整" in change
+    code, _, err = run("account", "file", "open", str(tmp_path / "again.docx"))
+    assert code == 1 and "open already" in err

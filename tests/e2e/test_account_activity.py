@@ -138,6 +138,7 @@ async def test_inspect_reports_dead_links_and_refuses_strangers(
     )
     assert f"{dead_page}（HTTP 404；条目 link1）" in report.text
     assert "检查 2 个，失效 1 个" in report.text and "待审草稿 0 条" in report.text
+    assert "【备案】尚无本账号的备案记录" in report.text  # RULES §8: never filed
     await asyncio.sleep(0.5)
     assert sum("读网巡检报告" in (m.text or "") for m in world.emu.messages(world.ops)) == 1
 
@@ -160,6 +161,7 @@ async def test_the_weekly_inspection_goes_to_the_group_by_itself(
             w.ops, lambda m: "读网巡检报告" in (m.text or ""), timeout=30
         )
         assert "【留言办理】" in report.text and "【链接】" in report.text
+        assert "【备案】尚无本账号的备案记录" in report.text
         await asyncio.sleep(1)  # more rounds of the periodic job: still one report
         assert len(reports()) == 1
 
