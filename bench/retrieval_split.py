@@ -24,15 +24,20 @@ from knowledge_base.retrieval import Matcher
 from knowledge_base.training import train
 
 
-def split(src: Path, dst: Path, seed: int = 13) -> None:
-    """Write train/ and test/ copies of one set, split by entry."""
+def split(src: Path, dst: Path, seed: int = 13, train_fraction: float = 1.0) -> None:
+    """Write train/ and test/ copies of one set, split by entry. With `train_fraction` < 1
+    only that share of the train half is written to train/ (a learning curve: the test half
+    stays the same)."""
     queries = load_queries(src / "queries.jsonl")
     golds = sorted({q.gold for q in queries if q.gold})
     random.Random(seed).shuffle(golds)  # noqa: S311 - reproducible sampling
-    train_ids = set(golds[: len(golds) // 2])
+    half = len(golds) // 2
+    train_ids = set(golds[: int(half * train_fraction)])
+    test_ids = set(golds[half:])
     nulls = sorted(q.text for q in queries if q.gold is None)
     random.Random(seed).shuffle(nulls)  # noqa: S311 - reproducible sampling
-    train_nulls = set(nulls[: len(nulls) // 2])
+    train_nulls = set(nulls[: int(len(nulls) // 2 * train_fraction)])
+    test_nulls = set(nulls[len(nulls) // 2 :])
     for part in ("train", "test"):
         out = dst / part / src.name
         out.mkdir(parents=True, exist_ok=True)
@@ -43,8 +48,11 @@ def split(src: Path, dst: Path, seed: int = 13) -> None:
             for line in fin:
                 record = json.loads(line)
                 gold = record["gold"]
-                in_train = gold in train_ids if gold else record["text"] in train_nulls
-                if in_train == (part == "train"):
+                if part == "train":
+                    keep = gold in train_ids if gold else record["text"] in train_nulls
+                else:
+                    keep = gold in test_ids if gold else record["text"] in test_nulls
+                if keep:
                     fout.write(line)
 
 
@@ -55,6 +63,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--fusion-share", type=float, default=0.2)
     parser.add_argument(
+        "--train-fraction",
+        type=float,
+        default=1.0,
+        help="share of the train half to train on (learning curve; the test half is fixed)",
+    )
+    parser.add_argument(
         "--train-seed", type=int, default=13, help="training seed (the split always uses 13)"
     )
     parser.add_argument(
@@ -63,7 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     sets = sorted(p for p in args.data.iterdir() if (p / "kb.jsonl").exists())
     for s in sets:
-        split(s, args.work)
+        split(s, args.work, train_fraction=args.train_fraction)
     model_dir = args.work / "model"
     start = time.perf_counter()
     report = train(

@@ -121,6 +121,35 @@ def db_upgrade() -> None:
     typer.echo("database is up to date")
 
 
+@db_app.command("backup")
+def db_backup(
+    out: Annotated[Path, typer.Argument(help="The backup file to write (must not exist).")],
+) -> None:
+    """A consistent copy of the database while GovReply runs: SQLite through its online
+    backup, PostgreSQL through pg_dump (custom format; restore with pg_restore). The copy
+    holds personal data: the backup is on the audit trail."""
+    import getpass
+
+    from bot.backup import BackupFailed, backup
+    from workflow import audit
+
+    if out.exists():
+        fail(f"{out} exists: choose a new file name")
+    settings = load_settings()
+    try:
+        size = backup(settings.database_url, out)
+    except BackupFailed as exc:
+        fail(str(exc))
+    open_db(settings).call(
+        audit.record,
+        "database_backed_up",
+        "database",
+        out.name,
+        after={"file": str(out.resolve()), "bytes": size, "by": getpass.getuser()},
+    )
+    typer.echo(f"wrote {out} ({size} bytes)")
+
+
 # --- users ------------------------------------------------------------------------------------
 
 

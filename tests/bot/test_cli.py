@@ -210,3 +210,36 @@ def test_account_filing_records_the_facts_and_a_change_names_what_changed(
     assert "主要负责人调整" in change
     code, _, err = run("account", "file", "open", str(tmp_path / "again.docx"))
     assert code == 1 and "open already" in err
+
+
+def test_db_backup_writes_a_consistent_copy_and_is_audited(cli_env: str, tmp_path: Path) -> None:
+    import sqlite3
+
+    from sqlmodel import select
+
+    from workflow.models import AuditRecord
+
+    assert run("db", "upgrade")[0] == 0
+    run("users", "add", "--telegram-id", "1001", "--role", "reviewer", "--name", "王审核")
+    out = tmp_path / "backup.db"
+    code, stdout, err = run("db", "backup", str(out))
+    assert code == 0, err
+    assert f"wrote {out}" in stdout
+    if cli_env.startswith("sqlite"):
+        with sqlite3.connect(out) as copy:
+            names = [row[0] for row in copy.execute("SELECT name FROM operator")]
+        assert names == ["王审核"]
+    else:
+        assert out.read_bytes().startswith(b"PGDMP")  # pg_dump's custom format
+    db = Database(cli_env)
+    try:
+        rows = db.call(
+            lambda s: s.exec(
+                select(AuditRecord).where(AuditRecord.action == "database_backed_up")
+            ).all()
+        )
+        assert len(rows) == 1 and rows[0].after["bytes"] == out.stat().st_size
+    finally:
+        db.dispose()
+    code, _, err = run("db", "backup", str(out))  # never overwritten
+    assert code == 1 and "exists" in err

@@ -53,7 +53,8 @@ def test_a_filing_keeps_the_facts_and_the_inspection_notices_changes(db: Databas
     change, changed = db.call(account_filing.record, FilingKind.CHANGE, moved, "换频道", "admin")
     assert changed == ["channel", "drafter"]
     record = document_text(account_filing.render(change, changed, filing.facts))
-    assert "频道 ID：-100300 → -100999" in record and "拟稿人员（含代运维）：— → 周代运维" in record
+    assert "频道 ID：-100300 → -100999" in record
+    assert "拟稿人员（含代运维）：— → 周代运维" in record
 
     db.call(deactivate_operator, 1009)
     db.call(account_filing.record, FilingKind.CLOSE, moved, "账号注销", "admin")
