@@ -27,7 +27,7 @@ from workflow.calendar import WorkCalendar
 from workflow.compliance import ComplianceLists
 from workflow.departments import DepartmentDirectory
 from workflow.desk import Desk, DeskConfig
-from workflow.duty import DutyRota
+from workflow.duty import RotaFile
 from workflow.inspection import Inspection
 from workflow.models import Tier
 from workflow.routing_actions import PREAPPROVABLE, RoutingConfig
@@ -44,7 +44,7 @@ class Services:
     matcher: Matcher
     router: Router
     desk: Desk
-    rota: DutyRota  # 值班表 (RULES §7); `/duty on` adds to it
+    rota: RotaFile  # 值班表 (RULES §7), re-read when edited; `/duty on` adds to it
     calendar: WorkCalendar  # the official working days (调休 included)
 
     async def inspect(self) -> Inspection:
@@ -130,7 +130,7 @@ async def open_services(
         logger.info("index holds %d live entries", count)
         router = await asyncio.to_thread(Router.load, settings.triage_data_dir)
         lists = await asyncio.to_thread(ComplianceLists.load)
-        rota = await asyncio.to_thread(DutyRota.load, settings.duty_rota_file)
+        rota = await asyncio.to_thread(RotaFile, settings.duty_rota_file)
         calendar = await asyncio.to_thread(WorkCalendar.load, settings.calendar_overrides)
         desk = Desk(
             db,

@@ -64,8 +64,8 @@ class Settings(BaseSettings):
     )
     duty_rota_file: Path | None = Field(
         default=None,
-        description="JSON duty rota (值班表): operators on duty by weekday and by date, "
-        "beside /duty on|off (format in workflow/duty.py).",
+        description="JSON duty rota (值班表): operators on duty by weekday and by date, all "
+        "day or by shift, re-read when edited, beside /duty on|off (format in workflow/duty.py).",
     )
     channel_id: int | None = Field(
         default=None,

@@ -74,9 +74,13 @@ async def on_duty_command(update: Update, context: GovContext) -> None:
     except GovReplyError as exc:
         await message.reply_text(describe(exc))
         return
-    people = await db.run(duty.on_duty_now, context.services.rota, utcnow())
+    rota = context.services.rota
+    people = await db.run(duty.on_duty_now, rota, utcnow())
     names = "、".join(op.name for op in people)
-    await message.reply_text(t("duty_list", names=names) if names else t("duty_none"))
+    text = t("duty_list", names=names) if names else t("duty_none")
+    if rota.problem:  # an edit of the rota file that could not be read: the last good one holds
+        text += "\n" + t("duty_rota_broken", problem=rota.problem)
+    await message.reply_text(text)
 
 
 async def on_group_unknown_command(update: Update, context: GovContext) -> None:

@@ -272,6 +272,9 @@ TEXTS: dict[str, str] = {
     "duty_off": "☑️ {name} 已结束值班。",
     "duty_list": "当前值班：{names}",
     "duty_none": "当前无人值班。值班人员请发送 /duty on 开始值班。",
+    "duty_rota_broken": (
+        "⚠️ 值班表文件修改后无法读取（{problem}），仍按修改前的值班表执行，请更正。"
+    ),
     "citizen_edited_after": (
         "✏️ 草稿 #{id}（{state}）的市民原留言已被修改，新内容：\n{text}\n"
         "此前的处理不会改动；如需补充答复，请另行跟进。"

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from workflow import audit, outbox
 from workflow.calendar import LOCAL_TZ, WorkCalendar
-from workflow.duty import DutyRota, on_duty_now
+from workflow.duty import DutyRota, Schedule, on_duty_now
 from workflow.models import Draft, DraftState, Role, Tier
 from workflow.operators import mentions, with_role
 
@@ -22,7 +22,7 @@ class SlaPolicy:
     calendar: WorkCalendar
     hours: dict[Tier, float]
     warn_fraction: float = 0.75
-    rota: DutyRota = field(default_factory=DutyRota)  # who is on duty which day (值班表)
+    rota: Schedule = field(default_factory=DutyRota)  # who is on duty when (值班表)
 
     def due(self, created: datetime, tier: Tier) -> datetime:
         return self.calendar.add_working_hours(created, self.hours[tier])

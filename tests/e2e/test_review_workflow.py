@@ -300,3 +300,29 @@ async def test_the_duty_rota_names_the_days_operators_beside_duty_on(
         warning = await w.emu.wait_for_message(w.ops, lambda m: "到期" in (m.text or ""))
         assert "tg://user?id=1001" in (warning.sent_text or "")
         assert "tg://user?id=1002" in (warning.sent_text or "")
+
+
+async def test_an_edited_duty_rota_applies_without_a_restart_and_a_broken_edit_is_shown(
+    db_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> None:
+    import os
+
+    rota = tmp_path / "rota.json"
+    every_day = list(range(1, 8))
+
+    def write(ids: object, when: float) -> None:
+        weekly = {str(day): ids for day in every_day}
+        rota.write_text(json.dumps({"weekly": weekly}), encoding="utf-8")
+        os.utime(rota, (when, when))
+
+    write([1001], 1_800_000_000)
+    async with open_desk(db_url, tmp_path, st_model, duty_rota_file=rota) as w:
+        await w.emu.send_message(w.head, w.ops, "/duty")
+        await w.emu.wait_for_message(w.ops, lambda m: (m.text or "") == "当前值班：王审核")
+        write([1003], 1_800_000_100)  # the admin hands the day to the deputy head
+        await w.emu.send_message(w.head, w.ops, "/duty")
+        await w.emu.wait_for_message(w.ops, lambda m: (m.text or "") == "当前值班：陈分管")
+        write(["陈分管"], 1_800_000_200)  # names instead of ids: refused, the last one holds
+        await w.emu.send_message(w.head, w.ops, "/duty")
+        shown = await w.emu.wait_for_message(w.ops, lambda m: "值班表文件" in (m.text or ""))
+        assert shown.text.startswith("当前值班：陈分管") and "仍按修改前的值班表执行" in shown.text
