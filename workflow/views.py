@@ -152,3 +152,14 @@ def draft_for_card(session: Session, chat_id: int, message_id: int) -> int | Non
         select(Draft).where(Draft.card_chat_id == chat_id, Draft.card_message_id == message_id)
     ).first()
     return draft.id if draft else None
+
+
+def recent_published(session: Session, limit: int = 50) -> list[DraftView]:
+    """Published replies (not corrections), newest first: what can still be corrected."""
+    query = (
+        select(Draft.id)
+        .where(Draft.state == DraftState.PUBLISHED, col(Draft.corrects_id).is_(None))
+        .order_by(col(Draft.published_at).desc(), col(Draft.id).desc())
+        .limit(limit)
+    )
+    return [load_view(session, draft_id) for draft_id in session.exec(query) if draft_id]

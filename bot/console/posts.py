@@ -5,6 +5,9 @@ stamp, and for a pending one the same signature and rejection as its card in the
     GET  /posts                              the list, newest first
     POST /posts/{post_id}/{approve|reject}   sign (with the override reason when a check
                                              fails) or reject with a reason
+    POST /posts/{post_id}/correct            propose a correction of a published post
+    POST /posts/{post_id}/withdraw           stop a scheduled post, or take a published one
+                                             down
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import logging
 from aiohttp import web
 
 from bot.console import texts
-from bot.console.context import render, run, see_other, user_id, wake_delivery
+from bot.console.context import render, run, see_other, services_of, user_id, wake_delivery
 from workflow import posts
 from workflow.errors import GovReplyError
 
@@ -50,6 +53,14 @@ async def post_action(request: web.Request) -> web.StreamResponse:
             override = str(form.get("override", "")).strip() or None
             _post, done = await run(request, posts.approve, post_id, uid, version, override)
             ok = "post_signed_final" if done else "post_signed"
+        elif action == "correct":
+            text = str(form.get("text", "")).strip()
+            await services_of(request).desk.propose_post_correction(post_id, uid, text)
+            ok = "post_correction_proposed"
+        elif action == "withdraw":  # a scheduled post before it is due, or a published one
+            reason = str(form.get("reason", ""))
+            post = await run(request, posts.withdraw, post_id, uid, reason)
+            ok = "post_taken_down" if post.withdrawn_at else "post_withdrawn"
         else:
             reason = str(form.get("reason", ""))
             await run(request, posts.reject, post_id, uid, reason, version)
@@ -66,5 +77,7 @@ async def post_action(request: web.Request) -> web.StreamResponse:
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/posts", posts_page, name="posts")
     app.router.add_post(
-        "/posts/{post_id:\\d+}/{action:approve|reject}", post_action, name="post_action"
+        "/posts/{post_id:\\d+}/{action:approve|reject|correct|withdraw}",
+        post_action,
+        name="post_action",
     )

@@ -399,3 +399,41 @@ async def test_a_post_the_bot_may_not_delete_is_blanked_and_only_its_rank_takes_
     )
     assert "停水" not in blanked.text
     await world.card_edit(card, lambda m: "已改为撤回说明" in (m.text or ""))
+
+
+async def test_posts_are_withdrawn_and_corrected_from_the_console(world: World) -> None:
+    from datetime import timedelta
+
+    from knowledge_base.sqltypes import utcnow
+    from tests.support.console import console_client, login
+    from workflow.calendar import LOCAL_TZ
+
+    tomorrow = (utcnow() + timedelta(days=1)).astimezone(LOCAL_TZ)
+    await world.emu.send_message(
+        world.reviewer, world.ops, f"/post 定时 {tomorrow.month}-{tomorrow.day} 09:00 明日停电通知"
+    )
+    scheduled = await world.emu.wait_for_message(world.ops, _post_card(1), timeout=20)
+    await _press(world, world.reviewer2, scheduled, "✅ 通过")
+    await world.card_edit(scheduled, lambda m: "发布前可撤回" in (m.text or ""))
+    card = await _published_post(world, "示例市发布：本周六图书馆闭馆。")
+    (published,) = _channel_posts(world)
+    async with console_client(world) as client:
+        csrf = await login(world, client, world.reviewer2)
+        resp = await client.post(
+            "/console/posts/1/withdraw", data={"csrf": csrf, "reason": "停电取消"}
+        )
+        assert resp.status == 200 and "定时稿件已撤回" in await resp.text()
+        resp = await client.post(
+            "/console/posts/2/correct",
+            data={"csrf": csrf, "text": "示例市发布：本周日图书馆闭馆。"},
+        )
+        assert resp.status == 200 and "更正稿已提交" in await resp.text()
+    await world.card_edit(scheduled, lambda m: "已撤回" in (m.text or ""))
+    correction = await world.emu.wait_for_message(
+        world.ops, lambda m: "更正稿：审签后替换频道稿件 #2" in (m.text or ""), timeout=20
+    )
+    await _press(world, world.reviewer, correction, "✅ 通过")  # the proposer was 赵审核
+    await world.emu.wait_for_edit(
+        world.channel, published.message_id, lambda m: "本周日" in (m.text or "")
+    )
+    await world.card_edit(card, lambda m: "已更正" in (m.text or ""))

@@ -183,3 +183,38 @@ async def test_a_comment_answered_by_private_message_is_corrected_in_the_private
     assert edited.text.startswith("您好，以下是对您留言的答复")
     public = [m.text or "" for m in desk.emu.messages(desk.discussion) if m.from_bot]
     assert not any("社保经办窗口" in text for text in public)  # nothing of it in public
+
+
+async def test_published_replies_are_corrected_and_withdrawn_from_the_console(
+    desk: World,
+) -> None:
+    card, reply = await _published(desk, "请问公租房怎么申请？", [desk.reviewer, desk.deputy])
+    draft_id = card.callback_data[0].split(":")[2]
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, desk.reviewer2)
+        page = await (await client.get("/console/published")).text()
+        assert f'id="published-{draft_id}"' in page and "审签人：陈分管" in page
+        resp = await client.post(
+            f"/console/published/{draft_id}/correct",
+            data={
+                "csrf": csrf,
+                "text": "公租房申请请到街道办事处窗口提交，材料清单见住建局网站。",
+            },
+        )
+        assert resp.status == 200 and "更正稿 #" in await resp.text()
+        correction = await desk.card(lambda m: "更正稿：审签后替换草稿" in (m.text or ""))
+        assert "重要" in correction.text  # the reply's tier: a deputy head signs it
+        refused = await client.post(
+            f"/console/published/{draft_id}/withdraw", data={"csrf": csrf, "reason": "有误"}
+        )
+        assert refused.status == 403 and "分管负责人" in await refused.text()
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, desk.deputy)
+        resp = await client.post(
+            f"/console/published/{draft_id}/withdraw",
+            data={"csrf": csrf, "reason": "材料清单有误"},
+        )
+        assert resp.status == 200 and "答复已撤回" in await resp.text()
+    await desk.card_edit(card, lambda m: "已从 Telegram 删除" in (m.text or ""))
+    await desk.card_edit(correction, lambda m: "本更正稿随之关闭" in (m.text or ""))
+    assert desk.emu.messages(reply.chat)[-1].message_id != reply.message_id
