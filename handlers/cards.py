@@ -73,6 +73,8 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
         lines.append(
             t("card_correction_of", id=view.corrects_id, text=escape(view.corrects_text))
         )
+        if view.corrects_entry_id:
+            lines.append(t("card_correction_entry", entry=escape(view.corrects_entry_id)))
     if view.confident and view.matched_entry_id:
         lines.append(
             t(

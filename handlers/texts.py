@@ -161,6 +161,9 @@ TEXTS: dict[str, str] = {
     "card_waiting": "另有 {n} 条草稿排队中，发送 /next 查看下一条。",
     "card_correction_of": "✏️ 更正稿：审签后替换草稿 #{id} 已发布的答复。\n原答复：\n{text}",
     "card_correction_pending": "✏️ 更正稿 #{id} 审签中。",
+    "card_correction_entry": (
+        "⚠️ 原答复即答问库条目 {entry} 的答案：如条目本身有误，请在管理后台一并修改，以免再次答错。"
+    ),
     "card_corrected": "✏️ 已更正（更正稿 #{id}，{when}），现显示更正后的内容。",
     "card_withdrawn": "🗑 已撤回（{name}，{when}；理由：{reason}）",
     "card_withdrawn_deleted": "已从 Telegram 删除。",
@@ -248,7 +251,8 @@ TEXTS: dict[str, str] = {
         "近 30 天原创 {originals} / 全部 {posts_30d} 条\n"
         "【留言办理】收到 {messages} 条，已答复 {answered} 条；待审草稿 {pending} 条"
         "（最久 {oldest} 小时）；超时 {breaches} 条；未结案件 {cases} 件\n"
-        "【答问库】一周内到期条目：{expiring}；已过期未停用：{expired}\n"
+        "【答问库】一周内到期条目：{expiring}；已过期未停用：{expired}；"
+        "答复被更正的条目（请核对）：{corrected}\n"
         "【链接】检查 {links} 个，失效 {broken_n} 个：\n{broken}\n"
         "【备案】{filing}"
     ),

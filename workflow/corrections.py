@@ -65,6 +65,8 @@ class AfterPublication:
     withdrawn_by_name: str | None = None
     withdraw_reason: str | None = None
     correctable: bool = False  # published, not a correction, not withdrawn
+    # The Q&A entry whose answer the corrected reply was, word for word: likely wrong too.
+    corrects_entry_id: str | None = None
 
 
 def view_fields(session: Session, item: Item) -> dict[str, Any]:
@@ -88,7 +90,34 @@ def view_fields(session: Session, item: Item) -> dict[str, Any]:
         "correctable": item.state is DraftState.PUBLISHED
         and item.corrects_id is None
         and item.withdrawn_at is None,
+        "corrects_entry_id": entry_answered(session, corrects)
+        if isinstance(corrects, Draft)
+        else None,
     }
+
+
+def entry_answered(session: Session, reply: Draft) -> str | None:
+    """The Q&A entry whose answer `reply` published unchanged (no operator rewrote or chose
+    it), if any: when such a reply needs correcting, so may the entry."""
+    if not reply.confident or reply.matched_entry_id is None:
+        return None
+    return None if review.reply_changed_by_hand(session, reply) else reply.matched_entry_id
+
+
+def corrected_entries(session: Session, since: datetime) -> list[str]:
+    """Entries whose answers went out unchanged in replies corrected since `since`."""
+    query = select(Draft).where(
+        col(Draft.corrects_id).is_not(None),
+        Draft.state == DraftState.PUBLISHED,
+        col(Draft.published_at) >= since,
+    )
+    found = []
+    for correction in session.exec(query):
+        original = session.get(Draft, correction.corrects_id)
+        entry = entry_answered(session, original) if original is not None else None
+        if entry is not None:
+            found.append(entry)
+    return sorted(set(found))
 
 
 def lock_published(

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
 from knowledge_base.models import KBEntry
 from knowledge_base.sqltypes import utcnow
-from workflow import account_filing, audit, outbox
+from workflow import account_filing, audit, corrections, outbox
 from workflow.account_filing import AccountProfile, FilingStatus
 from workflow.activity import Activity, summary
 from workflow.calendar import LOCAL_TZ, local_date
@@ -61,6 +61,7 @@ class Inspection:
     open_cases: int
     expiring: list[str]
     expired: list[str]  # past valid_until but not retired: no longer served, not yet renewed
+    corrected: list[str] = field(default_factory=list)  # entries behind corrected replies
     links: dict[str, list[str]] = field(default_factory=dict)  # url -> entry ids
     links_checked: int = 0
     broken: list[BrokenLink] = field(default_factory=list)
@@ -89,6 +90,7 @@ class Inspection:
             "cases": self.open_cases,
             "expiring": _listed(self.expiring, 20) or "无",
             "expired": _listed(self.expired, 20) or "无",
+            "corrected": _listed(self.corrected, 20) or "无",
             "links": self.links_checked,
             "broken_n": len(self.broken),
             "broken": self._broken_lines(),
@@ -160,6 +162,7 @@ def gather(
             )
         ],
         links=links_in_answers(session),
+        corrected=corrections.corrected_entries(session, now - timedelta(days=days)),
         filing=account_filing.status(session, profile) if profile is not None else None,
     )
 

@@ -10,6 +10,7 @@ from knowledge_base.sqltypes import utcnow
 from tests.emulator import SimMessage
 from tests.support.console import console_client, login
 from tests.support.journey import World
+from workflow import inspection
 from workflow.assessment import period_report
 from workflow.models import AuditRecord, Draft, DraftState
 
@@ -55,6 +56,9 @@ async def test_a_correction_is_signed_off_then_replaces_the_published_reply(desk
     assert "更正稿" in ack
     correction = await desk.card(lambda m: "更正稿：审签后替换草稿" in (m.text or ""))
     assert "原答复" in correction.text and "12333" in correction.text
+    original = await desk.db().run(lambda s: s.exec(select(Draft)).first())
+    # The reply was the entry's answer word for word: the entry is likely wrong too.
+    assert f"答问库条目 {original.matched_entry_id} 的答案" in correction.text
     await desk.card_edit(card, lambda m: "审签中" in (m.text or ""))
     # Nothing changes for the citizen before sign-off.
     assert "当场制卡" not in (desk.emu.messages(reply.chat)[-1].text or "")
@@ -80,6 +84,8 @@ async def test_a_correction_is_signed_off_then_replaces_the_published_reply(desk
     start, end = drafts[0].created_at - timedelta(days=1), utcnow() + timedelta(days=1)
     report = await desk.db().run(period_report, start, end)
     assert (report.drafts, report.published, report.corrected) == (1, 1, 1)
+    inspected = await desk.db().run(inspection.gather)
+    assert inspected.corrected == [drafts[0].matched_entry_id]  # 读网巡检 lists the entry
 
 
 async def test_a_correction_of_a_reply_deleted_by_hand_goes_out_as_a_new_message(
