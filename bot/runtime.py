@@ -24,7 +24,7 @@ from bot.services import Services
 from bot.settings import Mode
 from knowledge_base.embedding import encode
 from knowledge_base.sqltypes import utcnow
-from workflow import activity, cases, hot_topics, inspection, retention
+from workflow import activity, cases, hot_topics, inspection, posts, retention
 from workflow.gaps import CachedEmbed
 
 logger = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ async def run_periodic_once(runtime: Runtime) -> None:
     warned, escalated = await runtime.services.desk.sweep_sla()
     await remind_cases(runtime)
     await remind_activity(runtime)
+    await alert_unreviewed_posts(runtime)
     await report_inspection(runtime)
     await alert_hot_topics(runtime)
     await purge_personal_data(runtime)
@@ -137,6 +138,20 @@ async def remind_activity(runtime: Runtime) -> None:
     sent = await runtime.services.db.run(activity.check, rules)
     if sent:
         logger.info("account activity reminders: %s", ", ".join(sent))
+        runtime.delivery.wake()
+
+
+async def alert_unreviewed_posts(runtime: Runtime) -> None:
+    """RULES §1: a channel post that skipped GovReply's sign-off is reported to the group.
+    Only where GovReply publishes the channel's posts (GOVREPLY_CHANNEL_ID)."""
+    settings = runtime.services.settings
+    if settings.channel_id is None or not settings.unreviewed_post_alert:
+        return
+    reported = await runtime.services.db.run(
+        posts.alert_unreviewed, settings.channel_id, settings.operators_chat_id, utcnow()
+    )
+    if reported:
+        logger.warning("channel posts without sign-off: %s", reported)
         runtime.delivery.wake()
 
 

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         description="Chat id of the account's channel, where signed-off posts (/post, /repost) "
         "are published; the bot must be an administrator allowed to post. Unset: no posts.",
     )
+    unreviewed_post_alert: bool = Field(
+        default=True,
+        description="With a channel: tell the group (naming the heads) of a channel post that "
+        "did not go through GovReply's sign-off (先审后发, RULES §1).",
+    )
     database_url: str = Field(
         default="sqlite:///data/govreply.db",
         description="SQLAlchemy URL. SQLite by default; postgresql+psycopg://... for PostgreSQL.",

@@ -535,6 +535,11 @@ POST_TEXTS: dict[str, str] = {
         "已发布到频道（{when}）。拟稿人：{drafter}　审核人：{reviewer}　审签人：{signer}"
     ),
     "post_published_repost": "已发布到频道（{when}）。来源：{source}　审核人：{reviewer}",
+    "post_unreviewed": (
+        "⚠️ 频道出现一条未经 GovReply 审签的发布（{when}）：{link}\n"
+        "按“先审后发”，以账号名义发布的内容须经审核、审签；请核实是否已按程序审核，"
+        "必要时撤下并补办审签{people}。"
+    ),
     "post_undeliverable": "⚠️ 未能发布到频道，请检查机器人在频道的管理员（发布）权限后重新提交。",
     # What the channel's readers see under the post (RULES §1).
     "post_stamp": "\n\n——\n拟稿人：{drafter}　审核人：{reviewer}　审签人：{signer}",

@@ -24,8 +24,10 @@ from sqlmodel import Session, col, select
 
 from knowledge_base.sqltypes import utcnow
 from workflow import activity, audit, corrections, outbox, review
+from workflow.calendar import LOCAL_TZ
 from workflow.errors import InvalidTransition, NotFound
 from workflow.models import (
+    ChannelPost,
     DraftState,
     Operator,
     OutboxItem,
@@ -36,6 +38,7 @@ from workflow.models import (
     Role,
     Tier,
 )
+from workflow.operators import mentions, with_role
 
 SUBJECT = "post"  # audit subject type
 MEDIA_KINDS = ("photo", "video", "document")
@@ -465,6 +468,65 @@ def propose_correction(
     return corrections.propose(
         session, PostDraft, post_id, user_id, text, findings, expected_version
     )
+
+
+# --- posts that skipped sign-off ----------------------------------------------------------------
+
+UNREVIEWED_GRACE = timedelta(minutes=2)  # a post GovReply sent is on record within seconds
+UNREVIEWED_WINDOW = timedelta(days=2)  # older posts are not alerted any more (first start)
+
+
+def alert_unreviewed(
+    session: Session, channel_id: int, operators_chat_id: int | None, now: datetime
+) -> list[int]:
+    """RULES §1 先审后发: a post that appeared in the channel without going through GovReply's
+    sign-off (posted from a phone, forwarded by hand) is reported to the group, naming the
+    heads, once per post. Returns the channel message ids reported."""
+    published = select(PostDraft.published_message_id).where(
+        PostDraft.channel_id == channel_id, col(PostDraft.published_message_id).is_not(None)
+    )
+    query = (
+        select(ChannelPost)
+        .where(ChannelPost.channel_id == channel_id)
+        .where(col(ChannelPost.posted_at) >= now - UNREVIEWED_WINDOW)
+        .where(col(ChannelPost.posted_at) <= now - UNREVIEWED_GRACE)
+        .where(col(ChannelPost.message_id).not_in(published))
+        .order_by(col(ChannelPost.posted_at))
+    )
+    reported = []
+    for post in session.exec(query):
+        params = {
+            "when": post.posted_at.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M"),
+            "link": channel_link(channel_id, post.message_id),
+            "kind": "original" if post.original else "repost",
+        }
+        item = outbox.enqueue(
+            session,
+            outbox.Kind.NOTICE,
+            chat_id=operators_chat_id,
+            payload={
+                "template": "post_unreviewed",
+                "params": params,
+                "mentions": mentions(with_role(session, Role.HEAD)),
+            },
+            dedupe_key=f"unreviewed_post:{channel_id}:{post.message_id}",
+        )
+        if item is not None:
+            audit.record(
+                session,
+                "post_unreviewed",
+                SUBJECT,
+                f"{channel_id}:{post.message_id}",
+                after=params,
+            )
+            reported.append(post.message_id)
+    return reported
+
+
+def channel_link(channel_id: int, message_id: int) -> str:
+    """t.me link of a message in a (private) channel: -100xxxxxxxxxx -> t.me/c/xxxxxxxxxx/id."""
+    internal = str(channel_id).removeprefix("-100")
+    return f"https://t.me/c/{internal}/{message_id}"
 
 
 # --- delivery bookkeeping ---------------------------------------------------------------------

@@ -437,3 +437,31 @@ async def test_posts_are_withdrawn_and_corrected_from_the_console(world: World) 
         world.channel, published.message_id, lambda m: "本周日" in (m.text or "")
     )
     await world.card_edit(card, lambda m: "已更正" in (m.text or ""))
+
+
+async def test_a_post_that_skipped_sign_off_is_reported_to_the_group(world: World) -> None:
+    from datetime import timedelta
+
+    from bot.runtime import run_periodic_once
+
+    await _published_post(world, "示例市发布：今日起办理时间调整。")  # through sign-off
+    direct = await world.emu.channel_post(world.channel, "（手机直接发布）明天停水")
+    await _all_handled(world)
+    assert len(await _recorded(world)) == 2
+
+    def a_while_ago(session):  # type: ignore[no-untyped-def]
+        for row in session.exec(select(ChannelPost)):
+            row.posted_at -= timedelta(minutes=5)  # past the grace for GovReply's own send
+            session.add(row)
+
+    await world.db().run(a_while_ago)
+    await run_periodic_once(world.runtime)
+    alert = await world.emu.wait_for_message(
+        world.ops, lambda m: "未经 GovReply 审签" in (m.text or ""), timeout=20
+    )
+    assert f"t.me/c/300/{direct.message_id}" in alert.text
+    assert "tg://user?id=1004" in (alert.sent_text or "")  # the head, by name
+    await run_periodic_once(world.runtime)  # once per post
+    await asyncio.sleep(0.5)
+    alerts = [m for m in world.emu.messages(world.ops) if "未经 GovReply 审签" in (m.text or "")]
+    assert len(alerts) == 1
