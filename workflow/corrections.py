@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session, col, select
 
+from knowledge_base.models import KBEntryVersion
 from knowledge_base.sqltypes import utcnow
 from workflow import audit, outbox, review
 from workflow.errors import AlreadyDecided, InvalidTransition, NotAuthorised, NotFound
@@ -97,11 +98,18 @@ def view_fields(session: Session, item: Item) -> dict[str, Any]:
 
 
 def entry_answered(session: Session, reply: Draft) -> str | None:
-    """The Q&A entry whose answer `reply` published unchanged (no operator rewrote or chose
-    it), if any: when such a reply needs correcting, so may the entry."""
-    if not reply.confident or reply.matched_entry_id is None:
+    """The Q&A entry whose answer `reply` published word for word (matched or chosen by an
+    operator, not rewritten), if any: when such a reply needs correcting, so may the entry."""
+    if reply.matched_entry_id is None or reply.edited_by:
         return None
-    return None if review.reply_changed_by_hand(session, reply) else reply.matched_entry_id
+    snapshot = session.exec(
+        select(KBEntryVersion).where(
+            KBEntryVersion.entry_id == reply.matched_entry_id,
+            KBEntryVersion.version == reply.matched_entry_version,
+        )
+    ).first()
+    answer = snapshot.snapshot.get("answer") if snapshot is not None else None
+    return reply.matched_entry_id if answer is not None and answer == reply.text else None
 
 
 def corrected_entries(session: Session, since: datetime) -> list[str]:
