@@ -38,7 +38,7 @@ from bot.sending import (
     send_or_edit,
 )
 from bot.settings import Settings
-from handlers.callback_data import TOPIC_FORWARD
+from handlers.callback_data import NOTICE_BUTTONS
 from handlers.cards import render_card, render_reply, render_status
 from handlers.texts import localize, render_parts, t
 from workflow import corrections, intake, outbox, publishing
@@ -172,11 +172,10 @@ class DeliveryWorker:
                 links = mention_links(mentions)
                 params["people"] = t("mention_people", names=links) if links else ""
             markup = None
-            if payload.get("button") == "topic_forward":  # hot topic: invite the department
-                label = t("btn_topic_forward", department=params.get("department", ""))
-                markup = InlineKeyboardMarkup(
-                    [[InlineKeyboardButton(label, callback_data=TOPIC_FORWARD)]]
-                )
+            if (action := payload.get("button")) in NOTICE_BUTTONS:  # e.g. a hot topic's
+                label, data = NOTICE_BUTTONS[action]
+                button = InlineKeyboardButton(t(label, **params), callback_data=data)
+                markup = InlineKeyboardMarkup([[button]])
             msg = await self.bot.send_message(
                 chat_id=item.chat_id or _chat(item, self.settings.operators_chat_id),
                 text=t(payload["template"], **params),

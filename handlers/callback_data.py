@@ -35,6 +35,8 @@ class Action(StrEnum):
 
 
 TOPIC_FORWARD = "ht1:fw"  # a hot-topic alert's button: invite the department to answer
+# A notice's button, by the action the domain names in its payload: (label text key, data).
+NOTICE_BUTTONS = {"topic_forward": ("btn_topic_forward", TOPIC_FORWARD)}
 POST_PREFIX = "pt1"  # a channel post's card: the same actions on a post's id and version
 
 

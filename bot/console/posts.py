@@ -5,6 +5,7 @@ stamp, and for a pending one the same signature and rejection as its card in the
     GET  /posts                              the list, newest first
     POST /posts/{post_id}/{approve|reject}   sign (with the override reason when a check
                                              fails) or reject with a reason
+    POST /posts/{post_id}/edit               new text for a pending post (signatures void)
     POST /posts/{post_id}/correct            propose a correction of a published post
     POST /posts/{post_id}/withdraw           stop a scheduled post, or take a published one
                                              down
@@ -53,6 +54,10 @@ async def post_action(request: web.Request) -> web.StreamResponse:
             override = str(form.get("override", "")).strip() or None
             _post, done = await run(request, posts.approve, post_id, uid, version, override)
             ok = "post_signed_final" if done else "post_signed"
+        elif action == "edit":
+            text = str(form.get("text", "")).strip()
+            await services_of(request).desk.edit_post(post_id, uid, text)
+            ok = "post_edited"
         elif action == "correct":
             text = str(form.get("text", "")).strip()
             await services_of(request).desk.propose_post_correction(post_id, uid, text)
@@ -77,7 +82,7 @@ async def post_action(request: web.Request) -> web.StreamResponse:
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/posts", posts_page, name="posts")
     app.router.add_post(
-        "/posts/{post_id:\\d+}/{action:approve|reject|correct|withdraw}",
+        "/posts/{post_id:\\d+}/{action:approve|reject|edit|correct|withdraw}",
         post_action,
         name="post_action",
     )

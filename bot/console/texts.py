@@ -68,6 +68,7 @@ NOTICES: dict[str, str] = {
     "post_signed_final": "稿件已签批，进入频道发布队列。",
     "post_rejected": "稿件不予发布。",
     "post_withdrawn": "定时稿件已撤回，不会发布。",
+    "post_edited": "稿件已修改，此前签批作废。",
     "post_taken_down": "稿件已撤回，正从频道撤下。",
     "post_correction_proposed": "更正稿已提交，请在频道稿件列表或群内卡片上审签。",
     "correction_proposed": "更正稿 #{id} 已提交，请在待审草稿中审签（审签后替换已发布的答复）。",

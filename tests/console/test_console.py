@@ -436,3 +436,29 @@ async def test_a_channel_post_is_signed_or_refused_from_the_console(desk: World)
         lambda s: s.exec(select(AuditRecord).where(AuditRecord.action == "post_approved")).all()
     )
     assert len(queued) == 1
+
+
+async def test_a_pending_channel_post_is_edited_from_the_console(desk: World) -> None:
+    from workflow import posts
+
+    post_id = await desk.db().run(
+        lambda s: posts.submit(s, desk.reviewer.id, "示例市发布：周六照常办公", []).id
+    )
+    await desk.db().run(posts.approve, post_id, desk.reviewer2.id)  # ordinary: this publishes
+    other = await desk.db().run(
+        lambda s: posts.submit(s, desk.reviewer.id, "示例市发布：周日闭馆", []).id
+    )
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, desk.deputy)
+        page = await (await client.get("/console/posts")).text()
+        assert f'action="/console/posts/{other}/edit"' in page
+        resp = await client.post(
+            f"/console/posts/{other}/edit", data={"csrf": csrf, "text": "示例市发布：周日下午闭馆"}
+        )
+        assert resp.status == 200 and "稿件已修改" in await resp.text()
+        refused = await client.post(
+            f"/console/posts/{post_id}/edit", data={"csrf": csrf, "text": "改一下"}
+        )
+        assert refused.status == 409  # signed already: not pending any more
+    view = await desk.db().run(posts.load, other)
+    assert view.text == "示例市发布：周日下午闭馆" and view.drafter == "王审核"
