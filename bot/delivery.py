@@ -295,6 +295,12 @@ class DeliveryWorker:
                     )
             elif "not found" not in problem:  # already gone: nothing left to take down
                 raise
+        for more in item.payload.get("more_ids", []):  # the other pictures of an album
+            try:
+                await self.bot.delete_message(chat_id, int(more))
+            except BadRequest as exc:
+                if "not found" not in str(exc).lower():
+                    raise
         item.payload = {**item.payload, "how": how}
 
 

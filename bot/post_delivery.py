@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session
+from telegram import InputMediaDocument, InputMediaPhoto, InputMediaVideo
 
 from bot.sending import Undeliverable, replace_published, send_or_edit
 from bot.settings import Settings
@@ -42,19 +43,37 @@ async def send(worker: DeliveryWorker, item: OutboxItem) -> int | None:
         raise Undeliverable("GOVREPLY_CHANNEL_ID is not set")
     if view.corrects_id is not None:
         return await _send_correction(worker, view)
-    return await _publish(worker, settings.channel_id, view, render_post(view))
+    sent, album_ids = await _publish(worker, settings.channel_id, view, render_post(view))
+    if album_ids:
+        item.payload = {**item.payload, "album_ids": album_ids}  # for record(), below
+    return sent
 
 
-async def _publish(worker: DeliveryWorker, channel_id: int, view: PostView, text: str) -> int:
-    # Plain text, as the readers see it: no HTML parsing of the unit's own words.
+_ALBUM_INPUT = {"photo": InputMediaPhoto, "video": InputMediaVideo, "document": InputMediaDocument}
+
+
+async def _publish(
+    worker: DeliveryWorker, channel_id: int, view: PostView, text: str
+) -> tuple[int, list[int]]:
+    """Send the post; (its message id, an album's message ids). Plain text, as the readers
+    see it: no HTML parsing of the unit's own words."""
+    if view.media is not None and view.media.album:
+        # One media group in one request: the caption (text and stamp) on its first item.
+        media = [
+            _ALBUM_INPUT[i["kind"]](i["file_id"], caption=text if n == 0 else None)
+            for n, i in enumerate(view.media.album)
+        ]
+        messages = await worker.bot.send_media_group(channel_id, media)
+        ids = [m.message_id for m in messages]
+        return ids[0], ids
     if view.media is not None:
         # The operator's message with the picture or video, copied with the post's caption.
         copied = await worker.bot.copy_message(
             channel_id, view.media.chat_id, view.media.message_id, caption=text
         )
-        return copied.message_id
+        return copied.message_id, []
     msg = await worker.bot.send_message(channel_id, text)
-    return msg.message_id
+    return msg.message_id, []
 
 
 async def _send_correction(worker: DeliveryWorker, view: PostView) -> int:
@@ -63,9 +82,8 @@ async def _send_correction(worker: DeliveryWorker, view: PostView) -> int:
     where = await worker.db.run(corrections.where_published, PostDraft, view.id)
 
     async def resend() -> int:
-        return await _publish(
-            worker, where[0], view, t("post_correction_resent") + render_post(view)
-        )
+        text = t("post_correction_resent") + render_post(view)
+        return (await _publish(worker, where[0], view, text))[0]
 
     return await replace_published(worker.bot, where, render_post(view), resend)
 
@@ -80,7 +98,8 @@ def record(session: Session, item: OutboxItem, message_id: int | None, settings:
         posts.record_card_sent(session, post_id, settings.operators_chat_id, message_id)
     else:
         assert settings.channel_id is not None
-        posts.record_published(session, post_id, settings.channel_id, message_id)
+        album_ids = item.payload.get("album_ids", [])
+        posts.record_published(session, post_id, settings.channel_id, message_id, album_ids)
 
 
 def undeliverable(session: Session, item: OutboxItem, error: str) -> None:

@@ -21,6 +21,7 @@ async def on_channel_post(update: Update, context: GovContext) -> None:
         post.date,
         original=post.forward_origin is None,  # a forwarded post is a repost
         video=post.video is not None,
+        album=post.media_group_id is not None,
     )
 
 
@@ -37,6 +38,7 @@ async def on_mirrored_post(update: Update, context: GovContext) -> None:
         origin.date,
         original=None,  # the mirror does not say whether the post was itself forwarded
         video=message.video is not None,
+        album=message.media_group_id is not None,
     )
 
 

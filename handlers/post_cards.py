@@ -35,7 +35,9 @@ def render_post_card(view: PostView) -> tuple[str, InlineKeyboardMarkup | None]:
             t("post_card_correction_of", id=view.corrects_id, text=escape(view.corrects_text))
         )
     lines.append(t("post_card_text", text=escape(view.text)))
-    if view.media is not None:
+    if view.media is not None and view.media.album:
+        lines.append(t("post_card_album", n=len(view.media.album), id=view.media.message_id))
+    elif view.media is not None:
         kind = texts.MEDIA_KIND.get(view.media.kind, view.media.kind)
         lines.append(t("post_card_media", kind=kind, id=view.media.message_id))
     if view.publish_at is not None and view.state in (DraftState.PENDING, DraftState.APPROVED):

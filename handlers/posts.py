@@ -36,6 +36,17 @@ from workflow.models import DraftState, PostDraft, PostKind
 logger = logging.getLogger(__name__)
 
 REPLY_GROUP = 2  # beside the draft replies (group 0) and the case replies (group 1)
+ALBUM_GROUP = 3  # keeping an album's items never stops another handler from seeing them
+
+
+class _InAlbum(filters.MessageFilter):
+    """A message that is one item of an album (media group)."""
+
+    def filter(self, message: Message) -> bool:
+        return message.media_group_id is not None
+
+
+_IN_ALBUM = _InAlbum()
 MANDATED = "上级要求"  # "/repost 上级要求 来源": required by a higher authority
 
 
@@ -94,6 +105,51 @@ def _media(message: Message | None) -> posts.Media | None:
     return None
 
 
+def _file_of(message: Message) -> tuple[str, str] | None:
+    """(kind, file id) of a message's picture (its largest size), video or file."""
+    if message.photo:
+        return "photo", message.photo[-1].file_id
+    if message.video:
+        return "video", message.video.file_id
+    if message.document:
+        return "document", message.document.file_id
+    return None
+
+
+async def on_album_item(update: Update, context: GovContext) -> None:
+    """Telegram delivers an album as one message per picture: each is kept, so `/post` in
+    reply to any of them publishes the whole album."""
+    message = update.effective_message
+    assert message is not None and message.media_group_id is not None
+    found = _file_of(message)
+    if found is not None:
+        await context.services.db.run(
+            posts.record_album_item,
+            message.chat.id,
+            message.message_id,
+            message.media_group_id,
+            *found,
+            message.caption or "",
+        )
+
+
+async def _post_media(
+    context: GovContext, replied: Message | None
+) -> tuple[posts.Media | None, str]:
+    """What a message replied to brings to a post: its media (a whole album when it is one)
+    and its text or caption (an album's: whichever item has it)."""
+    if replied is None:
+        return None, ""
+    text = (replied.text or replied.caption or "").strip()
+    if replied.media_group_id is not None:
+        album = await context.services.db.run(
+            posts.album_media, replied.chat.id, replied.media_group_id
+        )
+        if album is not None:
+            return album[0], text or album[1].strip()
+    return _media(replied), text
+
+
 async def _submit(
     message: Message,
     context: GovContext,
@@ -112,7 +168,7 @@ async def _submit(
         await message.reply_text(t("post_usage"))
         return
     try:
-        media = _media(message.reply_to_message)
+        media, _text = await _post_media(context, message.reply_to_message)
         post = await context.services.desk.submit_post(
             user.id, text, kind, source, media, publish_at, mandated
         )
@@ -129,9 +185,8 @@ async def on_post(update: Update, context: GovContext) -> None:
     message = update.effective_message
     assert message is not None
     publish_at, text = _schedule(_body(message), utcnow())
-    replied = message.reply_to_message
-    if not text and replied is not None:
-        text = (replied.text or replied.caption or "").strip()
+    if not text:
+        _media_of, text = await _post_media(context, message.reply_to_message)
     await _submit(message, context, text, PostKind.ORIGINAL, publish_at=publish_at)
 
 
@@ -141,7 +196,7 @@ async def on_repost(update: Update, context: GovContext) -> None:
     message = update.effective_message
     assert message is not None
     replied = message.reply_to_message
-    text = (replied.text or replied.caption or "").strip() if replied else ""
+    _media_of, text = await _post_media(context, replied)
     publish_at, source = _schedule(_body(message), utcnow())
     # "/repost 上级要求 来源": a repost the unit was required to make (RULES §7 counts it).
     mandated = source.startswith(MANDATED)
@@ -259,3 +314,5 @@ def register(app: Application, operators_chat_id: int | None) -> None:  # type: 
         MessageHandler(group & filters.REPLY & filters.TEXT & ~filters.COMMAND, on_post_reply),
         group=REPLY_GROUP,
     )
+    media = filters.PHOTO | filters.VIDEO | filters.Document.ALL
+    app.add_handler(MessageHandler(group & media & _IN_ALBUM, on_album_item), group=ALBUM_GROUP)

@@ -512,6 +512,7 @@ POST_TEXTS: dict[str, str] = {
     "post_card_source_mandated": "转载来源：{source}（上级要求转发，计入原创占比）",
     "post_card_text": "稿件内容：\n{text}",
     "post_card_media": "📎 随稿{kind}：见本群第 {id} 条消息（审签后连同文字发布）",
+    "post_card_album": "📎 随稿相册 {n} 项：见本群第 {id} 条消息起（审签后作为一组连同文字发布）",
     "post_card_scheduled": "⏰ 定时发布：{when}（审签完成后于此时发布）",
     "post_card_due": "⏰ 已签批，将于 {when} 发布；发布前可撤回。",
     "post_withdrawn": "已撤回，未发布（理由：{reason}）",

@@ -68,6 +68,11 @@ class Activity:
         return (self.originals_30d + self.mandated_30d) / self.posts_30d
 
 
+# An album's messages share their date; GovReply's own record of one it published is taken
+# when the send returns, a moment later.
+ALBUM_SECONDS = timedelta(seconds=5)
+
+
 def record_post(
     session: Session,
     channel_id: int,
@@ -77,16 +82,28 @@ def record_post(
     original: bool | None,
     video: bool = False,
     mandated: bool = False,
+    album: bool = False,
 ) -> bool:
     """Record a channel post once; True if it was new.
 
     `original` None means unknown (an automatic forward does not say whether the post was
     itself forwarded): counted as original unless the channel's own update says otherwise.
+    An `album` (Telegram delivers one message per picture, all with the same date) counts
+    once: a message of an album posted within ALBUM_SECONDS of another is the same post.
     """
     query = select(ChannelPost).where(
         ChannelPost.channel_id == channel_id, ChannelPost.message_id == message_id
     )
     row = session.exec(query).first()
+    if row is None and album:
+        row = session.exec(
+            select(ChannelPost).where(
+                ChannelPost.channel_id == channel_id,
+                col(ChannelPost.posted_at) >= posted_at - ALBUM_SECONDS,
+                col(ChannelPost.posted_at) <= posted_at + ALBUM_SECONDS,
+                col(ChannelPost.album).is_(True),
+            )
+        ).first()
     if row is not None:
         _settle_original(session, row, original, mandated)
         return False
@@ -100,6 +117,7 @@ def record_post(
                     original=True if original is None else original,
                     video=video,
                     mandated=mandated,
+                    album=album,
                 )
             )
     except IntegrityError:  # the other copy of the same post, stored concurrently

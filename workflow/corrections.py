@@ -314,6 +314,7 @@ def withdraw(
     payload: dict[str, Any] = {"message_id": message_id, "caption": caption}
     if isinstance(item, PostDraft):
         payload["post_id"] = item_id
+        payload["more_ids"] = item.album_message_ids[1:]  # an album's other pictures
     outbox.enqueue(
         session,
         outbox.Kind.RETRACT,

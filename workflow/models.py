@@ -452,6 +452,7 @@ class ChannelPost(SQLModel, table=True):
     # A repost the unit was required to make (上级要求转发): counts with originals toward
     # the 30 % share (RULES §7). Known for reposts published through GovReply.
     mandated: bool = False
+    album: bool = False  # one of several messages sent together: the album counts once
 
 
 # --- channel posts under sign-off (RULES §1) -----------------------------------------------------
@@ -479,6 +480,14 @@ class PostDraft(SQLModel, table=True):
     media_kind: str | None = None  # "photo", "video" or "document"
     media_chat_id: int | None = Field(default=None, sa_column=_bigint())
     media_message_id: int | None = Field(default=None, sa_column=_bigint())
+    # An album (2-10 pictures or videos sent together): its items {"kind", "file_id"} in
+    # order, published as one media group; media_* then name its first message.
+    album: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=json_column(nullable=False)
+    )
+    album_message_ids: list[int] = Field(
+        default_factory=list, sa_column=json_column(nullable=False)
+    )  # the channel messages of a published album (the first is published_message_id)
     publish_at: datetime | None = Field(default=None, sa_column=dt_column())  # 定时发布
     tier: Tier = Field(default=Tier.ORDINARY, sa_column=enum_column(Tier))
     tier_reason: str = ""
@@ -543,3 +552,20 @@ class AccountFiling(SQLModel, table=True):
     reason: str = ""
     filed_by: str = ""
     filed_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
+
+
+class GroupMedia(SQLModel, table=True):
+    """A picture, video or file of an album an operator sent in the operators' group: Telegram
+    delivers an album as one message per item, so its items are kept to publish it whole."""
+
+    __tablename__ = "group_media"
+    __table_args__ = (UniqueConstraint("chat_id", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=_bigint(nullable=False))
+    message_id: int = Field(sa_column=_bigint(nullable=False))
+    media_group_id: str = Field(index=True, max_length=64)
+    kind: str  # "photo", "video" or "document"
+    file_id: str
+    caption: str = ""
+    received_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))

@@ -16,6 +16,7 @@ work (card refresh, publication) in that one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from workflow.errors import InvalidTransition, NotFound
 from workflow.models import (
     ChannelPost,
     DraftState,
+    GroupMedia,
     Operator,
     OutboxItem,
     OutboxStatus,
@@ -51,11 +53,13 @@ SCHEDULE_AHEAD = timedelta(days=30)  # the furthest a post can be scheduled
 
 @dataclass(frozen=True)
 class Media:
-    """The operator's message in the group that carries the picture, video or file."""
+    """The operator's message in the group that carries the picture, video or file; for an
+    album, its first message and every item ({"kind", "file_id"}, 2 to 10, in order)."""
 
     kind: str
     chat_id: int
     message_id: int
+    album: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,7 +180,56 @@ def list_posts(session: Session, limit: int = 200) -> list[PostView]:
 def _media(post: PostDraft) -> Media | None:
     if post.media_kind is None or post.media_chat_id is None or post.media_message_id is None:
         return None
-    return Media(post.media_kind, post.media_chat_id, post.media_message_id)
+    return Media(post.media_kind, post.media_chat_id, post.media_message_id, tuple(post.album))
+
+
+ALBUM_LIMIT = 10  # Telegram sends 2 to 10 items as one media group
+
+
+def record_album_item(
+    session: Session,
+    chat_id: int,
+    message_id: int,
+    media_group_id: str,
+    kind: str,
+    file_id: str,
+    caption: str,
+) -> None:
+    """Keep one item of an album sent in the operators' group (once per message)."""
+    exists = session.exec(
+        select(GroupMedia.id).where(
+            GroupMedia.chat_id == chat_id, GroupMedia.message_id == message_id
+        )
+    ).first()
+    if exists is None:
+        session.add(
+            GroupMedia(
+                chat_id=chat_id,
+                message_id=message_id,
+                media_group_id=media_group_id,
+                kind=kind,
+                file_id=file_id,
+                caption=caption,
+            )
+        )
+
+
+def album_media(session: Session, chat_id: int, media_group_id: str) -> tuple[Media, str] | None:
+    """The album `media_group_id` as Media (from its first message), with its caption; None
+    when fewer than two of its items are on record."""
+    items = list(
+        session.exec(
+            select(GroupMedia)
+            .where(GroupMedia.chat_id == chat_id, GroupMedia.media_group_id == media_group_id)
+            .order_by(col(GroupMedia.message_id))
+        )
+    )
+    if len(items) < 2:
+        return None
+    first = items[0]
+    album = tuple({"kind": i.kind, "file_id": i.file_id} for i in items[:ALBUM_LIMIT])
+    caption = next((i.caption for i in items if i.caption), "")
+    return Media(first.kind, chat_id, first.message_id, album), caption
 
 
 def _check_length(text: str, media: Media | None) -> None:
@@ -243,6 +296,7 @@ def submit(
         media_kind=media.kind if media else None,
         media_chat_id=media.chat_id if media else None,
         media_message_id=media.message_id if media else None,
+        album=list(media.album) if media else [],
         publish_at=publish_at,
     )
     session.add(post)
@@ -259,6 +313,7 @@ def submit(
             "tier": tier.value,
             "text": text,
             "media": media.kind if media else None,
+            "album": len(media.album) if media else 0,
             "publish_at": publish_at.isoformat() if publish_at else None,
         },
     )
@@ -551,10 +606,15 @@ def post_for_card(session: Session, chat_id: int, message_id: int) -> int | None
 
 
 def record_published(
-    session: Session, post_id: int, channel_id: int, message_id: int
+    session: Session,
+    post_id: int,
+    channel_id: int,
+    message_id: int,
+    album_ids: Sequence[int] = (),
 ) -> PostDraft:
     """The post is in the channel: stamp and time on record, and it counts as an update
-    (an original, or a repost) for the account's activity."""
+    (an original, or a repost) for the account's activity; an album (`album_ids`: all its
+    channel messages) counts once."""
     post = session.exec(select(PostDraft).where(PostDraft.id == post_id).with_for_update()).one()
     if post.state is DraftState.PUBLISHED:
         return post
@@ -563,6 +623,7 @@ def record_published(
     post.published_at = now
     post.channel_id = channel_id
     post.published_message_id = message_id
+    post.album_message_ids = list(album_ids)
     view = load(session, post_id)
     if post.corrects_id is not None:  # replaced a post's text: no new post for activity
         audit.record(
@@ -583,6 +644,7 @@ def record_published(
         original=post.kind is PostKind.ORIGINAL,
         video=post.media_kind == "video",
         mandated=post.mandated,
+        album=bool(album_ids),
     )
     audit.record(
         session,

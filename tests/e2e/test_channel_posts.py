@@ -465,3 +465,36 @@ async def test_a_post_that_skipped_sign_off_is_reported_to_the_group(world: Worl
     await asyncio.sleep(0.5)
     alerts = [m for m in world.emu.messages(world.ops) if "未经 GovReply 审签" in (m.text or "")]
     assert len(alerts) == 1
+
+
+async def test_an_album_goes_out_as_one_post_and_comes_down_whole(world: World) -> None:
+    album = await world.emu.send_album(
+        world.reviewer, world.ops, "示例市发布：市民中心新址启用，组图。", count=3
+    )
+    await _all_handled(world)  # each picture is its own update
+    await world.emu.send_message(world.reviewer, world.ops, "/post", reply_to=album[1])
+    card = await world.emu.wait_for_message(world.ops, _post_card(), timeout=20)
+    assert "随稿相册 3 项" in card.text and "市民中心新址启用" in card.text
+    await _press(world, world.reviewer2, card, "✅ 通过")
+    card = await world.card_edit(
+        card, lambda m: "已发布到频道" in (m.text or "") and bool(m.buttons)
+    )
+    sent = _channel_posts(world)
+    assert len(sent) == 3 and len({m.data["media_group_id"] for m in sent}) == 1
+    assert all(m.data.get("photo") for m in sent)
+    assert sent[0].data["caption"].endswith("审核人：赵审核　审签人：赵审核")
+    await _all_handled(world)  # three mirrors in the discussion group: still one post
+    assert len(await _recorded(world)) == 1
+
+    await _answer_prompt(world, world.reviewer, card, "更正稿件", "示例市发布：市民中心新址启用。")
+    correction = await world.emu.wait_for_message(
+        world.ops, lambda m: "更正稿：审签后替换频道稿件" in (m.text or ""), timeout=20
+    )
+    await _press(world, world.reviewer2, correction, "✅ 通过")
+    await world.emu.wait_for_edit(
+        world.channel, sent[0].message_id, lambda m: "组图" not in (m.data.get("caption") or "")
+    )
+    card = await world.card_edit(card, lambda m: "已更正" in (m.text or ""))
+    await _answer_prompt(world, world.reviewer2, card, "撤回稿件", "组图有误")
+    await world.card_edit(card, lambda m: "已从 Telegram 删除" in (m.text or ""))
+    assert _channel_posts(world) == []  # every picture of the album is gone

@@ -125,6 +125,27 @@ def send_user_message(
     return message
 
 
+def send_user_album(
+    world: World, user: SimUser, chat: SimChat, caption: str | None, count: int = 2
+) -> list[SimMessage]:
+    """`user` sends an album of `count` photos (the caption on the first) in a group: one
+    message and one "message" update per photo, sharing a media_group_id, as Telegram does."""
+    if chat.is_private or chat.type == "channel":
+        msg = "albums are emulated in groups only"
+        raise AssertionError(msg)
+    chat.member_status.setdefault(user.id, "member")
+    group_id = str(uuid.uuid4().int % 10**18)
+    album = []
+    for n in range(count):
+        fields: Json = {"photo": photo_sizes(world, FAKE_JPEG), "media_group_id": group_id}
+        if n == 0 and caption:
+            fields["caption"] = caption
+        message = world.new_message(chat, sender=user, fields=fields)
+        world.queue_update("message", copy.deepcopy(message.data))
+        album.append(message)
+    return album
+
+
 def edit_user_message(world: World, message: SimMessage, text: str) -> SimMessage:
     """The user edits their own message: an "edited_message" update."""
     key = "caption" if "caption" in message.data else "text"

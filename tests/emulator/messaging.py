@@ -256,7 +256,7 @@ async def get_file(world: World, params: Params) -> Json:
     return sim_file.to_json()
 
 
-_CONTENT_KEYS = ("text", "caption", "document", "photo")
+_CONTENT_KEYS = ("text", "caption", "document", "photo", "video")
 
 
 def source_message(world: World, params: Params) -> SimMessage:
@@ -295,6 +295,45 @@ async def forward_message(world: World, params: Params) -> Json:
     return message.data
 
 
+@METHODS.add("sendMediaGroup", "chat_id", "media")
+async def send_media_group(world: World, params: Params) -> list[Json]:
+    """An album: 2-10 photos, videos or files given by file id, one message each, sharing a
+    media_group_id; a caption may sit on any item (Telegram shows the first one's)."""
+    chat = world.writable_chat(params.get("chat_id"))
+    items = params.get("media")
+    if not isinstance(items, list) or not 2 <= len(items) <= 10:
+        raise bad_request("wrong number of media in the album: 2-10 are allowed")
+    group_id = str(uuid.uuid4().int % 10**18)
+    sent = []
+    for n, item in enumerate(items):
+        kind, file_id = item.get("type"), item.get("media")
+        if kind not in ("photo", "video", "document"):
+            raise bad_request(f"media {n}: unsupported type {kind!r}")
+        sim_file = world.files.get(str(file_id))
+        if sim_file is None:
+            raise bad_request("wrong file identifier/HTTP URL specified")
+        described: Json = {
+            "file_id": sim_file.file_id,
+            "file_unique_id": sim_file.file_unique_id,
+            "file_size": len(sim_file.content),
+        }
+        fields: Json = {"media_group_id": group_id}
+        fields[kind] = (
+            [described | {"width": 1280, "height": 960}] if kind == "photo" else described
+        )
+        if item.get("caption"):
+            fields["caption"] = plain_text(
+                item["caption"], item.get("parse_mode"), limit=MAX_CAPTION
+            )
+        if n == 0:
+            fields |= reply_fields(world, chat, params)
+        sent.append(world.new_bot_message(chat, fields))
+    for message in sent:
+        if chat.type == "channel":
+            mirror_into_discussion(world, chat, message)
+    return [m.data for m in sent]
+
+
 def mirror_into_discussion(world: World, channel: SimChat, post: SimMessage) -> None:
     """Telegram's automatic forward of a channel post (the bot's own too) into the linked
     discussion group, where the comments hang under it."""
@@ -307,6 +346,8 @@ def mirror_into_discussion(world: World, channel: SimChat, post: SimMessage) -> 
         world.users[service.id] = service
     fields = {k: copy.deepcopy(v) for k, v in post.data.items() if k in _CONTENT_KEYS}
     fields |= {"is_automatic_forward": True, "forward_origin": origin_of(post)}
+    if "media_group_id" in post.data:  # an album's forwards form an album of their own
+        fields["media_group_id"] = f"f{post.data['media_group_id']}"
     forward = world.new_message(group, sender=service, sender_chat=channel, fields=fields)
     world.queue_update("message", copy.deepcopy(forward.data))
     post.discussion = forward

@@ -218,6 +218,12 @@ class BotApiEmulator:
             self.world, user, chat, text, reply_to=reply_to, photo=photo, voice=voice
         )
 
+    async def send_album(
+        self, user: SimUser, chat: SimChat, caption: str | None, count: int = 2
+    ) -> list[SimMessage]:
+        """`user` sends an album of `count` photos in a group (one update per photo)."""
+        return driving.send_user_album(self.world, user, chat, caption, count)
+
     async def edit_message(self, message: SimMessage, text: str) -> SimMessage:
         """The author edits their message; queues an edited_message Update."""
         return driving.edit_user_message(self.world, message, text)
