@@ -153,6 +153,8 @@ class DeliveryWorker:
             return await self._send_publish(item)
         if kind == outbox.Kind.PRIVATE_REPLY:
             view = await self.db.run(load_view, item.draft_id)
+            if view.corrected_by_id is not None:  # corrected while the link waited
+                view = await self.db.run(load_view, view.corrected_by_id)
             msg = await self.bot.send_message(
                 chat_id=view.user_id, text=t("token_ok") + "\n\n" + render_reply(view)
             )
@@ -233,7 +235,7 @@ class DeliveryWorker:
         msg = await self.bot.send_message(chat_id, text, reply_markup=markup)
         return msg.message_id
 
-    async def _send_publish(self, item: OutboxItem) -> int:
+    async def _send_publish(self, item: OutboxItem) -> int | None:
         view = await self.db.run(load_view, item.draft_id)
         if view.corrects_id is not None:
             return await self._send_correction(view)
@@ -257,10 +259,14 @@ class DeliveryWorker:
         )
         return msg.message_id
 
-    async def _send_correction(self, view: DraftView) -> int:
+    async def _send_correction(self, view: DraftView) -> int | None:
         """更正: the corrected text replaces the published reply's. Where that message is gone
-        (deleted by hand), the correction goes out as a new message, saying so."""
+        (deleted by hand), the correction goes out as a new message, saying so. A reply still
+        awaiting its deep link has nothing out yet: the citizen gets the correction when they
+        open the link."""
         where = await self.db.run(corrections.where_published, Draft, view.id)
+        if where is None:
+            return None
         private_link = where[0] != view.chat_id  # a comment answered through a deep link
         text = (t("token_ok") + "\n\n" if private_link else "") + render_reply(view)
 

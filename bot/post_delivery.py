@@ -80,6 +80,7 @@ async def _send_correction(worker: DeliveryWorker, view: PostView) -> int:
     """更正: the corrected text (or caption) replaces the post's in the channel; where the
     post was deleted by hand, the correction goes out as a new post marked 【更正】."""
     where = await worker.db.run(corrections.where_published, PostDraft, view.id)
+    assert where is not None  # a published post is in the channel
 
     async def resend() -> int:
         text = t("post_correction_resent") + render_post(view)

@@ -123,6 +123,8 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
             lines.append(t("card_reply_withdrawn"))
     elif not view.is_open:
         lines.append(texts.STATE[view.state.value] + " " + _when(view.decided_at))
+        if view.correctable or view.withdrawn_at is not None:  # a private reply's link waits
+            lines += after_publication(view)
     if view.is_open and view.waiting:
         lines.append(t("card_waiting", n=view.waiting))
     text = "\n\n".join(lines)
@@ -168,7 +170,12 @@ def after_publication(view: Published) -> list[str]:
                 reason=escape(view.withdraw_reason or ""),
             )
         )
-        if view.notice in ("withdrawn_deleted", "withdrawn_blanked", "withdraw_failed"):
+        if view.notice in (
+            "withdrawn_deleted",
+            "withdrawn_blanked",
+            "withdrawn_unsent",
+            "withdraw_failed",
+        ):
             lines.append(t(f"card_{view.notice}"))
     return lines
 

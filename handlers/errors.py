@@ -28,6 +28,7 @@ TOKEN_REASON = {
     "used": "链接已使用",
     "expired": "链接已过期",
     "belongs to someone else": "链接不属于您",
+    "withdrawn": "答复已撤回",
 }
 
 

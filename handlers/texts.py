@@ -169,6 +169,7 @@ TEXTS: dict[str, str] = {
     "card_withdrawn_deleted": "已从 Telegram 删除。",
     "card_withdrawn_blanked": "Telegram 已不允许删除该消息（超过 48 小时），已改为撤回说明。",
     "card_withdraw_failed": "⚠️ 未能从 Telegram 撤下该答复，请手工删除。",
+    "card_withdrawn_unsent": "私信答复尚未送达，不再发送；市民打开链接时将看到答复已撤回。",
     "card_reply_withdrawn": "原答复已撤回，本更正稿随之关闭。",
     "btn_correct": "✏️ 更正答复",
     "btn_withdraw_reply": "🗑 撤回答复",

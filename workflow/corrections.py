@@ -27,6 +27,7 @@ from workflow.models import (
     CardState,
     ChatKind,
     CitizenMessage,
+    DeepLinkToken,
     Draft,
     DraftState,
     Operator,
@@ -88,7 +89,7 @@ def view_fields(session: Session, item: Item) -> dict[str, Any]:
         if item.withdrawn_by
         else None,
         "withdraw_reason": item.withdraw_reason,
-        "correctable": item.state is DraftState.PUBLISHED
+        "correctable": (item.state is DraftState.PUBLISHED or awaiting_link(session, item))
         and item.corrects_id is None
         and item.withdrawn_at is None,
         "corrects_entry_id": entry_answered(session, corrects)
@@ -128,10 +129,20 @@ def corrected_entries(session: Session, since: datetime) -> list[str]:
     return sorted(set(found))
 
 
+def awaiting_link(session: Session, item: Draft | PostDraft) -> bool:
+    """A signed reply to a comment, to be delivered by private message once the citizen
+    opens its link (not published yet, but decided: it is corrected or withdrawn as if)."""
+    if not isinstance(item, Draft) or item.state is not DraftState.APPROVED:
+        return False
+    token = session.exec(select(DeepLinkToken).where(DeepLinkToken.draft_id == item.id)).first()
+    return token is not None and token.used_at is None
+
+
 def lock_published(
     session: Session, model: type[Item], item_id: int, expected_version: int | None = None
 ) -> Item:
-    """A published reply or post (not itself a correction, not withdrawn), FOR UPDATE."""
+    """A published reply or post (not itself a correction, not withdrawn), FOR UPDATE; a
+    reply awaiting its citizen's deep link counts as published."""
     item = session.exec(select(model).where(model.id == item_id).with_for_update()).first()
     noun = _NOUN[model]
     if item is None:
@@ -144,7 +155,8 @@ def lock_published(
         raise InvalidTransition(
             "the reply was withdrawn" if model is Draft else "the post was taken down"
         )
-    if item.state is not DraftState.PUBLISHED or item.published_message_id is None:
+    published = item.state is DraftState.PUBLISHED and item.published_message_id is not None
+    if not published and not awaiting_link(session, item):
         raise InvalidTransition(
             "only a published reply can be corrected or withdrawn"
             if model is Draft
@@ -176,14 +188,19 @@ def text_in_place(session: Session, original: Item, before: int | None = None) -
     return latest.text if latest else original.text
 
 
-def where_published(session: Session, model: type[Item], item_id: int) -> tuple[int, int, bool]:
+def where_published(
+    session: Session, model: type[Item], item_id: int
+) -> tuple[int, int, bool] | None:
     """(chat id, message id, whether it is a caption) of the Telegram message that carries a
-    published reply or post, or the one a correction corrects. A comment answered by
-    private message through a deep link was answered in the citizen's private chat."""
+    published reply or post, or the one a correction corrects; None while a reply awaits its
+    citizen's deep link (nothing is out yet). A comment answered by private message through
+    a deep link was answered in the citizen's private chat."""
     item = session.get(model, item_id)
     assert item is not None
     original = session.get(model, item.corrects_id) if item.corrects_id else item
-    assert original is not None and original.published_message_id is not None
+    assert original is not None
+    if original.published_message_id is None:
+        return None
     if isinstance(original, PostDraft):
         assert original.channel_id is not None
         return original.channel_id, original.published_message_id, original.media_kind is not None
@@ -281,7 +298,7 @@ def withdraw(
     reason = review.required_text(reason, f"withdrawing a {_NOUN[model]} needs a reason")
     item = lock_published(session, model, item_id, expected_version)
     check_withdrawer(session, item, user_id)
-    chat_id, message_id, caption = where_published(session, model, item_id)
+    where = where_published(session, model, item_id)
     subject = _SUBJECT[model]
     item.withdrawn_at = utcnow()
     item.withdrawn_by = user_id
@@ -308,9 +325,13 @@ def withdraw(
         subject,
         item_id,
         actor_id=user_id,
-        before={"text": text_in_place(session, item), "message_id": message_id},
+        before={"text": text_in_place(session, item), "message_id": where and where[1]},
         after={"reason": reason},
     )
+    if where is None:  # awaiting its deep link: the link now says the reply was withdrawn
+        touch(session, item, "withdrawn_unsent")
+        return item
+    chat_id, message_id, caption = where
     payload: dict[str, Any] = {"message_id": message_id, "caption": caption}
     if isinstance(item, PostDraft):
         payload["post_id"] = item_id

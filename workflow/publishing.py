@@ -139,10 +139,12 @@ def redeem_token(session: Session, token: str, user_id: int) -> Draft:
         raise TokenInvalid("expired")
     if row.user_id != user_id:
         raise TokenInvalid("belongs to someone else")
-    row.used_at = utcnow()
-    session.add(row)
     draft = session.get(Draft, row.draft_id)
     assert draft is not None
+    if draft.withdrawn_at is not None:
+        raise TokenInvalid("withdrawn")
+    row.used_at = utcnow()
+    session.add(row)
     audit.record(
         session, "deep_link_opened", "draft", draft.id, actor_id=None, after={"user_id": user_id}
     )

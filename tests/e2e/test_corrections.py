@@ -224,3 +224,44 @@ async def test_published_replies_are_corrected_and_withdrawn_from_the_console(
     await desk.card_edit(card, lambda m: "已从 Telegram 删除" in (m.text or ""))
     await desk.card_edit(correction, lambda m: "本更正稿随之关闭" in (m.text or ""))
     assert desk.emu.messages(reply.chat)[-1].message_id != reply.message_id
+
+
+async def _awaiting_link(desk: World) -> tuple[SimMessage, str]:
+    """A comment answered by private message, signed, its link not opened yet."""
+    _comment, card = await desk.private_comment("请问社保卡丢了怎么补办？")
+    await desk.press(desk.reviewer, card, "ap")
+    note = await desk.emu.wait_for_message(desk.discussion, timeout=20)
+    token = note.text.split("start=")[1].split()[0]
+    card = await desk.card_edit(card, lambda m: "co" in str(m.callback_data))
+    return card, token
+
+
+async def test_a_reply_awaiting_its_link_is_corrected_before_the_citizen_reads_it(
+    desk: World,
+) -> None:
+    card, token = await _awaiting_link(desk)
+    await _prompted_reply(desk, desk.reviewer, card, "co", "您好，补办社保卡请到社保经办窗口。")
+    correction = await desk.card(lambda m: "更正稿：审签后替换草稿" in (m.text or ""))
+    await desk.press(desk.reviewer2, correction, "ap")
+    await desk.card_edit(card, lambda m: "已更正（更正稿" in (m.text or ""))
+    private = desk.emu.private_chat(desk.citizen)
+    assert not [m for m in desk.emu.messages(private) if m.from_bot]  # nothing sent yet
+
+    await desk.citizen_says(f"/start {token}")
+    reply = await desk.citizen_reply()
+    assert "社保经办窗口" in reply.text and "12333" not in reply.text  # the corrected one
+    assert "审签人：赵审核" in reply.text
+    # Delivered now: on record as published, so a later correction edits this message.
+    await desk.card_edit(card, lambda m: "✅ 已发布" in (m.text or ""))
+    drafts = await desk.db().run(lambda s: s.exec(select(Draft).order_by(Draft.id)).all())
+    assert drafts[0].state is DraftState.PUBLISHED
+    assert drafts[0].published_message_id == reply.message_id
+
+
+async def test_a_withdrawn_reply_is_never_sent_through_its_link(desk: World) -> None:
+    card, token = await _awaiting_link(desk)
+    await _prompted_reply(desk, desk.reviewer2, card, "wd", "答非所问")
+    await desk.card_edit(card, lambda m: "不再发送" in (m.text or ""))
+    await desk.citizen_says(f"/start {token}")
+    answer = await desk.citizen_reply()
+    assert "答复已撤回" in answer.text and "12333" not in answer.text
