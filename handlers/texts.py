@@ -43,6 +43,7 @@ COMPLIANCE = {
     "banned_word": "含禁用词",
     "off_topic": "答复可能未回应提问",
     "induced_engagement": "诱导或强制关注、点赞、转发（或买粉刷量）",
+    "cold_tone": "语气生硬冷漠或推诿（答复须真诚、耐心，指明办理渠道）",
     "rumour_check": "疑似谣言求证：答复须有权威依据，经分管负责人审签",
 }
 CHAT_KIND = {"private": "私信", "discussion": "评论区"}

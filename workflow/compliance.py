@@ -2,8 +2,8 @@
 
 This module owns `check_reply`, which lists what is wrong with a draft before anyone signs it:
 personal data still present, links or advertising, first-person opinions or emotional wording,
-luring people to follow, like or share (or buying followers), words from the banned-content
-categories, and answers that do not address the question. The
+luring people to follow, like or share (or buying followers), a cold or shirking tone, words
+from the banned-content categories, and answers that do not address the question. The
 word lists and patterns are admin-editable data (`workflow/data/compliance_lists.json`), loaded
 with `ComplianceLists.load`. Whether a finding blocks sign-off is decided here; overriding a
 block (top-tier signer, with a reason) is the review workflow's business.
@@ -38,6 +38,7 @@ class FindingCode(StrEnum):
     BANNED_WORD = "banned_word"
     OFF_TOPIC = "off_topic"
     INDUCED_ENGAGEMENT = "induced_engagement"  # RULES §7: no forcing follows, likes, shares
+    COLD_TONE = "cold_tone"  # RULES §2: 杜绝生硬冷漠 (shirking, brushing the citizen off)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class ComplianceLists:
     opinion_patterns: tuple[re.Pattern[str], ...]
     ad_patterns: tuple[re.Pattern[str], ...]
     engagement_patterns: tuple[re.Pattern[str], ...] = ()
+    cold_tone_patterns: tuple[re.Pattern[str], ...] = ()
     allowed_link_domains: tuple[str, ...] = ("gov.cn",)
     off_topic_threshold: float = 0.2
     blocking: dict[FindingCode, bool] = field(default_factory=dict)
@@ -93,6 +95,7 @@ class ComplianceLists:
             opinion_patterns=compile_all("opinion_patterns"),
             ad_patterns=compile_all("ad_patterns"),
             engagement_patterns=compile_all("engagement_patterns"),
+            cold_tone_patterns=compile_all("cold_tone_patterns"),
             allowed_link_domains=tuple(raw.get("allowed_link_domains", ["gov.cn"])),
             off_topic_threshold=float(raw.get("off_topic_threshold", 0.2)),
             blocking=blocking,
@@ -206,6 +209,8 @@ def check_reply(
     findings += _pattern_findings(
         text, lists.engagement_patterns, FindingCode.INDUCED_ENGAGEMENT, lists
     )
+    # RULES §2: sincere and careful, no cold bureaucratic tone, no brushing the citizen off.
+    findings += _pattern_findings(text, lists.cold_tone_patterns, FindingCode.COLD_TONE, lists)
     findings += _banned_findings(text, lists)
     if similarity is not None and message.strip() and reply.strip():
         score = similarity(message, reply)

@@ -155,3 +155,21 @@ def test_inviting_people_to_follow_updates_is_not_luring(lists: ComplianceLists)
     ):
         found = codes(check_reply("", reply, None, lists))
         assert FindingCode.INDUCED_ENGAGEMENT not in found, reply
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "这个不归我们管，你去找街道吧。",
+        "你自己去查，网上都有。",
+        "早就通知过了，不要再问了。",
+    ],
+)
+def test_a_cold_or_shirking_reply_is_warned_about(lists: ComplianceLists, reply: str) -> None:
+    findings = [f for f in check_reply("", reply, None, lists) if f.code is FindingCode.COLD_TONE]
+    assert findings and not any(f.blocking for f in findings)  # a warning: people judge tone
+
+
+def test_pointing_to_the_right_office_is_not_a_cold_tone(lists: ComplianceLists) -> None:
+    reply = "您好，该事项由区住建局负责，可拨打 12345 转接或到区政务服务中心窗口咨询。"
+    assert FindingCode.COLD_TONE not in codes(check_reply("", reply, None, lists))
