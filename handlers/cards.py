@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from handlers import texts
 from handlers.callback_data import Action, ReviewButton
 from handlers.texts import t
+from workflow.corrections import AfterPublication
 from workflow.models import DraftState, Visibility
 from workflow.views import DraftView
 
@@ -44,9 +45,7 @@ def check_lines(
     else:
         lines = [t("card_compliance_ok")]
     if override_reason:
-        lines.append(
-            t("card_override", name=escape(override_by), reason=escape(override_reason))
-        )
+        lines.append(t("card_override", name=escape(override_by), reason=escape(override_reason)))
     if notice == "signatures_voided":
         lines.append(t("card_voided"))
     elif notice == "tier_raised":
@@ -70,9 +69,7 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
         t("card_message", text=escape(view.message_redacted)),
     ]
     if view.corrects_id is not None:
-        lines.append(
-            t("card_correction_of", id=view.corrects_id, text=escape(view.corrects_text))
-        )
+        lines.append(t("card_correction_of", id=view.corrects_id, text=escape(view.corrects_text)))
         if view.corrects_entry_id:
             lines.append(t("card_correction_entry", entry=escape(view.corrects_entry_id)))
     if view.confident and view.matched_entry_id:
@@ -116,7 +113,7 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
                 signer=escape(s.signer),
             )
         )
-        lines += after_publication(view)
+        lines += after_publication(view, view.notice)
     elif view.state is DraftState.REJECTED:
         lines.append(t("card_rejected", reason=escape(view.reject_reason or "")))
         if view.notice == "original_withdrawn":
@@ -124,7 +121,7 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
     elif not view.is_open:
         lines.append(texts.STATE[view.state.value] + " " + _when(view.decided_at))
         if view.correctable or view.withdrawn_at is not None:  # a private reply's link waits
-            lines += after_publication(view)
+            lines += after_publication(view, view.notice)
     if view.is_open and view.waiting:
         lines.append(t("card_waiting", n=view.waiting))
     text = "\n\n".join(lines)
@@ -135,27 +132,9 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
     return text, (published_keyboard(view) if view.correctable else None)
 
 
-class Published(Protocol):
-    """What a published reply's or channel post's card shows of what happened since."""
-
-    @property
-    def corrected_by_id(self) -> int | None: ...
-    @property
-    def corrected_at(self) -> datetime | None: ...
-    @property
-    def correction_pending_id(self) -> int | None: ...
-    @property
-    def withdrawn_at(self) -> datetime | None: ...
-    @property
-    def withdrawn_by_name(self) -> str | None: ...
-    @property
-    def withdraw_reason(self) -> str | None: ...
-    @property
-    def notice(self) -> str | None: ...
-
-
-def after_publication(view: Published) -> list[str]:
-    """What happened to a published reply or post since: corrected (更正), withdrawn (撤回)."""
+def after_publication(view: AfterPublication, notice: str | None) -> list[str]:
+    """What happened to a published reply or post since: corrected (更正), withdrawn (撤回);
+    `notice`, the card's last event, says how a withdrawal ended."""
     lines = []
     if view.corrected_by_id is not None:
         lines.append(t("card_corrected", id=view.corrected_by_id, when=_when(view.corrected_at)))
@@ -170,13 +149,13 @@ def after_publication(view: Published) -> list[str]:
                 reason=escape(view.withdraw_reason or ""),
             )
         )
-        if view.notice in (
+        if notice in (
             "withdrawn_deleted",
             "withdrawn_blanked",
             "withdrawn_unsent",
             "withdraw_failed",
         ):
-            lines.append(t(f"card_{view.notice}"))
+            lines.append(t(f"card_{notice}"))
     return lines
 
 

@@ -71,7 +71,7 @@ def render_post_card(view: PostView) -> tuple[str, InlineKeyboardMarkup | None]:
                     signer=escape(view.signer),
                 )
             )
-        lines += after_publication(view)
+        lines += after_publication(view, view.notice)
     elif view.state is DraftState.REJECTED:
         key = "post_withdrawn" if view.notice == "withdrawn" else "card_rejected"
         lines.append(t(key, reason=escape(view.reject_reason or "")))
