@@ -87,7 +87,7 @@ async def case_page(
             "v": view,
             "settable": [s for s in SETTABLE if s is not view.status],
             "error": error,
-            "ok": texts.notice(ok) if ok in texts.NOTICES else None,
+            "ok": texts.ok_notice(ok),
             "event_detail": texts.case_event_detail,
         },
         status=status,

@@ -40,7 +40,7 @@ async def gaps_page(
             "clusters": clusters,
             "entries": entries,
             "error": error,
-            "ok": texts.notice(ok, role="分管负责人/主要负责人") if ok in texts.NOTICES else None,
+            "ok": texts.ok_notice(ok, role="分管负责人/主要负责人"),
             "can_curate": request[OPERATOR].role in kb_changes.CURATORS,
         },
         status=status,

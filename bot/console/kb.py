@@ -149,7 +149,7 @@ async def kb_entry(
             "state": validity(entry),
             "validity_names": VALIDITY,
             "error": error,
-            "ok": texts.notice(ok, role="分管负责人/主要负责人") if ok in texts.NOTICES else None,
+            "ok": texts.ok_notice(ok, role="分管负责人/主要负责人"),
             "can_curate": can_curate(request[OPERATOR]),
             "needed": kb_changes.needed_role(str(entry.sensitivity)),
         },
@@ -320,7 +320,7 @@ async def kb_changes_page(request: web.Request) -> web.StreamResponse:
                 c.id: can_give(op.role, c.needed_role) and c.proposed_by != op.telegram_id
                 for c in pending
             },
-            "ok": texts.notice(ok, role="分管负责人/主要负责人") if ok in texts.NOTICES else None,
+            "ok": texts.ok_notice(ok, role="分管负责人/主要负责人"),
             "error": None,
         },
     )

@@ -36,7 +36,7 @@ async def posts_page(
         {
             "views": views,
             "error": error,
-            "ok": texts.notice(ok) if ok in texts.NOTICES else None,
+            "ok": texts.ok_notice(ok),
         },
         status=status,
     )

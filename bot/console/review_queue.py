@@ -33,7 +33,7 @@ async def queue_page(
             "want": want,
             "error": error,
             "blocked": blocked,
-            "ok": texts.notice(ok) if ok in texts.NOTICES else None,
+            "ok": texts.ok_notice(ok),
         },
         status=status,
     )
@@ -85,9 +85,7 @@ async def published_page(
         {
             "views": views,
             "error": error,
-            "ok": texts.notice(ok, id=request.query.get("id", ""))
-            if ok in texts.NOTICES
-            else None,
+            "ok": texts.ok_notice(ok, id=request.query.get("id", "")),
         },
         status=status,
     )

@@ -99,6 +99,11 @@ def notice(key: str, **params: Any) -> str:
     return NOTICES[key].format(**params)
 
 
+def ok_notice(key: str | None, **params: Any) -> str | None:
+    """The notice a redirect names (`?ok=key`), or None for none or an unknown key."""
+    return notice(key, **params) if key in NOTICES else None
+
+
 def error_text(error: GovReplyError) -> str:
     """A Chinese sentence for a domain error shown on a console page."""
     if isinstance(error, ImportFailed):
