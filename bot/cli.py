@@ -458,6 +458,25 @@ def account_status() -> None:
     typer.echo(f"changed since: {', '.join(state.changed)}" if state.changed else "no changes")
 
 
+@app.command("security")
+def security_check(
+    action: Annotated[str, typer.Argument(help="check")] = "check",
+) -> None:
+    """RULES §7: the files holding the bot token, the console key and personal data are for
+    their owner only, and console login links never travel in clear. Exit 1 on a problem."""
+    from bot import security
+    from handlers.texts import SECURITY
+
+    if action != "check":
+        fail(f"unknown action {action!r}: use `govreply security check`")
+    problems = security.check(load_settings())
+    for code in problems:
+        typer.echo(f"problem: {SECURITY[code]}")
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("no problems found")
+
+
 def _register_optional() -> None:
     """Sub-commands that live in their own modules (model training, evaluations)."""
     from bot.commands import eval_retrieval, eval_triage, model

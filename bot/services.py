@@ -9,11 +9,12 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sentence_transformers import SentenceTransformer
 
+from bot import security
 from bot.db import Database, upgrade
 from bot.link_check import check_links
 from bot.settings import Settings, SpamAction
@@ -50,6 +51,7 @@ class Services:
     async def inspect(self) -> Inspection:
         """This moment's 读网巡检 report, its links tried (RULES §7)."""
         report = await self.db.run(inspection.gather, None, 7, account_profile(self.settings))
+        report = replace(report, security=security.check(self.settings))
         return await check_links(report, self.settings.link_check_timeout)
 
 

@@ -47,6 +47,16 @@ COMPLIANCE = {
     "rumour_check": "疑似谣言求证：答复须有权威依据，经分管负责人审签",
 }
 CHAT_KIND = {"private": "私信", "discussion": "评论区"}
+# Security check of the installation (RULES §7: accounts, passwords, devices kept safe).
+SECURITY = {
+    "env_file_readable": ".env（含机器人令牌等密钥）可被其他用户读取：请执行 chmod 600 .env",
+    "console_secret_readable": (
+        "管理后台密钥文件可被其他用户读取：请执行 chmod 600 data/console_secret"
+    ),
+    "database_readable": "数据库文件（含市民个人信息）可被其他用户读取：请执行 chmod 600",
+    "console_not_https": "管理后台地址不是 HTTPS：登录链接和会话在网络上明文传输",
+    "listening_in_clear": "HTTP 服务对外监听且未使用 HTTPS：请置于 HTTPS 反向代理之后",
+}
 # The account's filing with its supervising office (分级备案, RULES §8).
 FILING_KIND = {"open": "开设", "change": "变更", "close": "注销"}
 FILING_FIELD = {
@@ -256,7 +266,8 @@ TEXTS: dict[str, str] = {
         "【答问库】一周内到期条目：{expiring}；已过期未停用：{expired}；"
         "答复被更正的条目（请核对）：{corrected}\n"
         "【链接】检查 {links} 个，失效 {broken_n} 个：\n{broken}\n"
-        "【备案】{filing}"
+        "【备案】{filing}\n"
+        "【安全】{security}"
     ),
     "inspection_filing_never": (
         "尚无本账号的备案记录（开设、变更、注销须报主管单位备案）；"
@@ -271,6 +282,10 @@ TEXTS: dict[str, str] = {
     ),
     "inspection_filing_closed": "账号已于 {date} 注销备案。",
     "inspection_filing_unknown": "未检查。",
+    "inspection_security_ok": (
+        "令牌、密钥和数据库文件仅本用户可读，管理后台使用 HTTPS 或仅本机访问。"
+    ),
+    "inspection_security_issues": "⚠️ {problems}（govreply security check）",
     "sla_warning": "⏰ 草稿 #{id}（{tier}）将于 {due} 到期，请尽快审签{people}。",
     "sla_breach": "🚨 草稿 #{id}（{tier}）已超过审签时限，请{role}关注{people}。",
     "mention_people": "（{names}）",
@@ -585,6 +600,7 @@ def localize(params: dict[str, object]) -> dict[str, object]:
         "state": STATE,
         "filing_kind": FILING_KIND,
         "filing_changes": FILING_FIELD,
+        "problems": SECURITY,
     }
 
     def label(key: str, value: object) -> object:

@@ -66,12 +66,24 @@ class Inspection:
     links_checked: int = 0
     broken: list[BrokenLink] = field(default_factory=list)
     filing: FilingStatus | None = None  # the account's filing (RULES §8), with the profile
+    security: list[str] | None = None  # the installation's problems (RULES §7), if checked
 
     def parts(self) -> dict[str, dict[str, Any]]:
         """Lines of the report chosen by state (each a template and its parameters)."""
-        if self.filing is None:
-            return {"filing": {"template": "inspection_filing_unknown"}}
-        return {"filing": account_filing.inspection_part(self.filing, self.now)}
+        unknown = {"template": "inspection_filing_unknown"}
+        parts = {
+            "filing": account_filing.inspection_part(self.filing, self.now)
+            if self.filing is not None
+            else unknown,
+            "security": unknown,
+        }
+        if self.security is not None:
+            parts["security"] = (
+                {"template": "inspection_security_issues", "params": {"problems": self.security}}
+                if self.security
+                else {"template": "inspection_security_ok"}
+            )
+        return parts
 
     def params(self) -> dict[str, Any]:
         """Flat values for the report's template (see handlers/texts.py)."""

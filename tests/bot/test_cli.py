@@ -243,3 +243,21 @@ def test_db_backup_writes_a_consistent_copy_and_is_audited(cli_env: str, tmp_pat
         db.dispose()
     code, _, err = run("db", "backup", str(out))  # never overwritten
     assert code == 1 and "exists" in err
+
+
+def test_security_check_names_what_others_could_read(
+    cli_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("db", "upgrade")[0] == 0
+    env = tmp_path / ".env"  # the working directory's: where the bot token is kept
+    env.write_text("GOVREPLY_LOG_LEVEL=INFO\n", encoding="utf-8")
+    env.chmod(0o644)
+    monkeypatch.setenv("GOVREPLY_CONSOLE_URL", "http://desk.example.gov.cn")
+    code, out, _ = run("security", "check")
+    assert code == 1 and "chmod 600 .env" in out and "不是 HTTPS" in out
+    env.chmod(0o600)
+    if cli_env.startswith("sqlite"):
+        Path(cli_env.removeprefix("sqlite:///")).chmod(0o600)
+    monkeypatch.setenv("GOVREPLY_CONSOLE_URL", "https://desk.example.gov.cn")
+    code, out, _ = run("security", "check")
+    assert code == 0 and "no problems found" in out

@@ -139,6 +139,8 @@ async def test_inspect_reports_dead_links_and_refuses_strangers(
     assert f"{dead_page}（HTTP 404；条目 link1）" in report.text
     assert "检查 2 个，失效 1 个" in report.text and "待审草稿 0 条" in report.text
     assert "【备案】尚无本账号的备案记录" in report.text  # RULES §8: never filed
+    security = report.text.split("【安全】")[1]  # RULES §7: the installation's files
+    assert "仅本用户可读" in security or "chmod 600" in security
     await asyncio.sleep(0.5)
     assert sum("读网巡检报告" in (m.text or "") for m in world.emu.messages(world.ops)) == 1
 
