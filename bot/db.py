@@ -64,8 +64,14 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema to `revision` with alembic."""
+    """Bring the schema to `revision` with alembic. A SQLite file it creates is readable by
+    its owner only: it holds citizens' personal data (RULES §4, §7)."""
+    parsed = make_url(url)
+    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    new_file = path not in (None, "", ":memory:") and not Path(str(path)).exists()
     command.upgrade(alembic_config(url), revision)
+    if new_file:
+        Path(str(path)).chmod(0o600)
 
 
 class Database:
