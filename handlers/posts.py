@@ -95,16 +95,6 @@ def _origin_name(message: Message) -> str:
     return ""
 
 
-def _media(message: Message | None) -> posts.Media | None:
-    """The picture, video or file a message carries, to go out with the post."""
-    if message is None:
-        return None
-    for kind in posts.MEDIA_KINDS:
-        if getattr(message, kind):
-            return posts.Media(kind, message.chat.id, message.message_id)
-    return None
-
-
 def _file_of(message: Message) -> tuple[str, str] | None:
     """(kind, file id) of a message's picture (its largest size), video or file."""
     if message.photo:
@@ -147,7 +137,9 @@ async def _post_media(
         )
         if album is not None:
             return album[0], text or album[1].strip()
-    return _media(replied), text
+    found = _file_of(replied)
+    media = posts.Media(found[0], replied.chat.id, replied.message_id) if found else None
+    return media, text
 
 
 async def _submit(
@@ -158,6 +150,7 @@ async def _submit(
     source: str = "",
     publish_at: datetime | None = None,
     mandated: bool = False,
+    media: posts.Media | None = None,
 ) -> None:
     user = message.from_user
     assert user is not None
@@ -168,7 +161,6 @@ async def _submit(
         await message.reply_text(t("post_usage"))
         return
     try:
-        media, _text = await _post_media(context, message.reply_to_message)
         post = await context.services.desk.submit_post(
             user.id, text, kind, source, media, publish_at, mandated
         )
@@ -185,9 +177,9 @@ async def on_post(update: Update, context: GovContext) -> None:
     message = update.effective_message
     assert message is not None
     publish_at, text = _schedule(_body(message), utcnow())
-    if not text:
-        _media_of, text = await _post_media(context, message.reply_to_message)
-    await _submit(message, context, text, PostKind.ORIGINAL, publish_at=publish_at)
+    media, replied_text = await _post_media(context, message.reply_to_message)
+    text = text or replied_text
+    await _submit(message, context, text, PostKind.ORIGINAL, publish_at=publish_at, media=media)
 
 
 async def on_repost(update: Update, context: GovContext) -> None:
@@ -196,7 +188,7 @@ async def on_repost(update: Update, context: GovContext) -> None:
     message = update.effective_message
     assert message is not None
     replied = message.reply_to_message
-    _media_of, text = await _post_media(context, replied)
+    media, text = await _post_media(context, replied)
     publish_at, source = _schedule(_body(message), utcnow())
     # "/repost 上级要求 来源": a repost the unit was required to make (RULES §7 counts it).
     mandated = source.startswith(MANDATED)
@@ -205,7 +197,7 @@ async def on_repost(update: Update, context: GovContext) -> None:
     if not text or not source:
         await message.reply_text(t("post_usage"))
         return
-    await _submit(message, context, text, PostKind.REPOST, source, publish_at, mandated)
+    await _submit(message, context, text, PostKind.REPOST, source, publish_at, mandated, media)
 
 
 async def _prompt(
@@ -236,7 +228,12 @@ async def on_post_button(update: Update, context: GovContext) -> None:
             )
             if button.action is Action.CORRECT:
                 await db.run(
-                    corrections.lock_published, PostDraft, button.draft_id, button.version
+                    corrections.check_press,
+                    PostDraft,
+                    button.draft_id,
+                    user_id,
+                    button.version,
+                    False,
                 )
             elif button.action is Action.WITHDRAW:
                 await db.run(posts.check_can_withdraw, button.draft_id, user_id, button.version)

@@ -34,10 +34,10 @@ from workflow.models import (
     CaseStatus,
     ChecklistStep,
     CitizenMessage,
-    Operator,
     Role,
     TicketCounter,
 )
+from workflow.operators import name_of
 from workflow.review import can_give, operator_for
 
 TICKET_PREFIX = "GR"
@@ -176,10 +176,7 @@ class CaseView:
 
 
 def _name(session: Session, operator_id: int | None) -> str:
-    if operator_id is None:
-        return "GovReply"
-    op = session.get(Operator, operator_id)
-    return op.name if op else str(operator_id)
+    return "GovReply" if operator_id is None else name_of(session, operator_id)
 
 
 def _steps(case: Case) -> list[StepView]:

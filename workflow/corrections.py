@@ -30,10 +30,10 @@ from workflow.models import (
     DeepLinkToken,
     Draft,
     DraftState,
-    Operator,
     PostDraft,
     Visibility,
 )
+from workflow.operators import name_of
 
 Item = TypeVar("Item", Draft, PostDraft)
 
@@ -77,7 +77,6 @@ def view_fields(session: Session, item: Item) -> dict[str, Any]:
     corrected = newest_correction(session, model, item.id or 0, DraftState.PUBLISHED)
     pending = newest_correction(session, model, item.id or 0, DraftState.PENDING)
     corrects = session.get(model, item.corrects_id) if item.corrects_id else None
-    by = session.get(Operator, item.withdrawn_by) if item.withdrawn_by else None
     return {
         "corrects_id": item.corrects_id,
         "corrects_text": text_in_place(session, corrects, item.id) if corrects else "",
@@ -85,13 +84,9 @@ def view_fields(session: Session, item: Item) -> dict[str, Any]:
         "corrected_by_id": corrected.id if corrected else None,
         "corrected_at": corrected.published_at if corrected else None,
         "withdrawn_at": item.withdrawn_at,
-        "withdrawn_by_name": (by.name if by else str(item.withdrawn_by))
-        if item.withdrawn_by
-        else None,
+        "withdrawn_by_name": name_of(session, item.withdrawn_by) if item.withdrawn_by else None,
         "withdraw_reason": item.withdraw_reason,
-        "correctable": (item.state is DraftState.PUBLISHED or awaiting_link(session, item))
-        and item.corrects_id is None
-        and item.withdrawn_at is None,
+        "correctable": _not_correctable(session, item) is None,
         "corrects_entry_id": entry_answered(session, corrects)
         if isinstance(corrects, Draft)
         else None,
@@ -144,25 +139,32 @@ def lock_published(
     """A published reply or post (not itself a correction, not withdrawn), FOR UPDATE; a
     reply awaiting its citizen's deep link counts as published."""
     item = session.exec(select(model).where(model.id == item_id).with_for_update()).first()
-    noun = _NOUN[model]
     if item is None:
         raise NotFound(_SUBJECT[model], item_id)
     if expected_version is not None and item.version != expected_version:
         raise AlreadyDecided(item_id, "changed")
+    problem = _not_correctable(session, item)
+    if problem is not None:
+        raise InvalidTransition(problem)
+    return item
+
+
+def _not_correctable(session: Session, item: Draft | PostDraft) -> str | None:
+    """Why a reply or post cannot be corrected or withdrawn (None: it can), the one rule
+    behind `lock_published` and the views' `correctable`."""
+    is_reply = isinstance(item, Draft)
     if item.corrects_id is not None:
-        raise InvalidTransition(f"correct the {noun} itself, not its correction")
+        return f"correct the {_NOUN[type(item)]} itself, not its correction"
     if item.withdrawn_at is not None:
-        raise InvalidTransition(
-            "the reply was withdrawn" if model is Draft else "the post was taken down"
-        )
+        return "the reply was withdrawn" if is_reply else "the post was taken down"
     published = item.state is DraftState.PUBLISHED and item.published_message_id is not None
     if not published and not awaiting_link(session, item):
-        raise InvalidTransition(
+        return (
             "only a published reply can be corrected or withdrawn"
-            if model is Draft
+            if is_reply
             else "only a published post can be corrected or taken down"
         )
-    return item
+    return None
 
 
 def newest_correction(
@@ -254,8 +256,8 @@ def propose(
         before={"text": text_in_place(session, original)},
         after={"correction": correction.id, "text": text},
     )
-    touch(session, correction, None)
-    touch(session, original, "correction_pending")
+    review.touch(session, correction, None)
+    review.touch(session, original, "correction_pending")
     return correction
 
 
@@ -273,7 +275,7 @@ def record_corrected(session: Session, correction: Item, message_id: int | None)
         original.id,
         after={"correction": correction.id, "message_id": message_id},
     )
-    touch(session, original, "corrected")
+    review.touch(session, original, "corrected")
 
 
 def check_withdrawer(session: Session, item: Draft | PostDraft, user_id: int) -> None:
@@ -282,6 +284,21 @@ def check_withdrawer(session: Session, item: Draft | PostDraft, user_id: int) ->
     needed = review.required_roles(item.tier)[-1]
     if not review.can_give(operator.role, needed):
         raise NotAuthorised(user_id, needed.value)
+
+
+def check_press(
+    session: Session,
+    model: type[Item],
+    item_id: int,
+    user_id: int,
+    expected_version: int | None,
+    withdrawing: bool,
+) -> None:
+    """Refuse a press of 更正 or 撤回 at once (the reply to its prompt is checked again): the
+    reply or post can no longer be corrected, or `user_id` may not withdraw it."""
+    item = lock_published(session, model, item_id, expected_version)
+    if withdrawing:
+        check_withdrawer(session, item, user_id)
 
 
 def withdraw(
@@ -318,7 +335,7 @@ def withdraw(
             actor_id=user_id,
             after={"reason": reason, "why": "withdrawn"},
         )
-        touch(session, pending, "original_withdrawn")
+        review.touch(session, pending, "original_withdrawn")
     audit.record(
         session,
         "withdrawn",
@@ -329,7 +346,7 @@ def withdraw(
         after={"reason": reason},
     )
     if where is None:  # awaiting its deep link: the link now says the reply was withdrawn
-        touch(session, item, "withdrawn_unsent")
+        review.touch(session, item, "withdrawn_unsent")
         return item
     chat_id, message_id, caption = where
     payload: dict[str, Any] = {"message_id": message_id, "caption": caption}
@@ -344,7 +361,7 @@ def withdraw(
         payload=payload,
         dedupe_key=f"retract:{subject}:{item_id}",
     )
-    touch(session, item, "withdrawn")
+    review.touch(session, item, "withdrawn")
     return item
 
 
@@ -357,15 +374,4 @@ def record_retracted(
     audit.record(session, "withdrawal_done", _SUBJECT[model], item_id, after=after)
     item = session.get(model, item_id)
     assert item is not None
-    touch(session, item, "withdraw_failed" if how == "failed" else f"withdrawn_{how}")
-
-
-def touch(session: Session, item: Draft | PostDraft, notice: str | None) -> None:
-    """A change worth a new card version: bump it, note the event, refresh the card."""
-    item.version += 1
-    item.notice = notice
-    session.add(item)
-    if isinstance(item, PostDraft):
-        outbox.enqueue_post_card(session, item)
-    else:
-        outbox.enqueue_card(session, item)
+    review.touch(session, item, "withdraw_failed" if how == "failed" else f"withdrawn_{how}")

@@ -286,7 +286,7 @@ class Desk:
     ) -> None:
         """Refuse at once a press on a reply that can no longer be corrected or withdrawn, or
         by someone who may not (the reply to the prompt is checked again)."""
-        await self.db.run(_check_correctable, draft_id, user_id, version, withdrawing)
+        await self.db.run(corrections.check_press, Draft, draft_id, user_id, version, withdrawing)
 
     async def withdraw_reply(self, draft_id: int, user_id: int, reason: str) -> Draft:
         """Take a published reply down at once (see corrections.withdraw)."""
@@ -455,14 +455,6 @@ def _edit_state(session: Session, chat_id: int, message_id: int) -> _EditState |
         return _EditState(message.text, None, "", False)
     keeps = draft.state is DraftState.PENDING and review.reply_changed_by_hand(session, draft)
     return _EditState(message.text, draft.id, draft.text, keeps)
-
-
-def _check_correctable(
-    session: Session, draft_id: int, user_id: int, version: int | None, withdrawing: bool
-) -> None:
-    draft = corrections.lock_published(session, Draft, draft_id, version)
-    if withdrawing:
-        corrections.check_withdrawer(session, draft, user_id)
 
 
 def _entry_or_none(session: Session, entry_id: str) -> KBEntry | None:

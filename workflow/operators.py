@@ -12,6 +12,12 @@ from workflow.errors import NotAuthorised, NotFound
 from workflow.models import Operator, Role
 
 
+def name_of(session: Session, telegram_id: int) -> str:
+    """An operator's name; the bare id for someone no longer (or never) on record."""
+    op = session.get(Operator, telegram_id)
+    return op.name if op else str(telegram_id)
+
+
 def add_operator(
     session: Session, telegram_id: int, role: Role, name: str, actor_id: int | None = None
 ) -> Operator:

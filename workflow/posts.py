@@ -31,7 +31,6 @@ from workflow.models import (
     ChannelPost,
     DraftState,
     GroupMedia,
-    Operator,
     OutboxItem,
     OutboxStatus,
     PostDraft,
@@ -40,7 +39,7 @@ from workflow.models import (
     Role,
     Tier,
 )
-from workflow.operators import mentions, with_role
+from workflow.operators import mentions, name_of, with_role
 
 SUBJECT = "post"  # audit subject type
 MEDIA_KINDS = ("photo", "video", "document")
@@ -130,11 +129,6 @@ def _signatures(session: Session, post_id: int) -> list[PostSignature]:
     return list(session.exec(query))
 
 
-def _name(session: Session, operator_id: int) -> str:
-    op = session.get(Operator, operator_id)
-    return op.name if op else str(operator_id)
-
-
 def load(session: Session, post_id: int) -> PostView:
     post = session.get(PostDraft, post_id)
     if post is None:
@@ -150,12 +144,12 @@ def load(session: Session, post_id: int) -> PostView:
         tier_reason=post.tier_reason,
         state=post.state,
         version=post.version,
-        drafter=_name(session, post.drafter_id),
+        drafter=name_of(session, post.drafter_id),
         signatures=[SignatureView(s.operator_name, s.role, s.step) for s in valid],
         needed=step[1] if step else None,
         compliance=list(post.compliance),
         override_reason=post.override_reason,
-        override_by=_name(session, post.override_by) if post.override_by else "",
+        override_by=name_of(session, post.override_by) if post.override_by else "",
         reject_reason=post.reject_reason,
         notice=post.notice,
         created_at=post.created_at,
@@ -240,13 +234,6 @@ def _check_length(text: str, media: Media | None) -> None:
         raise InvalidTransition("the post is too long")
 
 
-def _touch(session: Session, post: PostDraft, notice: str | None = None) -> None:
-    post.version += 1
-    post.notice = notice
-    session.add(post)
-    outbox.enqueue_post_card(session, post)
-
-
 def _lock(session: Session, post_id: int, expected_version: int | None = None) -> PostDraft:
     return review.lock_pending(session, PostDraft, post_id, expected_version)
 
@@ -317,7 +304,7 @@ def submit(
             "publish_at": publish_at.isoformat() if publish_at else None,
         },
     )
-    _touch(session, post)
+    review.touch(session, post)
     return post
 
 
@@ -363,7 +350,7 @@ def approve(
             # 定时发布: the outbox holds it until then (signed after the time: at once).
             item.next_attempt_at = max(post.publish_at, item.next_attempt_at)
             session.add(item)
-    _touch(session, post)
+    review.touch(session, post)
     return post, is_final
 
 
@@ -402,7 +389,7 @@ def edit(
         before={"text": before},
         after={"text": text},
     )
-    _touch(session, post, "signatures_voided" if voided else "edited")
+    review.touch(session, post, "signatures_voided" if voided else "edited")
     return post
 
 
@@ -423,7 +410,7 @@ def reject(
     audit.record(
         session, "post_rejected", SUBJECT, post_id, actor_id=user_id, after={"reason": reason}
     )
-    _touch(session, post)
+    review.touch(session, post)
     return post
 
 
@@ -458,7 +445,7 @@ def withdraw(session: Session, post_id: int, user_id: int, reason: str) -> PostD
     audit.record(
         session, "post_withdrawn", SUBJECT, post_id, actor_id=user_id, after={"reason": reason}
     )
-    _touch(session, post, "withdrawn")
+    review.touch(session, post, "withdrawn")
     return post
 
 
@@ -485,7 +472,7 @@ def raise_tier(
         before={"tier": before.value},
         after={"tier": post.tier.value, "reason": reason},
     )
-    _touch(session, post, "tier_raised")
+    review.touch(session, post, "tier_raised")
     return post
 
 
@@ -502,8 +489,7 @@ def check_can_withdraw(
         raise NotFound("post", post_id)
     review.signer_for(session, user_id)
     if post.state is DraftState.PUBLISHED:
-        published = corrections.lock_published(session, PostDraft, post_id, expected_version)
-        corrections.check_withdrawer(session, published, user_id)
+        corrections.check_press(session, PostDraft, post_id, user_id, expected_version, True)
 
 
 def propose_correction(
@@ -634,7 +620,7 @@ def record_published(
             after={"message_id": message_id, "reviewer": view.reviewer, "signer": view.signer},
         )
         corrections.record_corrected(session, post, message_id)
-        _touch(session, post)
+        review.touch(session, post)
         return post
     activity.record_post(
         session,
@@ -659,7 +645,7 @@ def record_published(
             "signer": view.signer,
         },
     )
-    _touch(session, post)
+    review.touch(session, post)
     return post
 
 
@@ -667,4 +653,4 @@ def record_undeliverable(session: Session, post_id: int, error: str) -> None:
     post = session.exec(select(PostDraft).where(PostDraft.id == post_id).with_for_update()).one()
     post.state = DraftState.UNDELIVERABLE
     audit.record(session, "post_undeliverable", SUBJECT, post_id, after={"error": error[:300]})
-    _touch(session, post)
+    review.touch(session, post)

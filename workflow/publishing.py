@@ -18,9 +18,9 @@ from workflow.models import (
     DeepLinkToken,
     Draft,
     DraftState,
-    Operator,
     Signature,
 )
+from workflow.operators import name_of
 
 SYSTEM_DRAFTER = "GovReply"
 
@@ -44,8 +44,7 @@ def stamp_for(session: Session, draft: Draft) -> Stamp:
     ]
     drafter = SYSTEM_DRAFTER
     if draft.drafter_id is not None:
-        op = session.get(Operator, draft.drafter_id)
-        drafter = op.name if op else str(draft.drafter_id)
+        drafter = name_of(session, draft.drafter_id)
     reviewer = sigs[0].operator_name if sigs else ""
     signer = sigs[-1].operator_name if sigs else ""
     return Stamp(drafter, reviewer, signer)

@@ -214,11 +214,16 @@ def required_text(text: str, problem: str) -> str:
     return text
 
 
-def _touch(session: Session, draft: Draft, notice: str | None = None) -> None:
-    draft.version += 1
-    draft.notice = notice
-    session.add(draft)
-    outbox.enqueue_card(session, draft)
+def touch(session: Session, item: Draft | PostDraft, notice: str | None = None) -> None:
+    """A change worth a new card version (reply draft or channel post): bump the version,
+    note the event for the card, refresh the card."""
+    item.version += 1
+    item.notice = notice
+    session.add(item)
+    if isinstance(item, PostDraft):
+        outbox.enqueue_post_card(session, item)
+    else:
+        outbox.enqueue_card(session, item)
 
 
 def sign_step(
@@ -284,7 +289,7 @@ def approve(
         draft.decided_at = utcnow()
         draft.card_state = CardState.CLOSED
         outbox.enqueue_publish(session, draft)
-    _touch(session, draft)
+    touch(session, draft)
     return Outcome(draft, completed=is_final)
 
 
@@ -329,7 +334,7 @@ def _replace_reply(
     draft.override_reason = None
     voided = _void_signatures(session, draft, user_id, action)
     audit.record(session, action, "draft", draft.id, actor_id=user_id, before=before, after=after)
-    _touch(session, draft, "signatures_voided" if voided else action)
+    touch(session, draft, "signatures_voided" if voided else action)
     return Outcome(draft)
 
 
@@ -429,7 +434,7 @@ def citizen_edited(
             "outcome": outcome,
         },
     )
-    _touch(session, draft, f"citizen_edited_{outcome}")
+    touch(session, draft, f"citizen_edited_{outcome}")
     return outcome
 
 
@@ -486,7 +491,7 @@ def reject(
     audit.record(
         session, "rejected", "draft", draft_id, actor_id=user_id, after={"reason": reason}
     )
-    _touch(session, draft)
+    touch(session, draft)
     return Outcome(draft, completed=True)
 
 
@@ -499,7 +504,7 @@ def close_unanswerable(session: Session, draft_id: int, reason: str) -> Draft:
     draft.decided_at = utcnow()
     draft.card_state = CardState.CLOSED
     audit.record(session, "closed_unanswerable", "draft", draft_id, after={"reason": reason})
-    _touch(session, draft)
+    touch(session, draft)
     return draft
 
 
@@ -536,7 +541,7 @@ def set_visibility(
         before={"visibility": before.value},
         after={"visibility": visibility.value},
     )
-    _touch(session, draft, "signatures_voided" if voided else None)
+    touch(session, draft, "signatures_voided" if voided else None)
     return Outcome(draft)
 
 
@@ -563,5 +568,5 @@ def raise_tier(
         before={"tier": before.value},
         after={"tier": draft.tier.value, "reason": reason},
     )
-    _touch(session, draft, "tier_raised")
+    touch(session, draft, "tier_raised")
     return Outcome(draft)

@@ -16,12 +16,12 @@ from workflow.models import (
     CitizenMessage,
     Draft,
     DraftState,
-    Operator,
     Role,
     Signature,
     Tier,
     Visibility,
 )
+from workflow.operators import name_of
 from workflow.publishing import Stamp, stamp_for
 
 
@@ -81,13 +81,6 @@ class DraftView(AfterPublication):
         return review.is_blocking(self.compliance) and not self.override_reason
 
 
-def _operator_name(session: Session, telegram_id: int | None) -> str | None:
-    if telegram_id is None:
-        return None
-    op = session.get(Operator, telegram_id)
-    return op.name if op else str(telegram_id)
-
-
 def load_view(session: Session, draft_id: int) -> DraftView:
     draft = session.get(Draft, draft_id)
     if draft is None:
@@ -128,7 +121,7 @@ def load_view(session: Session, draft_id: int) -> DraftView:
         candidates=list(draft.candidates),
         compliance=list(draft.compliance),
         override_reason=draft.override_reason,
-        override_by_name=_operator_name(session, draft.override_by),
+        override_by_name=name_of(session, draft.override_by) if draft.override_by else None,
         signatures=[
             SignatureView(s.operator_name, s.role, s.step, s.signed_at, s.void) for s in sigs
         ],
