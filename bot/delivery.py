@@ -282,8 +282,8 @@ class DeliveryWorker:
         return await replace_published(self.bot, where, text, resend)
 
     async def _retract(self, item: OutboxItem) -> None:
-        """撤回: delete the reply; Telegram lets a bot delete only for 48 hours, after which
-        the text is replaced by a withdrawal notice (a bot may edit its own messages)."""
+        """撤回: delete the reply or post; where Telegram refuses (after 48 hours in a private
+        chat), its text is replaced by a withdrawal notice (a bot may edit its own messages)."""
         chat_id, message_id = _chat(item), int(item.payload["message_id"])
         how = "deleted"
         try:
@@ -299,13 +299,13 @@ class DeliveryWorker:
                     await edit_text_or_caption(
                         self.bot, chat_id, message_id, notice, bool(item.payload.get("caption"))
                     )
-            elif "not found" not in problem:  # already gone: nothing left to take down
+            elif "message to delete not found" not in problem:  # gone: nothing to take down
                 raise
         for more in item.payload.get("more_ids", []):  # the other pictures of an album
             try:
                 await self.bot.delete_message(chat_id, int(more))
             except BadRequest as exc:
-                if "not found" not in str(exc).lower():
+                if "message to delete not found" not in str(exc).lower():
                     raise
         item.payload = {**item.payload, "how": how}
 

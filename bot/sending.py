@@ -71,6 +71,6 @@ async def replace_published(
         problem = str(exc).lower()
         if "not modified" in problem:  # edited already; the record was lost in a crash
             return message_id
-        if "not found" not in problem and "can't be edited" not in problem:
-            raise
+        if "message to edit not found" not in problem and "can't be edited" not in problem:
+            raise  # "chat not found" and the like: the worker's error handling decides
     return await resend()

@@ -265,3 +265,13 @@ async def test_a_withdrawn_reply_is_never_sent_through_its_link(desk: World) -> 
     await desk.citizen_says(f"/start {token}")
     answer = await desk.citizen_reply()
     assert "答复已撤回" in answer.text and "12333" not in answer.text
+
+
+async def test_a_withdrawal_telegram_refuses_is_not_taken_for_done(desk: World) -> None:
+    card, reply = await _published(desk, "请问社保卡丢了怎么补办？", [desk.reviewer])
+    # The chat is gone (say, the bot was removed): "not found", but not the message's.
+    desk.emu.fail_next("deleteMessage", 400, description="Bad Request: chat not found")
+    await _prompted_reply(desk, desk.reviewer2, card, "wd", "误答")
+    card = await desk.card_edit(card, lambda m: "未能从 Telegram 撤下" in (m.text or ""))
+    assert "已从 Telegram 删除" not in card.text
+    assert reply.message_id in [m.message_id for m in desk.emu.messages(reply.chat)]
