@@ -22,7 +22,7 @@ from telegram import (
 )
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers.callback_data import POST_PREFIX, Action, unpack
+from handlers.callback_data import POST_PREFIX, Action, ReviewButton, unpack
 from handlers.context import GovContext
 from handlers.errors import describe
 from handlers.review import ask_by_reply
@@ -201,11 +201,13 @@ async def on_repost(update: Update, context: GovContext) -> None:
 
 
 async def _prompt(
-    query: CallbackQuery, context: GovContext, post_id: int, action: str, **params: str
+    query: CallbackQuery, context: GovContext, button: ReviewButton, action: str, **params: str
 ) -> None:
     """Ask for a post's new text or a reason."""
-    text = t(f"prompt_post_{action}", id=post_id, **params)
-    await ask_by_reply(query, context, text, post_id, prompts.POST + action)
+    text = t(f"prompt_post_{action}", id=button.draft_id, **params)
+    await ask_by_reply(
+        query, context, text, button.draft_id, prompts.POST + action, button.version
+    )
 
 
 async def on_post_button(update: Update, context: GovContext) -> None:
@@ -237,12 +239,12 @@ async def on_post_button(update: Update, context: GovContext) -> None:
                 )
             elif button.action is Action.WITHDRAW:
                 await db.run(posts.check_can_withdraw, button.draft_id, user_id, button.version)
-            await _prompt(query, context, button.draft_id, _PROMPTED[button.action])
+            await _prompt(query, context, button, _PROMPTED[button.action])
         else:
             await query.answer()
     except ComplianceBlocked as exc:
         items = "、".join(COMPLIANCE.get(c, c) for c in exc.codes)
-        await _prompt(query, context, button.draft_id, "override", items=items)
+        await _prompt(query, context, button, "override", items=items)
     except GovReplyError as exc:
         logger.info("post press refused: post=%s user=%s %s", button.draft_id, user_id, type(exc))
         await query.answer(describe(exc), show_alert=True)
@@ -270,7 +272,7 @@ async def on_post_reply(update: Update, context: GovContext) -> None:
     )
     if found is None:
         return
-    post_id, action = found
+    post_id, action, version = found
     text = message.text or ""
     try:
         if action == "edit":
@@ -288,8 +290,8 @@ async def on_post_reply(update: Update, context: GovContext) -> None:
             await message.reply_text(t("ack_post_correct", id=correction.id, original=post_id))
             context.delivery_wake()
             return
-        else:  # override: sign with the reason on record
-            _post, done = await services.db.run(posts.approve, post_id, user.id, None, text)
+        else:  # override: sign the wording the signer saw, with the reason on record
+            _post, done = await services.db.run(posts.approve, post_id, user.id, version, text)
             await message.reply_text(t("alert_done") if done else t("alert_signed"))
             context.delivery_wake()
             return

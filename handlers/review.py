@@ -33,17 +33,29 @@ PROMPT_TEXT = {
 
 
 async def ask_by_reply(
-    query: CallbackQuery, context: GovContext, text: str, subject_id: int, action: str
+    query: CallbackQuery,
+    context: GovContext,
+    text: str,
+    subject_id: int,
+    action: str,
+    version: int | None,
 ) -> None:
     """Ask the operator who pressed for text (new wording, a reason) by a ForceReply message,
-    recorded as a prompt so their reply finds its draft or post (`prompts`)."""
+    recorded as a prompt so their reply finds its draft or post (`prompts`) and the card
+    version they pressed on."""
     message = query.message
     assert message is not None
     sent = await context.bot.send_message(
         message.chat.id, text, reply_markup=ForceReply(selective=True)
     )
     await context.services.db.run(
-        prompts.record, message.chat.id, sent.message_id, subject_id, action, query.from_user.id
+        prompts.record,
+        message.chat.id,
+        sent.message_id,
+        subject_id,
+        action,
+        query.from_user.id,
+        version,
     )
     await query.answer(t("alert_prompted"))
 
@@ -55,7 +67,7 @@ async def _prompt(
     drafting = action in ("edit", "correct")
     await context.services.desk.check_operator(query.from_user.id, drafting=drafting)
     text = t(PROMPT_TEXT[action], id=button.draft_id, **params)
-    await ask_by_reply(query, context, text, button.draft_id, action)
+    await ask_by_reply(query, context, text, button.draft_id, action, button.version)
 
 
 async def on_review_button(update: Update, context: GovContext) -> None:
@@ -133,7 +145,7 @@ async def on_group_reply(update: Update, context: GovContext) -> None:
     prompt = await _find_prompt(context, message.chat.id, target)
     try:
         if prompt is not None:
-            draft_id, action = prompt
+            draft_id, action, version = prompt
             if action == "edit":
                 await services.desk.edit(draft_id, user.id, text)
                 reply = t("ack_edit", id=draft_id)
@@ -149,8 +161,8 @@ async def on_group_reply(update: Update, context: GovContext) -> None:
             elif action == "withdraw":
                 await services.desk.withdraw_reply(draft_id, user.id, text)
                 reply = t("ack_withdraw", id=draft_id)
-            else:  # override: approve with the reason on record
-                outcome = await services.desk.approve(draft_id, user.id, None, text)
+            else:  # override: approve the wording the signer saw, with the reason on record
+                outcome = await services.desk.approve(draft_id, user.id, version, text)
                 reply = t("alert_done") if outcome.completed else t("alert_signed")
         elif (
             topic := await services.desk.edit_topic(
@@ -176,7 +188,7 @@ async def on_group_reply(update: Update, context: GovContext) -> None:
 
 async def _find_prompt(
     context: GovContext, chat_id: int, target: Message
-) -> tuple[int, str] | None:
+) -> prompts.Asked | None:
     """The prompt this reply answers. A fast reply can arrive before the prompt's record is
     written (it is written once Telegram returns the prompt's id), so look a few times."""
     is_ours = target.from_user is not None and target.from_user.id == context.bot.id

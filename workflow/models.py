@@ -261,6 +261,9 @@ class Prompt(SQLModel, table=True):
     draft_id: int = Field(index=True)
     action: str
     operator_id: int = Field(sa_column=_bigint(nullable=False))
+    # The card version the operator pressed on: a reply to the prompt acts on that version
+    # only, so a reason never signs wording changed after it was asked for.
+    version: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=dt_column(nullable=False))
 
 

@@ -186,6 +186,28 @@ async def test_a_failing_check_needs_the_final_signers_reason(world: World) -> N
     assert post.state.value == "rejected" and _channel_posts(world) == []
 
 
+async def test_an_override_reason_signs_only_the_post_it_was_asked_for(world: World) -> None:
+    await world.emu.send_message(world.reviewer, world.ops, "/post 欢迎加微信 sl2026 报名参加活动")
+    card = await world.emu.wait_for_message(world.ops, _post_card(), timeout=20)
+    await _press(world, world.reviewer2, card, "✅ 通过")
+    prompt = await world.emu.wait_for_message(
+        world.ops, lambda m: "⚠️ 稿件 #1 合规检查未通过" in (m.text or ""), timeout=20
+    )
+    # The post is rewritten after the reason was asked for (still failing the check).
+    await _press(world, world.reviewer, card, "✏️ 修改")
+    edit = await world.emu.wait_for_message(
+        world.ops, lambda m: "✏️ 稿件 #1" in (m.text or ""), timeout=20
+    )
+    await world.reply_to(world.reviewer, edit, "欢迎加微信 ad2026 抢购优惠名额")
+    card = await world.card_edit(card, lambda m: "ad2026" in (m.text or ""))
+    await world.reply_to(world.reviewer2, prompt, "确需发布")
+    await world.emu.wait_for_message(
+        world.ops, lambda m: "卡片内容已更新" in (m.text or ""), timeout=20
+    )
+    post = await world.db().run(lambda s: s.exec(select(PostDraft)).one())
+    assert post.state.value == "pending" and _channel_posts(world) == []
+
+
 async def test_without_a_channel_there_is_nothing_to_post_to(
     db_url: str, tmp_path: Path, st_model: SentenceTransformer
 ) -> None:

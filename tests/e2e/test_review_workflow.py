@@ -222,6 +222,37 @@ async def test_failing_compliance_check_needs_a_reason_from_the_final_signer(des
     assert await desk.db().run(overrides) == [(1002, "链接为合作银行官方页面，已核实")]
 
 
+async def test_an_override_reason_signs_only_the_wording_it_was_asked_for(desk: World) -> None:
+    """A reason typed under an override prompt must not sign wording that changed after the
+    prompt was asked (RULES §1: the signer answers for what they saw)."""
+    await desk.citizen_says("请问社保卡丢了怎么补办")
+    card = await desk.card()
+    first = "您好，详情请访问 http://shop.example.com 领取优惠券。"
+    await desk.reply_to(desk.reviewer, card, first)
+    card = await desk.card_edit(card, lambda m: "含链接或广告" in (m.text or ""))
+    await desk.press(desk.reviewer2, card, "ap")
+    prompt = await desk.emu.wait_for_message(desk.ops, lambda m: "放行理由" in (m.text or ""))
+    # Meanwhile the reply is rewritten (still failing the check) ...
+    second = "您好，优惠活动详见 http://ads.example.com 马上抢购。"
+    await desk.reply_to(desk.reviewer, card, second)
+    card = await desk.card_edit(card, lambda m: "ads.example.com" in (m.text or ""))
+    # ... so the reason given for the first wording is refused, and nothing goes out.
+    await desk.reply_to(desk.reviewer2, prompt, "链接为合作银行官方页面，已核实")
+    await desk.emu.wait_for_message(desk.ops, lambda m: "卡片内容已更新" in (m.text or ""))
+    draft = await _draft(desk)
+    assert draft.state is DraftState.PENDING
+    assert desk.emu.count_sent(desk.emu.private_chat(desk.citizen)) == 0
+
+    # Pressing again on the current card asks again, and that reason publishes it.
+    await desk.press(desk.reviewer2, card, "ap")
+    again = await desk.emu.wait_for_message(
+        desk.ops, lambda m: "放行理由" in (m.text or "") and m.message_id != prompt.message_id
+    )
+    await desk.reply_to(desk.reviewer2, again, "已核实，为合作银行活动页面")
+    reply = await desk.citizen_reply()
+    assert "ads.example.com" in reply.text and "shop.example.com" not in reply.text
+
+
 async def test_a_drafter_writes_the_reply_but_someone_else_must_sign_it(desk: World) -> None:
     """RULES §1: an outsourced operator (代运维) drafts but may not publish on their own."""
     drafter = desk.emu.user(1005, "周代运维", "zhou_ops")
