@@ -69,15 +69,24 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run(self, poll_seconds: float = 1.0) -> None:
+        failures = 0
         while not self._stopped.is_set():
-            items = await self.db.run(
-                outbox.claim,
-                self.worker_id,
-                10,
-                timedelta(seconds=self.settings.outbox_lease_seconds),
-            )
-            for item in items:
-                await self.deliver(item)
+            try:
+                items = await self.db.run(
+                    outbox.claim,
+                    self.worker_id,
+                    10,
+                    timedelta(seconds=self.settings.outbox_lease_seconds),
+                )
+                for item in items:
+                    await self.deliver(item)
+                failures = 0
+            except Exception:  # the database failing must not end every send for good
+                failures += 1
+                delay = min(30.0, 0.5 * 2**failures)
+                logger.exception("outbox round failed; next round in %.1fs", delay)
+                await asyncio.sleep(delay)
+                continue
             if items:
                 continue
             self._wake.clear()
@@ -121,7 +130,23 @@ class DeliveryWorker:
             await self.db.run(outbox.mark_retry, item.id, delay, repr(exc))
             self._schedule_wake(delay)
         else:
-            await self.db.run(self._record, item, message_id)
+            await self._record_sent(item, message_id)
+
+    async def _record_sent(self, item: OutboxItem, message_id: int | None) -> None:
+        """Record a send that happened. Retried while the item's lease lasts: an item left
+        `sending` is sent again when its lease expires, so giving up early sends it twice."""
+        lease = self.settings.outbox_lease_seconds
+        waited, delay = 0.0, 0.5
+        while True:
+            try:
+                await self.db.run(self._record, item, message_id)
+                return
+            except Exception:
+                if waited + delay >= lease / 2:
+                    raise
+                logger.warning("outbox %s sent but not yet recorded; retrying", item.id)
+                await asyncio.sleep(delay)
+                waited, delay = waited + delay, min(delay * 2, 8.0)
 
     def _schedule_wake(self, delay: float) -> None:
         asyncio.get_running_loop().call_later(delay, self._wake.set)

@@ -91,6 +91,12 @@ class InboxPoller:
                 logger.warning("getUpdates failed (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 continue
-            for update in updates:
-                await store_and_enqueue(self.app, self.db, update.to_dict(), update)
-                offset = update.update_id + 1
+            try:
+                for update in updates:
+                    await store_and_enqueue(self.app, self.db, update.to_dict(), update)
+                    offset = update.update_id + 1
+            except Exception:  # the database failing: keep the offset, fetch the rest again
+                failures += 1
+                delay = min(30.0, 0.5 * 2**failures)
+                logger.exception("storing an update failed; fetching again in %.1fs", delay)
+                await asyncio.sleep(delay)

@@ -4,6 +4,7 @@ sent twice."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from sentence_transformers import SentenceTransformer
@@ -64,6 +65,35 @@ async def test_card_send_failing_twice_still_reaches_the_group(desk: World) -> N
     card = await desk.card(timeout=30)
     cards = [m for m in desk.emu.messages(desk.ops) if m.from_bot and "草稿 #" in (m.text or "")]
     assert cards == [card]
+
+
+async def test_the_database_failing_for_a_while_stops_neither_sending_nor_receiving(
+    desk: World,
+) -> None:
+    """The inbox and outbox tables vanish for a few seconds (a real failure of the database,
+    as when a server restarts): the poller keeps the update it could not store and the
+    delivery worker its items, and both carry on once the database is back."""
+    await desk.citizen_says("请问社保卡丢了怎么补办")
+    card = await desk.card()
+
+    def rename(pairs: list[tuple[str, str]]) -> None:
+        with desk.db().engine.begin() as conn:
+            for old, new in pairs:
+                conn.exec_driver_sql(f"ALTER TABLE {old} RENAME TO {new}")
+
+    away = [("inbox_update", "inbox_update_away"), ("outbox_item", "outbox_item_away")]
+    rename(away)
+    try:
+        await desk.citizen_says("另外，驾驶证到期了怎么换证")  # arrives while it fails
+        await asyncio.sleep(3)  # the poller and the worker each fail at least once
+    finally:
+        rename([(new, old) for old, new in away])
+
+    await desk.press(desk.reviewer, card, "ap")
+    reply = await desk.citizen_reply(timeout=40)
+    assert "12333" in reply.text
+    await desk.card(lambda m: "驾驶证" in (m.text or ""), timeout=40)
+    assert len(_bot_replies(desk)) == 1
 
 
 async def test_failed_callback_answer_does_not_stop_the_bot(desk: World) -> None:
