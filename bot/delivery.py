@@ -103,13 +103,7 @@ class DeliveryWorker:
             await self.db.run(outbox.mark_retry, item.id, delay, str(exc))
         except (Forbidden, Undeliverable) as exc:
             logger.warning("outbox %s undeliverable: %s", item.id, exc)
-            await self.db.run(outbox.mark_undeliverable, item.id, str(exc))
-            if item.draft_id is not None and item.kind in (
-                outbox.Kind.PUBLISH,
-                outbox.Kind.PRIVATE_REPLY,
-            ):
-                await self.db.run(publishing.record_undeliverable, item.draft_id, str(exc))
-            await self.db.run(_undeliverable, item, str(exc))
+            await self._give_up(item, str(exc))
         except BadRequest as exc:
             text = str(exc).lower()
             if "not modified" in text:
@@ -117,8 +111,7 @@ class DeliveryWorker:
             else:
                 if "chat not found" not in text and "user not found" not in text:
                     logger.error("outbox %s rejected by Telegram: %s", item.id, exc)
-                await self.db.run(outbox.mark_undeliverable, item.id, str(exc))
-                await self.db.run(_undeliverable, item, str(exc))
+                await self._give_up(item, str(exc))
         except (NetworkError, TelegramError) as exc:  # TimedOut, 5xx, dropped connections
             delay = outbox.backoff_seconds(item.attempts)
             logger.warning("outbox %s failed (%s); retry in %.0fs", item.id, exc, delay)
@@ -131,6 +124,18 @@ class DeliveryWorker:
             self._schedule_wake(delay)
         else:
             await self._record_sent(item, message_id)
+
+    async def _give_up(self, item: OutboxItem, error: str) -> None:
+        """Telegram will never take this item: on record, and a reply's card says so (the
+        draft would otherwise stay approved, its card closed, with nobody told)."""
+        assert item.id is not None
+        await self.db.run(outbox.mark_undeliverable, item.id, error)
+        if item.draft_id is not None and item.kind in (
+            outbox.Kind.PUBLISH,
+            outbox.Kind.PRIVATE_REPLY,
+        ):
+            await self.db.run(publishing.record_undeliverable, item.draft_id, error)
+        await self.db.run(_undeliverable, item, error)
 
     async def _record_sent(self, item: OutboxItem, message_id: int | None) -> None:
         """Record a send that happened. Retried while the item's lease lasts: an item left

@@ -501,6 +501,7 @@ INVALID_DETAIL = {
     "only a signed, scheduled post can be withdrawn": "只有已签批、尚未到时的定时稿件可以撤回。",
     "the post is being published or was published": "稿件正在发布或已发布，无法撤回。",
     "only a repost can be required by a higher authority": "只有转载稿件可标为上级要求转发。",
+    "the reply is too long": "答复正文不能超过 4000 字（Telegram 单条消息上限 4096 字，含落款）。",
     "the post is too long": "稿件正文不能超过 4000 字（Telegram 单条消息上限 4096 字，含落款）。",
     "a post with a picture or video is too long": (
         "配图（视频）稿件的文字不能超过 900 字（Telegram 图片说明上限 1024 字，含落款）。"

@@ -227,8 +227,10 @@ def propose(
     """A correction of a published reply or post: a new one under its tier, so the usual
     rules apply (whoever proposes it drafted it, so someone else signs); nothing changes
     where it was published until it is signed."""
-    text = review.required_text(
-        text, "the new reply text is empty" if model is Draft else "the post is empty"
+    text = (
+        review.reply_text(text)
+        if model is Draft
+        else review.required_text(text, "the post is empty")
     )
     original = lock_published(session, model, item_id, expected_version)
     review.drafter_for(session, user_id)

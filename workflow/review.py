@@ -214,6 +214,18 @@ def required_text(text: str, problem: str) -> str:
     return text
 
 
+REPLY_TEXT_LIMIT = 4000  # Telegram takes 4096 characters a message; the stamp needs the rest
+
+
+def reply_text(text: str) -> str:
+    """An operator's wording for a reply: not empty, and short enough to be sent with its
+    stamp (refused now rather than by Telegram after it was signed)."""
+    text = required_text(text, "the new reply text is empty")
+    if len(text) > REPLY_TEXT_LIMIT:
+        raise InvalidTransition("the reply is too long")
+    return text
+
+
 def touch(session: Session, item: Draft | PostDraft, notice: str | None = None) -> None:
     """A change worth a new card version (reply draft or channel post): bump the version,
     note the event for the card, refresh the card."""
@@ -347,7 +359,7 @@ def edit(
     expected_version: int | None = None,
 ) -> Outcome:
     """Replace the reply text; signatures given so far are void (RULES §1)."""
-    text = required_text(text, "the new reply text is empty")
+    text = reply_text(text)
     draft = lock_draft(session, draft_id, expected_version)
     drafter_for(session, user_id)
     before = draft.text

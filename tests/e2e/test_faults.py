@@ -96,6 +96,21 @@ async def test_the_database_failing_for_a_while_stops_neither_sending_nor_receiv
     assert len(_bot_replies(desk)) == 1
 
 
+async def test_a_reply_telegram_refuses_for_good_is_marked_and_its_card_says_so(
+    desk: World,
+) -> None:
+    """A 400 on a signed reply (too long, chat gone) is not retried, and the draft does not
+    stay 'approved' behind a closed card: it is undeliverable, on record and on its card."""
+    await desk.citizen_says("请问社保卡丢了怎么补办")
+    card = await desk.card()
+    desk.emu.fail_next("sendMessage", 400, description="Bad Request: message is too long")
+    await desk.press(desk.reviewer, card, "ap")
+    card = await desk.card_edit(card, lambda m: "无法送达" in (m.text or ""), timeout=30)
+    draft = await desk.db().run(lambda s: s.exec(select(Draft)).one())
+    assert draft.state is DraftState.UNDELIVERABLE
+    assert _bot_replies(desk) == []
+
+
 async def test_failed_callback_answer_does_not_stop_the_bot(desk: World) -> None:
     await desk.citizen_says("请问驾驶证到期了怎么换证")
     card = await desk.card()

@@ -253,6 +253,17 @@ async def test_an_override_reason_signs_only_the_wording_it_was_asked_for(desk: 
     assert "ads.example.com" in reply.text and "shop.example.com" not in reply.text
 
 
+async def test_a_reply_too_long_to_send_with_its_stamp_is_refused_when_written(
+    desk: World,
+) -> None:
+    await desk.citizen_says("请问社保卡丢了怎么补办")
+    card = await desk.card()
+    await desk.reply_to(desk.reviewer, card, "您好，" + "请携带身份证办理。" * 450)
+    await desk.emu.wait_for_message(desk.ops, lambda m: "不能超过 4000 字" in (m.text or ""))
+    draft = await _draft(desk)
+    assert draft.state is DraftState.PENDING and "请携带身份证办理。请携带" not in draft.text
+
+
 async def test_a_drafter_writes_the_reply_but_someone_else_must_sign_it(desk: World) -> None:
     """RULES §1: an outsourced operator (代运维) drafts but may not publish on their own."""
     drafter = desk.emu.user(1005, "周代运维", "zhou_ops")
