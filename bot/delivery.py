@@ -1,10 +1,12 @@
 """The outbox worker: claims items, renders them from current state, sends them through PTB.
 
-Telegram errors are handled where we can act: RetryAfter waits what Telegram asked;
-TimedOut / NetworkError / 5xx back off exponentially (capped attempts); Forbidden and
-"chat not found" mark the item undeliverable (audited); "message is not modified" counts as
-sent. A crash between a send and its record leaves the item `sending`; its lease expires and it
-is sent again: at-least-once is the best Telegram allows, and the window is one HTTP call.
+Telegram errors are handled where we can act: RetryAfter waits what Telegram asked (not an
+attempt); TimedOut / NetworkError / 5xx back off exponentially (`outbox.MAX_ATTEMPTS`, then
+given up on as undeliverable); Forbidden and other 400s ("chat not found", "message is too
+long") mark the item undeliverable (audited, and a reply's card says so); "message is not
+modified" counts as sent. A crash between a send and its record leaves the item `sending`;
+its lease expires and it is sent again: at-least-once is the best Telegram allows, and the
+window is one HTTP call.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from handlers.callback_data import NOTICE_BUTTONS
 from handlers.cards import render_card, render_reply, render_status
 from handlers.texts import localize, render_parts, t
 from workflow import corrections, intake, outbox, publishing
-from workflow.models import ChatKind, Draft, OutboxItem, PostDraft, Visibility
+from workflow.models import ChatKind, Draft, OutboxItem, OutboxStatus, PostDraft, Visibility
 from workflow.views import DraftView, load_view
 
 logger = logging.getLogger(__name__)
@@ -100,7 +102,7 @@ class DeliveryWorker:
         except RetryAfter as exc:
             delay = _seconds(exc.retry_after)
             logger.warning("outbox %s: Telegram asked to wait %.1fs", item.id, delay)
-            await self.db.run(outbox.mark_retry, item.id, delay, str(exc))
+            await self.db.run(outbox.mark_retry, item.id, delay, str(exc), counted=False)
         except (Forbidden, Undeliverable) as exc:
             logger.warning("outbox %s undeliverable: %s", item.id, exc)
             await self._give_up(item, str(exc))
@@ -115,21 +117,31 @@ class DeliveryWorker:
         except (NetworkError, TelegramError) as exc:  # TimedOut, 5xx, dropped connections
             delay = outbox.backoff_seconds(item.attempts)
             logger.warning("outbox %s failed (%s); retry in %.0fs", item.id, exc, delay)
-            await self.db.run(outbox.mark_retry, item.id, delay, str(exc))
-            self._schedule_wake(delay)
+            await self._retry(item, delay, str(exc))
         except Exception as exc:  # a bug rendering one item must not stop every other send
             delay = outbox.backoff_seconds(item.attempts)
             logger.exception("outbox %s could not be sent; retry in %.0fs", item.id, delay)
-            await self.db.run(outbox.mark_retry, item.id, delay, repr(exc))
-            self._schedule_wake(delay)
+            await self._retry(item, delay, repr(exc))
         else:
             await self._record_sent(item, message_id)
 
-    async def _give_up(self, item: OutboxItem, error: str) -> None:
-        """Telegram will never take this item: on record, and a reply's card says so (the
-        draft would otherwise stay approved, its card closed, with nobody told)."""
+    async def _retry(self, item: OutboxItem, delay: float, error: str) -> None:
+        """Try again later; an item out of attempts ends like one Telegram refused."""
         assert item.id is not None
-        await self.db.run(outbox.mark_undeliverable, item.id, error)
+        retried = await self.db.run(outbox.mark_retry, item.id, delay, error)
+        if retried.status is OutboxStatus.FAILED:
+            logger.error("outbox %s failed for good after %d attempts", item.id, retried.attempts)
+            await self._give_up(item, error, failed=True)
+        else:
+            self._schedule_wake(delay)
+
+    async def _give_up(self, item: OutboxItem, error: str, failed: bool = False) -> None:
+        """Telegram will never take this item (or would not for hours): on record, and a
+        reply's card says so (the draft would otherwise stay approved behind a closed card,
+        with nobody told)."""
+        assert item.id is not None
+        if not failed:
+            await self.db.run(outbox.mark_undeliverable, item.id, error)
         if item.draft_id is not None and item.kind in (
             outbox.Kind.PUBLISH,
             outbox.Kind.PRIVATE_REPLY,

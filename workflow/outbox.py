@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from workflow.departments import Department
 
 LEASE = timedelta(seconds=60)
-MAX_ATTEMPTS = 8
+# With backoff_seconds, 40 attempts span about 2.7 hours: a signed reply outlives a Telegram
+# or network outage of that long (a 429's wait is not an attempt).
+MAX_ATTEMPTS = 40
 
 
 class Kind:
@@ -230,10 +232,15 @@ def mark_sent(session: Session, item_id: int, message_id: int | None) -> OutboxI
     return item
 
 
-def mark_retry(session: Session, item_id: int, delay: float, error: str) -> OutboxItem:
-    """Put the item back with a delay; past MAX_ATTEMPTS it fails (and stays on record)."""
+def mark_retry(
+    session: Session, item_id: int, delay: float, error: str, counted: bool = True
+) -> OutboxItem:
+    """Put the item back with a delay; past MAX_ATTEMPTS it fails (and stays on record).
+    An attempt that is not `counted` (Telegram asked us to wait) does not bring that closer."""
     item = session.exec(select(OutboxItem).where(OutboxItem.id == item_id).with_for_update()).one()
     item.last_error = error[:500]
+    if not counted:
+        item.attempts = max(0, item.attempts - 1)
     if item.attempts >= MAX_ATTEMPTS:
         item.status = OutboxStatus.FAILED
     else:

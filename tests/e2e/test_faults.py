@@ -21,7 +21,7 @@ from tests.support.journey import (
     seed,
     start_bot,
 )
-from workflow import intake
+from workflow import intake, outbox
 from workflow.models import Draft, DraftState, OutboxItem, Role
 
 
@@ -48,7 +48,8 @@ async def test_429_retry_after_is_honoured_and_reply_sent_once(desk: World) -> N
     items = await desk.db().run(
         lambda s: s.exec(select(OutboxItem).where(OutboxItem.kind == "publish")).all()
     )
-    assert [(i.status.value, i.attempts) for i in items] == [("sent", 2)]
+    # Telegram's "wait" is not a failed attempt: it does not bring giving up closer.
+    assert [(i.status.value, i.attempts) for i in items] == [("sent", 1)]
 
 
 async def test_502_is_retried_with_backoff(desk: World) -> None:
@@ -106,6 +107,39 @@ async def test_a_reply_telegram_refuses_for_good_is_marked_and_its_card_says_so(
     desk.emu.fail_next("sendMessage", 400, description="Bad Request: message is too long")
     await desk.press(desk.reviewer, card, "ap")
     card = await desk.card_edit(card, lambda m: "无法送达" in (m.text or ""), timeout=30)
+    draft = await desk.db().run(lambda s: s.exec(select(Draft)).one())
+    assert draft.state is DraftState.UNDELIVERABLE
+    assert _bot_replies(desk) == []
+
+
+async def test_a_reply_out_of_attempts_is_not_dropped_silently(desk: World) -> None:
+    """Telegram down for hours: once the last attempt fails, the draft is undeliverable and
+    its card says so, instead of an outbox row nobody reads."""
+    await desk.citizen_says("请问社保卡丢了怎么补办")
+    card = await desk.card()
+    desk.emu.fail_next("sendMessage", 502, times=1000)
+    await desk.press(desk.reviewer, card, "ap")
+
+    def publish_item(session):  # type: ignore[no-untyped-def]
+        return session.exec(select(OutboxItem).where(OutboxItem.kind == "publish")).first()
+
+    for _ in range(200):
+        item = await desk.db().run(publish_item)
+        if item is not None and item.attempts >= 1 and item.status.value == "pending":
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the reply was never tried")
+
+    def near_the_end(session):  # type: ignore[no-untyped-def]
+        row = publish_item(session)
+        row.attempts = outbox.MAX_ATTEMPTS - 1  # as after hours of outage
+        session.add(row)
+
+    await desk.db().run(near_the_end)
+    card = await desk.card_edit(card, lambda m: "无法送达" in (m.text or ""), timeout=30)
+    item = await desk.db().run(publish_item)
+    assert item.status.value == "failed"
     draft = await desk.db().run(lambda s: s.exec(select(Draft)).one())
     assert draft.state is DraftState.UNDELIVERABLE
     assert _bot_replies(desk) == []
