@@ -36,6 +36,7 @@ from bot.sending import (
     Undeliverable,
     edit_text_or_caption,
     mention_links,
+    published_at,
     replace_published,
     send_or_edit,
 )
@@ -306,7 +307,7 @@ class DeliveryWorker:
         (deleted by hand), the correction goes out as a new message, saying so. A reply still
         awaiting its deep link has nothing out yet: the citizen gets the correction when they
         open the link."""
-        where = await self.db.run(corrections.where_published, Draft, view.id)
+        where = await published_at(self.db, Draft, view.id)
         if where is None:
             return None
         private_link = where[0] != view.chat_id  # a comment answered through a deep link

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 from telegram import InputMediaDocument, InputMediaPhoto, InputMediaVideo
 
-from bot.sending import Undeliverable, replace_published, send_or_edit
+from bot.sending import Undeliverable, published_at, replace_published, send_or_edit
 from bot.settings import Settings
 from handlers.post_cards import render_post, render_post_card
 from handlers.texts import t
-from workflow import corrections, outbox, posts
+from workflow import outbox, posts
 from workflow.models import OutboxItem, PostDraft
 from workflow.posts import PostView
 
@@ -79,7 +79,7 @@ async def _publish(
 async def _send_correction(worker: DeliveryWorker, view: PostView) -> int:
     """更正: the corrected text (or caption) replaces the post's in the channel; where the
     post was deleted by hand, the correction goes out as a new post marked 【更正】."""
-    where = await worker.db.run(corrections.where_published, PostDraft, view.id)
+    where = await published_at(worker.db, PostDraft, view.id)
     assert where is not None  # a published post is in the channel
 
     async def resend() -> int:

@@ -9,6 +9,11 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot.db import Database
+from workflow import corrections
+from workflow.errors import InvalidTransition
+from workflow.models import Draft, PostDraft
+
 
 def mention_links(mentions: Iterable[Sequence[object]]) -> str:
     """[[user id, name], ...] as HTML tg:// links, so Telegram notifies each person named."""
@@ -52,6 +57,17 @@ async def edit_text_or_caption(
         await bot.edit_message_caption(chat_id=chat_id, message_id=message_id, caption=text)
     else:
         await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+
+
+async def published_at(
+    db: Database, model: type[Draft] | type[PostDraft], item_id: int
+) -> tuple[int, int, bool] | None:
+    """Where the message a correction replaces is; a correction of something withdrawn
+    meanwhile is undeliverable (it must not come back as a resend)."""
+    try:
+        return await db.run(corrections.where_published, model, item_id)
+    except InvalidTransition as exc:
+        raise Undeliverable(str(exc)) from exc
 
 
 async def replace_published(

@@ -30,6 +30,8 @@ from workflow.models import (
     DeepLinkToken,
     Draft,
     DraftState,
+    OutboxItem,
+    OutboxStatus,
     PostDraft,
     Visibility,
 )
@@ -190,17 +192,42 @@ def text_in_place(session: Session, original: Item, before: int | None = None) -
     return latest.text if latest else original.text
 
 
+def _stop_unsent(session: Session, model: type[Item], item_id: int) -> Item | None:
+    """A correction signed but not yet sent, its send cancelled: it must not come back after
+    the take-down (as a 【更正】 resend of a withdrawn reply). One already being sent is left to
+    the sender, which refuses it once it sees the original withdrawn (`where_published`)."""
+    signed = newest_correction(session, model, item_id, DraftState.APPROVED)
+    if signed is None:
+        return None
+    key = f"publish:{signed.id}" if model is Draft else f"channel_post:{signed.id}"
+    item = session.exec(
+        select(OutboxItem).where(OutboxItem.dedupe_key == key).with_for_update()
+    ).first()
+    if item is None or item.status is not OutboxStatus.PENDING:
+        return None
+    item.status = OutboxStatus.CANCELLED
+    item.last_error = "the corrected reply or post was withdrawn"
+    session.add(item)
+    return signed
+
+
 def where_published(
     session: Session, model: type[Item], item_id: int
 ) -> tuple[int, int, bool] | None:
     """(chat id, message id, whether it is a caption) of the Telegram message that carries a
     published reply or post, or the one a correction corrects; None while a reply awaits its
     citizen's deep link (nothing is out yet). A comment answered by private message through
-    a deep link was answered in the citizen's private chat."""
+    a deep link was answered in the citizen's private chat.
+
+    Raises:
+        InvalidTransition: the reply or post a correction corrects was withdrawn meanwhile.
+    """
     item = session.get(model, item_id)
     assert item is not None
     original = session.get(model, item.corrects_id) if item.corrects_id else item
     assert original is not None
+    if item.corrects_id and original.withdrawn_at is not None:
+        raise InvalidTransition(f"the {_NOUN[model]} this corrects was withdrawn")
     if original.published_message_id is None:
         return None
     if isinstance(original, PostDraft):
@@ -323,6 +350,8 @@ def withdraw(
     item.withdrawn_by = user_id
     item.withdraw_reason = reason
     pending = newest_correction(session, model, item_id, DraftState.PENDING)
+    if pending is None:
+        pending = _stop_unsent(session, model, item_id)
     if pending is not None:
         pending.state = DraftState.REJECTED
         pending.reject_reason = reason

@@ -199,3 +199,27 @@ def test_a_scheduled_post_waits_in_the_outbox_and_can_be_withdrawn(db: Database)
     db.call(posts.approve, at_once, REVIEWER)
     with pytest.raises(InvalidTransition, match="scheduled"):
         db.call(posts.withdraw, at_once, REVIEWER, "不是定时稿件")
+
+
+def test_withdrawing_a_post_stops_a_signed_correction_not_sent_yet(db: Database) -> None:
+    """The correction must not come back after the take-down (as a 【更正】 resend)."""
+    from workflow import corrections
+    from workflow.models import PostDraft
+
+    post_id = _submit(db)
+    db.call(posts.approve, post_id, REVIEWER)
+    db.call(posts.record_published, post_id, CHANNEL, 77)
+    fixed = db.call(posts.propose_correction, post_id, REVIEWER, "本周政务服务安排（已更正）", [])
+    db.call(posts.approve, fixed.id, REVIEWER2)  # signed: its send is queued
+
+    def send_of(post: int) -> OutboxItem:
+        [item] = [i for i in _outbox(db, "channel_post") if i.dedupe_key == f"channel_post:{post}"]
+        return item
+
+    assert send_of(fixed.id).status.value == "pending"
+    db.call(posts.withdraw, post_id, REVIEWER2, "信息有误，撤回")
+    assert send_of(fixed.id).status.value == "cancelled"
+    assert db.call(posts.load, fixed.id).state is DraftState.REJECTED
+    # A send already under way sees the withdrawal and does not go out.
+    with pytest.raises(InvalidTransition, match="withdrawn"):
+        db.call(corrections.where_published, PostDraft, fixed.id)
