@@ -35,6 +35,7 @@ from bot.db import Database
 from bot.sending import (
     Undeliverable,
     edit_text_or_caption,
+    is_gone,
     mention_links,
     published_at,
     replace_published,
@@ -271,10 +272,14 @@ class DeliveryWorker:
         status, message_id = await self.db.run(intake.queue_status)
         text, markup = render_status(status.live, status.waiting)
         if message_id is not None:
-            await self.bot.edit_message_text(
-                text, chat_id=chat_id, message_id=message_id, reply_markup=markup
-            )
-            return message_id
+            try:
+                await self.bot.edit_message_text(
+                    text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+                )
+                return message_id
+            except BadRequest as exc:  # deleted in the group: a new one takes its place
+                if not is_gone(exc):
+                    raise
         msg = await self.bot.send_message(chat_id, text, reply_markup=markup)
         return msg.message_id
 

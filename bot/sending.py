@@ -34,18 +34,29 @@ async def send_or_edit(
     card_chat_id: int | None,
     card_message_id: int | None,
 ) -> int:
-    """Edit a card in place if it was sent before (fewer messages in the group), else send it."""
+    """Edit a card in place if it was sent before (fewer messages in the group), else send it.
+    A card someone deleted in the group is sent again (its new id is recorded by the caller):
+    otherwise it would never be seen, nor its buttons pressed, again."""
     if card_message_id is not None:
-        await bot.edit_message_text(
-            text,
-            chat_id=card_chat_id or chat_id,
-            message_id=card_message_id,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup,
-        )
-        return card_message_id
+        try:
+            await bot.edit_message_text(
+                text,
+                chat_id=card_chat_id or chat_id,
+                message_id=card_message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+            return card_message_id
+        except BadRequest as exc:
+            if not is_gone(exc):
+                raise
     msg = await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
     return msg.message_id
+
+
+def is_gone(exc: BadRequest) -> bool:
+    """Telegram's answer to editing a message that was deleted."""
+    return "message to edit not found" in str(exc).lower()
 
 
 async def edit_text_or_caption(
@@ -87,6 +98,6 @@ async def replace_published(
         problem = str(exc).lower()
         if "not modified" in problem:  # edited already; the record was lost in a crash
             return message_id
-        if "message to edit not found" not in problem and "can't be edited" not in problem:
+        if not is_gone(exc) and "can't be edited" not in problem:
             raise  # "chat not found" and the like: the worker's error handling decides
     return await resend()

@@ -294,3 +294,19 @@ async def test_a_comment_edited_into_illegal_content_opens_a_case(desk: World) -
     state, actions = await desk.db().run(facts)
     assert state is DraftState.REJECTED
     assert "illegal_content_found" in actions and "spam_deleted" not in actions
+
+
+async def test_a_card_deleted_in_the_group_comes_back_when_it_changes(desk: World) -> None:
+    """Someone deletes a card by hand; its next refresh sends it again (with its buttons)
+    instead of failing on the missing message for ever."""
+    asked = await desk.citizen_says("社保卡丢了怎么办")
+    card = await desk.card()
+    desk.emu.delete_by_hand(card)
+    await desk.emu.edit_message(asked, "驾驶证快到期了，换证需要什么？")
+    again = await desk.card(
+        lambda m: "市民已修改留言" in (m.text or "") and m.message_id != card.message_id
+    )
+    assert again.buttons
+    await desk.press(desk.reviewer, again, "ap")
+    reply = await desk.citizen_reply()
+    assert "车管所" in reply.text
