@@ -99,6 +99,9 @@ class DeliveryWorker:
 
     async def deliver(self, item: OutboxItem) -> None:
         assert item.id is not None
+        if not await self.db.run(outbox.renew, item.id, self.worker_id):
+            logger.info("outbox %s was taken over by another worker", item.id)
+            return
         try:
             message_id = await self._send(item)
         except RetryAfter as exc:

@@ -222,6 +222,18 @@ def claim(
     return claimed
 
 
+def renew(session: Session, item_id: int, worker: str) -> bool:
+    """Restart the lease of an item `worker` claimed, just before sending it; False when
+    another worker took it over meanwhile (a batch's later items can outlive the lease
+    while earlier ones are sent), so only one of them sends it."""
+    item = session.exec(select(OutboxItem).where(OutboxItem.id == item_id).with_for_update()).one()
+    if item.status is not OutboxStatus.SENDING or item.claimed_by != worker:
+        return False
+    item.claimed_at = utcnow()
+    session.add(item)
+    return True
+
+
 def mark_sent(session: Session, item_id: int, message_id: int | None) -> OutboxItem:
     item = session.exec(select(OutboxItem).where(OutboxItem.id == item_id).with_for_update()).one()
     item.status = OutboxStatus.SENT

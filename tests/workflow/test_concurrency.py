@@ -131,3 +131,39 @@ def test_audit_chain_stays_linear_under_concurrent_appends(db_url: str) -> None:
     finally:
         one.dispose()
         two.dispose()
+
+
+def test_an_item_whose_lease_ran_out_in_a_batch_is_sent_by_one_worker_only(db_url: str) -> None:
+    """Worker a claims two items; while it sends the first, the second's lease runs out and
+    worker b takes it over. Before sending, a renews each lease: the first is still its own,
+    the second is b's now, so a leaves it (b's renewal holds) and nothing goes out twice."""
+    from datetime import timedelta
+
+    upgrade(db_url)
+    one, two = Database(db_url), Database(db_url)
+    try:
+
+        def fill(session: Session) -> None:
+            for n in range(2):
+                outbox.enqueue(
+                    session, outbox.Kind.NOTICE, chat_id=1, payload={"template": "welcome", "n": n}
+                )
+
+        one.call(fill)
+        first, second = (i.id for i in one.call(outbox.claim, "a", 10))
+        assert first is not None and second is not None
+        assert one.call(outbox.renew, first, "a")
+
+        def expire(session: Session) -> None:  # the first send took longer than the lease
+            item = session.get(OutboxItem, second)
+            assert item is not None
+            item.claimed_at -= timedelta(seconds=120)
+            session.add(item)
+
+        one.call(expire)
+        assert [i.id for i in two.call(outbox.claim, "b", 10)] == [second]
+        assert not one.call(outbox.renew, second, "a")
+        assert two.call(outbox.renew, second, "b")
+    finally:
+        one.dispose()
+        two.dispose()
