@@ -24,7 +24,7 @@ from bot.db import Database, upgrade
 from bot.runtime import running
 from bot.services import open_services
 from bot.settings import Mode, Settings
-from bot.webhook import build_web_app
+from bot.webhook import build_web_app, make_runner
 from knowledge_base import io as kb_io
 from knowledge_base import store
 from workflow.models import Role
@@ -337,7 +337,7 @@ async def serve_sandbox(
         async with open_services(local, model=model) as services, running(services) as runtime:
             web_app = build_web_app(runtime)
             add_sandbox_routes(web_app, sandbox)
-            runner = web.AppRunner(web_app)
+            runner = make_runner(web_app)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", port)
             await site.start()

@@ -12,7 +12,7 @@ from bot.polling import ALLOWED_UPDATES
 from bot.runtime import Runtime, running
 from bot.services import open_services
 from bot.settings import Mode, Settings
-from bot.webhook import build_web_app
+from bot.webhook import build_web_app, make_runner
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 async def start_http(runtime: Runtime) -> web.AppRunner:
     """Serve /telegram, /healthz (and the console) and, in webhook mode, register the URL."""
     settings = runtime.services.settings
-    runner = web.AppRunner(build_web_app(runtime))
+    runner = make_runner(build_web_app(runtime))
     await runner.setup()
     await web.TCPSite(runner, settings.listen_host, settings.listen_port).start()
     if settings.mode is Mode.WEBHOOK:

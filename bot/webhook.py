@@ -10,6 +10,8 @@ import json
 import logging
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_request import BaseRequest
 
 from bot.console import build_console
 from bot.polling import store_and_enqueue
@@ -49,8 +51,32 @@ async def on_healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "entries": len(runtime.services.matcher)})
 
 
+class AccessLogger(AbstractAccessLogger):
+    """Method, path, status and time: no query string or Referer, because a console login
+    link carries its one-time token in the query (RULES §7: secure accounts)."""
+
+    def log(self, request: BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %s %.3fs",
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            time,
+        )
+
+
+def make_runner(web_app: web.Application) -> web.AppRunner:
+    """The HTTP server's runner, with the access log that keeps login tokens out."""
+    return web.AppRunner(web_app, access_log_class=AccessLogger)
+
+
+# The console's Q&A import takes files up to 10 MB (aiohttp's default body limit is 1 MB).
+MAX_REQUEST_BYTES = 12 * 1024 * 1024
+
+
 def build_web_app(runtime: Runtime) -> web.Application:
-    web_app = web.Application()
+    web_app = web.Application(client_max_size=MAX_REQUEST_BYTES)
     web_app[RUNTIME_KEY] = runtime
     web_app.router.add_post("/telegram", on_telegram)
     web_app.router.add_get("/healthz", on_healthz)

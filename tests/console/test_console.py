@@ -462,3 +462,53 @@ async def test_a_pending_channel_post_is_edited_from_the_console(desk: World) ->
         assert refused.status == 409  # signed already: not pending any more
     view = await desk.db().run(posts.load, other)
     assert view.text == "示例市发布：周日下午闭馆" and view.drafter == "王审核"
+
+
+async def test_a_file_over_the_limit_is_refused_in_words_not_by_the_server(desk: World) -> None:
+    """Files up to 10 MB are accepted; a bigger one gets the page's own message (the server's
+    body limit is above it, not aiohttp's 1 MB default)."""
+    import aiohttp
+
+    admin = await add_admin(desk)
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, admin)
+        form = aiohttp.FormData()
+        form.add_field("csrf", csrf)
+        import io
+
+        big = io.BytesIO(b'{"id": "X", "question": "q", "answer": "a"}\n' * 250_000)  # 11 MB
+        form.add_field("file", big, filename="big.jsonl", content_type="application/jsonl")
+        resp = await client.post("/console/kb/import", data=form)
+        assert resp.status == 400
+        assert "文件超过 10 MB" in await resp.text()
+
+
+async def test_the_access_log_never_holds_a_login_token(
+    desk: World, caplog: Any  # noqa: ANN401 - pytest's LogCaptureFixture
+) -> None:
+    """A console login link's one-time token travels in the query string; the server that
+    `govreply run` starts logs method, path and status only."""
+    import logging
+
+    import aiohttp
+    from aiohttp import web
+
+    from bot.webhook import build_web_app, make_runner
+
+    link = await login_link(desk, desk.reviewer)
+    runner = make_runner(build_web_app(desk.runtime))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+            async with aiohttp.ClientSession() as http:
+                url = f"http://127.0.0.1:{port}/console/login?token={token_of(link)}"
+                async with http.get(url, headers={"Referer": url}) as resp:
+                    assert resp.status == 200
+    finally:
+        await runner.cleanup()
+    logged = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert any("/console/login" in line and " 200 " in line for line in logged), logged
+    assert not any(token_of(link) in line for line in logged)
