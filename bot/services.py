@@ -144,6 +144,7 @@ async def open_services(
                 deep_link_ttl_hours=settings.deep_link_ttl_hours,
                 no_answer_text=t("no_answer_draft"),
                 off_topic_blocks=settings.off_topic_blocks,
+                moderate_min_confidence=settings.moderate_min_confidence,
                 routing=routing_config(settings),
                 sla=SlaPolicy(
                     calendar,

@@ -132,6 +132,15 @@ class Settings(BaseSettings):
     spam_action: SpamAction = Field(
         default=SpamAction.DELETE, description="What to do with spam/ads in the discussion group."
     )
+    moderate_min_confidence: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Triage confidence a spam or abuse label needs before the comment is deleted or "
+            "counted against its author; below it the message is a card for the operators."
+        ),
+    )
     abuse_restrict_after: int = Field(
         default=3, description="Abusive comments from one user before they are restricted."
     )

@@ -68,6 +68,8 @@ def render_card(view: DraftView) -> tuple[str, InlineKeyboardMarkup | None]:
         ),
         t("card_message", text=escape(view.message_redacted)),
     ]
+    if view.suspected:
+        lines.append(t("card_suspected", label=texts.LABEL.get(view.suspected, view.suspected)))
     if view.corrects_id is not None:
         lines.append(t("card_correction_of", id=view.corrects_id, text=escape(view.corrects_text)))
         if view.corrects_entry_id:

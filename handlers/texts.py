@@ -146,6 +146,7 @@ TEXTS: dict[str, str] = {
     "card_title": "📨 草稿 #{id}｜{kind}｜{label}｜{tier}｜{visibility}",
     "card_from": "来自：{user}（{when}）",
     "card_message": "市民留言：\n{text}",
+    "card_suspected": "⚠️ 疑似{label}，但把握不足，未自动删除或处理：请人工判断（驳回即不回复）。",
     "card_match": "匹配条目：{entry}（匹配分 {score}，置信概率 {prob}）\n问题：{question}",
     "card_no_match": "⚠️ 未找到可靠答案（置信概率 {prob}），请编辑答复或选择其他条目。",
     "card_reply": "拟答复：\n{text}",

@@ -71,6 +71,8 @@ class DraftView(AfterPublication):
     waiting: int = 0
     photo_count: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    # Looked like spam or abuse, too weakly to act on: "spam_ad" or "abuse" (see Desk.plan).
+    suspected: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -79,6 +81,9 @@ class DraftView(AfterPublication):
     @property
     def has_blocking(self) -> bool:
         return review.is_blocking(self.compliance) and not self.override_reason
+
+
+SUSPECTED = "suspected:"  # evidence of a spam or abuse label too weak to act on (Desk.plan)
 
 
 def load_view(session: Session, draft_id: int) -> DraftView:
@@ -135,6 +140,10 @@ def load_view(session: Session, draft_id: int) -> DraftView:
         card_message_id=draft.card_message_id,
         waiting=intake.waiting_count(session),
         photo_count=len(message.photo_file_ids),
+        suspected=next(
+            (e.split(":", 1)[1].split()[0] for e in message.evidence if e.startswith(SUSPECTED)),
+            None,
+        ),
         **corrections.view_fields(session, draft),
     )
 

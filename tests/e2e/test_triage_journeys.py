@@ -343,6 +343,28 @@ async def test_spam_comment_is_deleted_logged_and_operators_told(world: World) -
     assert "spam_deleted" in actions
 
 
+async def test_a_question_that_only_sounds_like_an_ad_or_abuse_is_never_deleted(
+    world: World,
+) -> None:
+    """Words that ads and insults use ("价格", "贷款", "垃圾", "操", "滚") also fill ordinary
+    questions. Nothing is deleted or counted against the citizen on such thin evidence: a weak
+    ad or abuse label becomes a card for the operators, who judge it."""
+    questions = [
+        "公积金贷款首付比例是多少",  # triaged as an ad, but weakly
+        "小区垃圾桶满了好几天没人清理",
+        "这个系统怎么操作？",
+        "网页链接https://www.gov.cn打不开",
+    ]
+    for text in questions:
+        await world.comment(text)
+    cards = [await world.card(lambda m, q=q: q[:6] in (m.text or "")) for q in questions]
+    assert "疑似垃圾广告" in cards[0].text and "未自动删除" in cards[0].text
+    assert world.emu.calls_to("deleteMessage") == []
+    assert world.emu.calls_to("restrictChatMember") == []
+    labels = await world.db().run(lambda s: [m.label for m in s.exec(select(CitizenMessage))])
+    assert "spam_ad" not in labels and "abuse" not in labels
+
+
 async def test_repeated_abuse_restricts_the_user_and_tells_operators(world: World) -> None:
     await world.comment("你們這幫廢物，垃圾政府")
     first = await world.emu.wait_for_message(
