@@ -114,11 +114,11 @@ def _fold(text: str) -> str:
 _ID18_RE = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d){16}[ \-]?[0-9Xx](?![0-9A-Za-z])")
 _ID15_RE = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
 _CARD_RE = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d){15,18}(?![0-9A-Za-z])")
-_MOBILE_RE = re.compile(
-    r"(?<![0-9A-Za-z+])(?:(?:\+|00)86[ \-]?)?1[3-9]\d(?:[ \-]?\d{4}){2}(?![0-9A-Za-z])"
-)
+# Letters may touch a number ("TEL13800138000", "vx13800138000"); the country code may come
+# without "+" ("8613800138000").
+_MOBILE_RE = re.compile(r"(?<![0-9+])(?:(?:\+|00)?86[ \-]?)?1[3-9]\d(?:[ \-]?\d{4}){2}(?!\d)")
 _LANDLINE_RE = re.compile(
-    r"(?<![0-9A-Za-z])(?:[(（]0\d{2,3}[)）]\s?|0\d{2,3}(?P<sep>[ \-]?))[2-8]\d{2,3}-?\d{4}"
+    r"(?<![0-9A-Za-z])(?:[(（]0\d{2,3}[)）]\s?|0\d{2,3}(?P<sep>[ \-]?))[2-8]\d{2,3}[ \-]?\d{4}"
     r"(?:(?:转|-|ext\.?)\d{1,5})?(?![0-9A-Za-z])"
 )
 _EMAIL_RE = re.compile(

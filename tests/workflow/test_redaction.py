@@ -119,3 +119,18 @@ def test_spans_are_sorted_and_do_not_overlap() -> None:
     found = find_pii(text)
     assert [s.type for s in found] == [PiiType.NAME, PiiType.ID_CARD, PiiType.MOBILE]
     assert all(a.end <= b.start for a, b in zip(found, found[1:], strict=False))
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "gone"),
+    [
+        ("联系电话：0513 8512 3456", "联系电话", "8512"),  # a landline written with spaces
+        ("電話：(0513)8512 3456", "電話", "8512"),
+        ("手机：8613800138000", "手机", "0013"),  # the country code without "+"
+        ("TEL13800138000", "TEL", "0013"),  # letters touching the number
+        ("加vx13800138000联系", "联系", "0013"),
+    ],
+)
+def test_phone_numbers_in_everyday_spellings_are_masked(text: str, kept: str, gone: str) -> None:
+    for masked in (redact(text), redact_for_log(text)):
+        assert kept in masked and gone not in masked
