@@ -106,8 +106,11 @@ def save_entry(
     reason: str,
     *,
     create: bool = False,
+    expected_version: int | None = None,
 ) -> SaveResult:
-    """Create or edit an entry: applied at once, or left for sign-off.
+    """Create or edit an entry: applied at once, or left for sign-off. An edit from a form
+    opened on `expected_version` is refused once the entry moved on (it would silently undo
+    the newer version's changes: the form sends every field).
 
     Raises:
         NotAuthorised: the user may not curate the Q&A base.
@@ -126,6 +129,8 @@ def save_entry(
         base_version, old_sens = None, None
     else:
         entry = store.get_entry(session, entry_id)
+        if expected_version is not None and entry.version != expected_version:
+            raise InvalidTransition("the entry changed since the form was opened")
         merged = {**store.snapshot(entry), **fields, "id": entry_id}
         record = validate(merged)
         changes = {k: v for k, v in _content(record).items() if getattr(entry, k) != v}

@@ -201,6 +201,7 @@ async def kb_create(request: web.Request) -> web.StreamResponse:
 async def kb_edit(request: web.Request) -> web.StreamResponse:
     entry_id = request.match_info["entry_id"]
     form = await request.post()
+    seen = str(form.get("version", ""))
     try:
         result = await run(
             request,
@@ -209,6 +210,7 @@ async def kb_edit(request: web.Request) -> web.StreamResponse:
             entry_id,
             form_fields(form),
             str(form.get("reason", "")),
+            expected_version=int(seen) if seen.isdigit() else None,
         )
     except GovReplyError as exc:
         return await kb_entry(request, texts.error_text(exc), texts.status_for(exc))

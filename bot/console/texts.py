@@ -89,6 +89,9 @@ DOMAIN = {
     **bot_texts.INVALID_DETAIL,
     "a reason is required for every Q&A change": "每次修改都必须填写理由。",
     "nothing changed": "内容没有变化。",
+    "the entry changed since the form was opened": (
+        "打开编辑页之后，该条目已被他人修改：请查看最新版本后重新编辑（本次修改未保存）。"
+    ),
     "nobody signs off their own Q&A change": "不能签批自己提交的修改。",
 }
 # Case refusals that name the ticket ("case GR-2025-000001 is closed"): tail -> text.

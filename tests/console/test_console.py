@@ -512,3 +512,43 @@ async def test_the_access_log_never_holds_a_login_token(
     logged = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
     assert any("/console/login" in line and " 200 " in line for line in logged), logged
     assert not any(token_of(link) in line for line in logged)
+
+
+async def test_an_edit_from_a_page_opened_before_a_newer_version_is_refused(desk: World) -> None:
+    """Two curators: the second saves from a page opened before the first saved. Saving would
+    put back the old answer unnoticed (the form sends every field), so it is refused."""
+    import re
+
+    admin = await add_admin(desk)
+    fields = {
+        "question": "社保卡丢了怎么补办？",
+        "variants": "社保卡遗失补卡",
+        "category": "社保",
+        "department": "人社局",
+        "sensitivity": "ordinary",
+    }
+    async with console_client(desk) as client:
+        csrf = await login(desk, client, admin)
+        page = await (await client.get("/console/kb/entry/SB001")).text()
+        seen = re.search(r'name="version" value="(\d+)"', page).group(1)  # type: ignore[union-attr]
+        newer = "社保卡遗失请拨打12333挂失，当场可取新卡。"
+        first = await client.post(
+            "/console/kb/entry/SB001/edit",
+            data={"csrf": csrf, "version": seen, **fields, "answer": newer, "reason": "更新"},
+        )
+        assert first.status == 200
+        stale = await client.post(
+            "/console/kb/entry/SB001/edit",
+            data={
+                "csrf": csrf,
+                "version": seen,
+                **fields,
+                "question": "社保卡丢失如何补办？",
+                "answer": "旧答案",
+                "reason": "改问题措辞",
+            },
+        )
+        assert stale.status == 400
+        assert "已被他人修改" in await stale.text()
+    entry = await desk.db().run(lambda s: s.get(KBEntry, "SB001"))
+    assert entry.answer == newer and entry.version == int(seen) + 1
