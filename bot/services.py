@@ -98,6 +98,7 @@ def routing_config(settings: Settings) -> RoutingConfig:
         "petition_redirect",
         "spam_edit_closed",
         "illegal_done_comment",
+        "illegal_done_report",
         "illegal_done_private",
     )
     unknown = set(settings.preapproved_templates) - PREAPPROVABLE

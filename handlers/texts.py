@@ -419,6 +419,9 @@ CASE_TEXTS: dict[str, str] = {
     "illegal_done_comment": (
         "评论已删除并存证，发布者已被限制发言 {hours} 小时（评论功能保持开放）。"
     ),
+    "illegal_done_report": (
+        "评论已删除并存证；留言者是在举报，未限制其发言（评论功能保持开放），可联系其了解线索。"
+    ),
     "illegal_done_private": "私信已存证。",
     "activity_daily_due": (
         "📅 更新提醒：今天（工作日）频道已发布 {posted} 条，按《政务官方微博管理办法》"

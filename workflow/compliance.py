@@ -64,6 +64,8 @@ class ComplianceLists:
     blocking: dict[FindingCode, bool] = field(default_factory=dict)
     # Weibo measures Art. 14: categories of suspected illegal content in citizens' messages.
     illegal: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
+    # A citizen reporting it ("有人在卖…，请查处") is no offender, though their words match.
+    report_cues: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
     def load(cls, path: Path | None = None) -> ComplianceLists:
@@ -103,6 +105,7 @@ class ComplianceLists:
                 category: compile_all(f"illegal_content.{category}", patterns)
                 for category, patterns in raw.get("illegal_content", {}).items()
             },
+            report_cues=compile_all("report_cues"),
         )
 
     def is_blocking(self, code: FindingCode) -> bool:
@@ -182,6 +185,12 @@ def illegal_content(text: str, lists: ComplianceLists) -> IllegalHit | None:
         if matched:
             return IllegalHit(category, matched)
     return None
+
+
+def reads_as_report(text: str, lists: ComplianceLists) -> bool:
+    """Whether a message that names illegal content reads as someone reporting it."""
+    folded = _normalise(text)
+    return any(p.search(folded) for p in lists.report_cues)
 
 
 def check_reply(

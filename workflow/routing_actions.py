@@ -34,7 +34,13 @@ from sqlmodel import Session, col, func, select
 
 from knowledge_base.models import KBEntry
 from workflow import audit, cases, operators, outbox, review
-from workflow.compliance import ComplianceLists, IllegalHit, check_reply, illegal_content
+from workflow.compliance import (
+    ComplianceLists,
+    IllegalHit,
+    check_reply,
+    illegal_content,
+    reads_as_report,
+)
 from workflow.departments import DepartmentDirectory
 from workflow.impersonation import extract_reported_account
 from workflow.intake import DraftPlan, Incoming, message_on_record
@@ -117,7 +123,9 @@ def _moderate(
     """Deal with an ad or abuse; True when the comment is being deleted."""
     hit = illegal_content(message.text, lists) if lists is not None else None
     if hit is not None:
-        return _handle_illegal(session, message, hit, config)
+        assert lists is not None
+        reporter = reads_as_report(message.text, lists)
+        return _handle_illegal(session, message, hit, config, reporter)
     if label == "abuse":
         _handle_abuse(session, message, config)
         return False
@@ -438,15 +446,21 @@ def _handle_spam(session: Session, message: CitizenMessage, config: RoutingConfi
 
 
 def _handle_illegal(
-    session: Session, message: CitizenMessage, hit: IllegalHit, config: RoutingConfig
+    session: Session,
+    message: CitizenMessage,
+    hit: IllegalHit,
+    config: RoutingConfig,
+    reporter: bool = False,
 ) -> bool:
     """Weibo measures Art. 14: suspected illegal content is reported to the competent
     authority. The message stays on record unmasked (the evidence); a comment is deleted
     and its author restricted at once, whatever the spam setting (the account may not carry
     it; the comment section stays open); a case with the reporting checklist is opened and
-    the leaders are told by name. True when the comment is being deleted."""
+    the leaders are told by name. True when the comment is being deleted. A `reporter` (a
+    citizen reporting the offer, quoting it) keeps their voice: the comment goes (it carries
+    the offer), but they are not restricted."""
     public = message.chat_kind is ChatKind.DISCUSSION
-    hours = config.abuse_restrict_hours
+    hours = 0.0 if reporter else config.abuse_restrict_hours
     if public:
         _delete_comment(session, message)
         if hours > 0:
@@ -474,11 +488,12 @@ def _handle_illegal(
         detail=facts,
         done=(ChecklistStep.EVIDENCE_KEPT,),
     )
-    done = (
-        config.templates["illegal_done_comment"].format(hours=f"{hours:g}")
-        if public
-        else config.templates["illegal_done_private"]
-    )
+    if not public:
+        done = config.templates["illegal_done_private"]
+    elif reporter:
+        done = config.templates["illegal_done_report"]
+    else:
+        done = config.templates["illegal_done_comment"].format(hours=f"{hours:g}")
     params = {
         "ticket": case.ticket,
         "category": hit.category,

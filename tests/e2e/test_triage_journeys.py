@@ -531,6 +531,21 @@ async def test_illegal_content_in_a_comment_is_removed_and_reported_as_a_case(
     assert not any("垃圾广告" in (m.text or "") for m in world.emu.messages(world.ops))
 
 
+async def test_a_citizen_reporting_illegal_content_is_not_restricted(world: World) -> None:
+    """The report quotes the offer and its link, so it is handled as illegal content (the
+    link leaves the comments, a case opens), but its author is a witness, not an offender."""
+    comment = await world.comment("网上有人卖枪，链接https://xx.top/a 请查处")
+    delete = await world.emu.wait_for_call("deleteMessage", timeout=20)
+    assert delete.params["message_id"] == comment.message_id
+    alert = await world.emu.wait_for_message(
+        world.ops, lambda m: "疑似违法信息（" in (m.text or ""), timeout=20
+    )
+    assert "留言者是在举报，未限制其发言" in alert.text
+    await world.emu.wait_for_message(world.ops, _case_card(), timeout=20)
+    assert world.emu.calls_to("restrictChatMember") == []
+    assert not world.emu.world.restrictions
+
+
 async def test_illegal_content_in_a_private_chat_is_kept_and_reported(world: World) -> None:
     await world.citizen_says("冰毒 K粉 货源稳定 飞机联系")
     card = await world.emu.wait_for_message(world.ops, _case_card(), timeout=20)
