@@ -14,6 +14,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from urllib.parse import urlparse
 
 from aiohttp import web
 
@@ -115,7 +116,23 @@ def setup_routes(
         token = request.query.get("token", "")
         return render("login.html", request, {"token": token})
 
+    own_hosts = {urlparse(settings.console_url).netloc} - {""}
+
+    def cross_site(request: web.Request) -> bool:
+        """A login posted from another site's page (login CSRF: it would sign the victim in
+        as whoever's token it carries, and their actions would be recorded as that person's)."""
+        if request.headers.get("Sec-Fetch-Site") == "cross-site":
+            return True
+        origin = request.headers.get("Origin")
+        return bool(origin) and urlparse(origin).netloc not in own_hosts | {request.host}
+
     async def login_post(request: web.Request) -> web.StreamResponse:
+        if cross_site(request):
+            logger.warning("console login posted from another site refused")
+            from bot.console.texts import LOGIN_ERRORS
+
+            error = LOGIN_ERRORS["cross_site"]
+            return render("signin.html", request, {"error": error}, status=403)
         form = await request.post()
         token = str(form.get("token", ""))
         try:

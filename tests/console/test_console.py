@@ -42,6 +42,22 @@ async def test_login_link_starts_a_session_and_works_once(desk: World) -> None:
         assert (await thief.get("/console/")).status == 401
 
 
+async def test_a_login_posted_from_another_site_is_refused(desk: World) -> None:
+    """Login CSRF: another site's page posting someone's token would sign the visitor in as
+    that person. Refused, and the token stays good for its owner."""
+    token = token_of(await login_link(desk, desk.reviewer2))
+    async with console_client(desk) as victim:
+        forged = await victim.post(
+            "/console/login",
+            data={"token": token},
+            headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+        )
+        assert forged.status == 403 and "其他网站" in await forged.text()
+        assert (await victim.get("/console/")).status == 401
+        own = await victim.post("/console/login", data={"token": token})
+        assert own.status == 200
+
+
 async def test_expired_login_link_is_refused(desk: World) -> None:
     link = await login_link(desk, desk.reviewer)
 
