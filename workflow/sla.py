@@ -41,6 +41,10 @@ def sweep(session: Session, policy: SlaPolicy, now: datetime) -> tuple[list[int]
     duty = on_duty_now(session, policy.rota, now)
     for draft in session.exec(query):
         assert draft.sla_due_at is not None and draft.id is not None
+        due = policy.due(draft.created_at, draft.tier)
+        if due != draft.sla_due_at:  # its tier was raised since (by a signer, a citizen's edit)
+            draft.sla_due_at = due
+            session.add(draft)
         total = policy.hours[draft.tier]
         elapsed = policy.calendar.working_hours_between(draft.created_at, now)
         due_text = draft.sla_due_at.astimezone(LOCAL_TZ).strftime("%m-%d %H:%M")

@@ -94,6 +94,28 @@ async def test_raise_tier_with_reason_needs_head(desk: World) -> None:
     assert draft.tier is Tier.IMPORTANT and draft.tier_reason == "涉及群体性反映"
 
 
+async def test_a_raised_draft_is_held_to_its_new_tiers_deadline(desk: World) -> None:
+    """The deadline follows the tier: a draft raised to 重要 is not escalated at the ordinary
+    deadline (as overdue, to the head), but at its own."""
+    await desk.citizen_says("请问社保卡丢了怎么补办")
+    card = await desk.card()
+    ordinary_due = (await _draft(desk)).sla_due_at
+    await desk.press(desk.reviewer, card, "up")
+    prompt = await desk.emu.wait_for_message(desk.ops, lambda m: "升级理由" in (m.text or ""))
+    await desk.reply_to(desk.reviewer, prompt, "涉及群体性反映")
+    await desk.card_edit(card, lambda m: "已升级" in (m.text or ""))
+    draft = await _draft(desk)
+    policy = desk.services.desk.config.sla
+    assert policy is not None
+    important_due = policy.due(draft.created_at, Tier.IMPORTANT)
+    assert ordinary_due is not None and important_due > ordinary_due
+    _, escalated = await desk.services.desk.sweep_sla(ordinary_due + timedelta(minutes=1))
+    assert escalated == []
+    assert (await _draft(desk)).sla_due_at == important_due
+    _, escalated = await desk.services.desk.sweep_sla(important_due + timedelta(minutes=1))
+    assert escalated == [draft.id]
+
+
 async def test_an_operator_editing_a_reason_does_not_act_twice(desk: World) -> None:
     await desk.citizen_says("请问社保卡丢了怎么补办")
     card = await desk.card()
