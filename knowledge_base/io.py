@@ -11,7 +11,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,8 @@ def _date(raw: dict[str, Any], key: str, path: str, line: int) -> date | None:
     value = raw.get(key)
     if value in (None, ""):
         return None
+    if isinstance(value, datetime):  # a date cell in a spreadsheet: its day is what counts
+        return value.date()
     if isinstance(value, date):
         return value
     try:
@@ -124,10 +126,18 @@ def _rows_jsonl(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
         yield lineno, raw
 
 
-def _rows_csv(data: bytes, _path: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
-    for index, row in enumerate(reader, start=2):  # line 1 is the header
-        yield index, {k.strip(): v for k, v in row.items() if k}
+def _rows_csv(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # Excel on a Chinese system saves CSV as GBK by default.
+        line = data[: exc.start].count(b"\n") + 1
+        problem = "is not UTF-8 text: save the CSV as 'CSV UTF-8' (Excel) or use XLSX"
+        raise ImportFailed(path, line, "(file)", problem) from None
+    reader = csv.DictReader(io.StringIO(text))
+    for row in reader:
+        # The physical line the row ended on (a quoted cell may span lines).
+        yield reader.line_num, {k.strip(): v for k, v in row.items() if k}
 
 
 def _rows_xlsx(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
