@@ -35,6 +35,7 @@ from knowledge_base.scoring import (
     fusion_columns,
     profile_of,
 )
+from knowledge_base.sqltypes import local_today
 from knowledge_base.text import char_ngrams, normalize
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ class Matcher:
         query = normalize(text)
         if not query or not self.state.docs:
             return [], np.zeros((0, len(FUSION_FEATURES))), len(query)
-        today = today or datetime.datetime.now().astimezone().date()
+        today = today or local_today()
         state = self.state
         vector = encode(self.model, [query], threads=1)[0]
         word = state.words.query(query)

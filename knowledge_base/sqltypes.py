@@ -6,8 +6,9 @@ so comparisons never mix naive and aware datetimes.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, Column, DateTime
 from sqlalchemy import Enum as SAEnum
@@ -39,6 +40,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """Current time, aware UTC."""
     return datetime.now(UTC)
+
+
+# The unit's time zone: "today" (an entry's validity, "once a day") is Beijing's day, whatever
+# zone the server runs in (a container is usually UTC, 8 hours behind at midnight).
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local_today() -> date:
+    """Today in Beijing."""
+    return utcnow().astimezone(LOCAL_TZ).date()
 
 
 def dt_column(*, nullable: bool = True, index: bool = False) -> Any:

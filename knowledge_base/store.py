@@ -17,7 +17,7 @@ from knowledge_base.documents import KBDoc
 from knowledge_base.errors import EntryNotFound
 from knowledge_base.io import COLUMNS, CONTENT_FIELDS, EntryRecord
 from knowledge_base.models import KBEntry, KBEntryVersion, Sensitivity
-from knowledge_base.sqltypes import utcnow
+from knowledge_base.sqltypes import local_today, utcnow
 
 
 @dataclass
@@ -156,7 +156,7 @@ def to_doc(entry: KBEntry) -> KBDoc:
 
 def live_docs(session: Session, today: date | None = None) -> list[KBDoc]:
     """Entries the matcher may return: not retired, already valid (expiry is the matcher's)."""
-    today = today or date.today()  # noqa: DTZ011 - the server's calendar day is what counts
+    today = today or local_today()
     return [
         to_doc(e) for e in list_entries(session) if e.valid_from is None or e.valid_from <= today
     ]

@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from knowledge_base.sqltypes import LOCAL_TZ as LOCAL_TZ  # re-exported: "today" is Beijing's day
 from workflow.errors import InvalidTransition
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def local_date(moment: datetime) -> date:

@@ -15,7 +15,7 @@ import numpy as np
 from sqlmodel import Session, col, select
 
 from knowledge_base.models import KBEntry
-from knowledge_base.sqltypes import utcnow
+from knowledge_base.sqltypes import local_today, utcnow
 from workflow.calendar import local_date
 from workflow.models import AuditRecord, CitizenMessage, Draft, DraftState, Operator
 
@@ -59,7 +59,7 @@ def percentiles(minutes: list[float]) -> Percentiles:
 
 def expiring_entries(session: Session, today: date | None = None) -> list[KBEntry]:
     """Live entries that expire within a week (RULES §2: keep the base effective)."""
-    today = today or datetime.now().astimezone().date()
+    today = today or local_today()
     query = select(KBEntry).where(
         col(KBEntry.retired).is_(False), col(KBEntry.valid_until).is_not(None)
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -17,6 +17,7 @@ from bot.console.context import OPERATOR, reindex, render, run, see_other, servi
 from knowledge_base import store
 from knowledge_base.io import CONTENT_FIELDS
 from knowledge_base.models import KBEntry
+from knowledge_base.sqltypes import local_today
 from workflow import kb_changes
 from workflow.errors import GovReplyError
 from workflow.models import Role
@@ -34,7 +35,7 @@ EDITABLE = CONTENT_FIELDS
 
 def validity(entry: KBEntry, today: date | None = None) -> str:
     """retired / expired (never matched) / future / expiring (warn a week ahead) / live."""
-    today = today or datetime.now().astimezone().date()
+    today = today or local_today()
     if entry.retired:
         return "retired"
     if entry.valid_until is not None and entry.valid_until < today:
@@ -78,7 +79,7 @@ def _redirect(
 async def kb_list(request: web.Request) -> web.StreamResponse:
     q = request.query
     entries: list[KBEntry] = await run(request, store.list_entries, include_retired=True)
-    today = datetime.now().astimezone().date()
+    today = local_today()
     rows = [(e, validity(e, today)) for e in entries]
     want = {k: q.get(k, "") for k in ("category", "department", "sensitivity", "validity")}
     text = q.get("q", "").strip()
