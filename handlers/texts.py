@@ -517,6 +517,9 @@ CASE_INVALID = {
     "is closed": "案件已办结，不能再变更。",
     "is already closed": "案件已办结。",
     "has no such checklist step": "该案件的处置清单中没有这一步骤。",
+    "has unticked checklist steps": (
+        "处置清单尚未全部完成：请先完成并勾选；确属不适用的，由分管负责人或主要负责人办结。"
+    ),
     "has no documents": "该类案件没有需要生成的文书。",
     "is not forwarded to departments": "该类案件不转送部门。",
     "has no reachable department": "部门目录中没有可联系（群或邮箱）的对口部门，请手工转送。",

@@ -38,7 +38,7 @@ from workflow.models import (
     TicketCounter,
 )
 from workflow.operators import name_of
-from workflow.review import can_give, operator_for
+from workflow.review import can_give, operator_for, signer_for
 
 TICKET_PREFIX = "GR"
 S = ChecklistStep
@@ -442,23 +442,33 @@ def set_status(session: Session, case_id: int, user_id: int, status: CaseStatus)
 
 
 def close(session: Session, case_id: int, user_id: int, outcome: str) -> Case:
-    """Close the case with its outcome on record.
+    """Close the case with its outcome on record. A case whose checklist is not all ticked
+    (RULES §6's four steps for an impersonation report) is closed only by a deputy head or
+    head, who decides the rest does not apply (the account turned out genuine); the steps
+    left undone stay on record. Closing ends the reminders, so nobody else may skip them.
 
     Raises:
-        InvalidTransition: no outcome, or the case is already closed.
+        InvalidTransition: no outcome, the case is already closed, or steps are unticked
+            and the operator is not a deputy head or head.
     """
     outcome = outcome.strip()
     if not outcome:
         raise InvalidTransition("closing a case needs an outcome")
-    operator_for(session, user_id)
+    operator = operator_for(session, user_id)
     case = _lock(session, case_id)
     if case.status is CaseStatus.CLOSED:
         raise InvalidTransition(f"case {case.ticket} is already closed")
+    skipped = [s.value for s in steps_of(case.kind) if s.value not in case.checklist]
+    if skipped and not can_give(operator.role, Role.DEPUTY_HEAD):
+        raise InvalidTransition(f"case {case.ticket} has unticked checklist steps")
     before = case.status
     case.status = CaseStatus.CLOSED
     case.outcome = outcome
     case.closed_at = utcnow()
-    _event(session, case, "closed", user_id, {"before": before.value, "outcome": outcome})
+    detail: dict[str, Any] = {"before": before.value, "outcome": outcome}
+    if skipped:
+        detail["skipped"] = skipped
+    _event(session, case, "closed", user_id, detail)
     return case
 
 
@@ -468,8 +478,9 @@ def tick_step(session: Session, case_id: int, user_id: int, step: ChecklistStep)
 
     Raises:
         InvalidTransition: the step is not on this kind's checklist, or the case is closed.
+        NotAuthorised: not a reviewer, deputy head or head (what is ticked is on their word).
     """
-    operator = operator_for(session, user_id)
+    operator = signer_for(session, user_id)
     case = _lock(session, case_id)
     steps = steps_of(case.kind)
     if step not in steps:

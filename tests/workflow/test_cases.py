@@ -342,3 +342,40 @@ def test_the_assessment_counts_cases_handled_through_their_checklists(db: Databa
     assert (figures.impersonation_done, figures.illegal_reported) == (1, 0)
     db.call(cases.tick_step, illegal, REVIEWER, ChecklistStep.REPORTED_TO_AUTHORITIES)
     assert db.call(assessment.period_report, start, end).illegal_reported == 1
+
+
+def test_an_impersonation_case_closes_only_when_its_steps_are_done_or_a_leader_says(
+    db: Database,
+) -> None:
+    """RULES §6's four steps: closing ends the reminders, so a reviewer cannot close the case
+    with steps unticked; a deputy head or head may (the account was genuine), and the steps
+    left undone stay on record. Ticking is a signer's word: a drafter or an admin may not."""
+    from workflow.models import CaseEvent, ChecklistStep
+
+    drafter, admin = 1005, 1006
+    db.call(add_operator, drafter, Role.DRAFTER, "周代运维")
+    db.call(add_operator, admin, Role.ADMIN, "张管理")
+    case_id = _open(db, 1, CaseKind.IMPERSONATION_REPORT)
+    for outsider in (drafter, admin):
+        with pytest.raises(NotAuthorised):
+            db.call(cases.tick_step, case_id, outsider, ChecklistStep.FILED_WITH_SUPERVISOR)
+    db.call(cases.tick_step, case_id, REVIEWER, ChecklistStep.VERIFIED)
+    with pytest.raises(InvalidTransition, match="unticked"):
+        db.call(cases.close, case_id, REVIEWER, "已核实")
+    closed = db.call(cases.close, case_id, HEAD, "经核实为本单位新开设的账号，非仿冒")
+    assert closed.status is CaseStatus.CLOSED
+
+    def closing(session: Session) -> dict[str, object]:
+        event = session.exec(
+            select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == "closed")
+        ).one()
+        return dict(event.detail)
+
+    assert set(db.call(closing)["skipped"]) == {  # type: ignore[arg-type]
+        "reported_to_authorities", "platform_letter_sent", "filed_with_supervisor"
+    }
+
+    done_id = _open(db, 2, CaseKind.IMPERSONATION_REPORT)
+    for step in cases.steps_of(CaseKind.IMPERSONATION_REPORT):
+        db.call(cases.tick_step, done_id, REVIEWER, step)
+    assert db.call(cases.close, done_id, REVIEWER, "已关停").status is CaseStatus.CLOSED
