@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram.ext import Application
@@ -24,7 +24,8 @@ from bot.services import Services
 from bot.settings import Mode
 from knowledge_base.embedding import encode
 from knowledge_base.sqltypes import utcnow
-from workflow import activity, cases, hot_topics, inspection, posts, retention
+from workflow import activity, cases, hot_topics, inspection, outbox, posts, retention
+from workflow.calendar import local_date
 from workflow.gaps import CachedEmbed
 
 logger = logging.getLogger(__name__)
@@ -83,9 +84,36 @@ async def run_periodic_once(runtime: Runtime) -> None:
     await report_inspection(runtime)
     await alert_hot_topics(runtime)
     await purge_personal_data(runtime)
+    await warn_calendar_gap(runtime)
     if warned or escalated:
         logger.info("SLA: %d cards re-announced, %d escalated", len(warned), len(escalated))
         runtime.delivery.wake()
+
+
+async def warn_calendar_gap(runtime: Runtime, today: date | None = None) -> None:
+    """Deadlines count working days: a year whose official holidays are unknown (the
+    calendar package not updated yet) counts Monday-Friday, so 元旦, 春节 and 调休 are wrong.
+    Said once per year in the group, from December on for the next year (RULES: no silent
+    gap)."""
+    sla = runtime.services.desk.config.sla
+    chat_id = runtime.services.settings.operators_chat_id
+    if sla is None or chat_id is None:
+        return
+    today = today or local_date(utcnow())
+    years = [today.year, today.year + 1] if today.month == 12 else [today.year]
+    for year in years:
+        if sla.calendar.knows(year):
+            continue
+        item = await runtime.services.db.run(
+            outbox.enqueue,
+            outbox.Kind.NOTICE,
+            chat_id=chat_id,
+            payload={"template": "calendar_gap", "params": {"year": year}},
+            dedupe_key=f"calendar_gap:{year}",
+        )
+        if item is not None:
+            logger.warning("official holidays of %d unknown: counting Monday-Friday", year)
+            runtime.delivery.wake()
 
 
 async def purge_personal_data(runtime: Runtime) -> None:

@@ -423,6 +423,11 @@ CASE_TEXTS: dict[str, str] = {
         "评论已删除并存证；留言者是在举报，未限制其发言（评论功能保持开放），可联系其了解线索。"
     ),
     "illegal_done_private": "私信已存证。",
+    "calendar_gap": (
+        "📅 节假日数据尚未包含 {year} 年：审签时限暂按周一至周五计算，元旦、春节等法定节假日和"
+        "调休上班日都不准确。请管理员升级 chinesecalendar，或在 GOVREPLY_CALENDAR_OVERRIDES "
+        "文件中补充 {year} 年的放假和调休日期。"
+    ),
     "activity_daily_due": (
         "📅 更新提醒：今天（工作日）频道已发布 {posted} 条，按《政务官方微博管理办法》"
         "每个工作日至少 {limit} 条，请安排发布。"

@@ -51,6 +51,17 @@ class WorkCalendar:
             overrides[day] = value == "workday"
         return cls(overrides)
 
+    def knows(self, year: int) -> bool:
+        """Whether the official holidays of `year` are known (the package's data, or local
+        overrides in that year); otherwise Monday-Friday stands in for them."""
+        if any(day.year == year for day in self.overrides):
+            return True
+        try:
+            chinese_calendar.is_workday(date(year, 1, 1))
+        except NotImplementedError:
+            return False
+        return True
+
     def is_workday(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]

@@ -116,6 +116,22 @@ async def test_a_raised_draft_is_held_to_its_new_tiers_deadline(desk: World) -> 
     assert escalated == [draft.id]
 
 
+async def test_the_group_is_told_once_when_next_years_holidays_are_unknown(desk: World) -> None:
+    """Deadlines count working days; a year the holiday data lacks would silently count
+    Monday-Friday. In December the group hears of next year's gap, once."""
+    from datetime import date
+
+    from bot.runtime import warn_calendar_gap
+
+    for _ in range(2):
+        await warn_calendar_gap(desk.runtime, date(2099, 12, 10))
+    notice = await desk.emu.wait_for_message(desk.ops, lambda m: "2100 年" in (m.text or ""))
+    assert "GOVREPLY_CALENDAR_OVERRIDES" in notice.text
+    await desk.emu.wait_for_message(desk.ops, lambda m: "尚未包含 2099 年" in (m.text or ""))
+    gaps = [m for m in desk.emu.messages(desk.ops) if "节假日数据尚未包含" in (m.text or "")]
+    assert len(gaps) == 2
+
+
 async def test_an_operator_editing_a_reason_does_not_act_twice(desk: World) -> None:
     await desk.citizen_says("请问社保卡丢了怎么补办")
     card = await desk.card()

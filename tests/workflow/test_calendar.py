@@ -60,3 +60,11 @@ def test_bad_override_file_names_the_key(tmp_path: Path) -> None:
 def test_working_hours_between_counts_office_time_only() -> None:
     cal = WorkCalendar()
     assert cal.working_hours_between(at(2026, 11, 23, 8), at(2026, 11, 23, 18)) == 7.0
+
+
+def test_a_year_without_holiday_data_is_known_as_such(tmp_path: Path) -> None:
+    assert WorkCalendar().knows(2026)
+    assert not WorkCalendar().knows(2099)  # Monday-Friday would stand in for its holidays
+    overrides = tmp_path / "holidays.json"
+    overrides.write_text('{"2099-01-01": "holiday"}', "utf-8")
+    assert WorkCalendar.load(overrides).knows(2099)
