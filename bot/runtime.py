@@ -20,7 +20,7 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.delivery import DeliveryWorker
 from bot.polling import InboxPoller, replay_unfinished
-from bot.services import Services
+from bot.services import Services, sync_index
 from bot.settings import Mode
 from knowledge_base.embedding import encode
 from knowledge_base.sqltypes import utcnow
@@ -41,6 +41,7 @@ class Runtime:
     inspection: asyncio.Task[None] | None = None  # the weekly report, while its links are tried
     hot_topic_embed: CachedEmbed | None = None  # vectors of the window's messages, kept
     retention_checked: datetime | None = None  # the purge of old personal data: hourly
+    index_day: date | None = None  # the Beijing day the index last took its live entries
 
 
 @asynccontextmanager
@@ -51,6 +52,7 @@ async def running(services: Services, *, poll: bool = True) -> AsyncIterator[Run
     delivery = DeliveryWorker(app.bot, services.db, settings)
     app.bot_data["wake"] = delivery.wake
     runtime = Runtime(app, services, delivery)
+    runtime.index_day = local_date(utcnow())  # open_services synced the index just now
     async with app:
         await app.start()
         runtime.tasks.append(asyncio.create_task(delivery.run(), name="delivery"))
@@ -85,9 +87,22 @@ async def run_periodic_once(runtime: Runtime) -> None:
     await alert_hot_topics(runtime)
     await purge_personal_data(runtime)
     await warn_calendar_gap(runtime)
+    await sync_index_daily(runtime)
     if warned or escalated:
         logger.info("SLA: %d cards re-announced, %d escalated", len(warned), len(escalated))
         runtime.delivery.wake()
+
+
+async def sync_index_daily(runtime: Runtime, today: date | None = None) -> None:
+    """An entry whose valid_from is today goes live today: once per Beijing day the index
+    takes the live entries again (expiry is checked on every search; a start date is not)."""
+    today = today or local_date(utcnow())
+    if runtime.index_day == today:
+        return
+    services = runtime.services
+    count = await asyncio.to_thread(sync_index, services.db, services.matcher, today)
+    runtime.index_day = today
+    logger.info("index synced for %s: %d live entries", today.isoformat(), count)
 
 
 async def warn_calendar_gap(runtime: Runtime, today: date | None = None) -> None:

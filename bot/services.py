@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 from sentence_transformers import SentenceTransformer
@@ -79,10 +80,10 @@ def build_matcher(settings: Settings, model: SentenceTransformer | None = None) 
     return Matcher(model, path, index_dir, settings.target_precision)
 
 
-def sync_index(db: Database, matcher: Matcher) -> int:
+def sync_index(db: Database, matcher: Matcher, today: date | None = None) -> int:
     """Make the index hold exactly the live entries (only changed texts are embedded)."""
     with db.session() as session:
-        docs = store.live_docs(session)
+        docs = store.live_docs(session, today)
     matcher.rebuild(docs)
     return len(docs)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections import OrderedDict
 from datetime import datetime
@@ -63,7 +64,8 @@ async def import_preview(request: web.Request) -> web.StreamResponse:
         return render(
             "kb_import.html", request, {"stage": "upload", "error": "文件超过 10 MB。"}, status=400
         )
-    problems = kb_io.validation_report(data, name)
+    # Parsing a large workbook takes seconds: off the event loop the bot shares.
+    problems = await asyncio.to_thread(kb_io.validation_report, data, name)
     if problems:
         # Nothing is imported while any row has a problem (all or nothing).
         return render(
@@ -77,7 +79,7 @@ async def import_preview(request: web.Request) -> web.StreamResponse:
             status=400,
         )
     try:
-        records = kb_io.parse(data, name)
+        records = await asyncio.to_thread(kb_io.parse, data, name)
     except GovReplyError as exc:
         return render(
             "kb_import.html",
@@ -125,7 +127,7 @@ async def import_apply(request: web.Request) -> web.StreamResponse:
         )
     name, data = upload
     try:
-        records = kb_io.parse(data, name)
+        records = await asyncio.to_thread(kb_io.parse, data, name)
         summary, held = await run(
             request, kb_changes.import_entries, user_id(request), records, name
         )

@@ -568,3 +568,29 @@ async def test_an_edit_from_a_page_opened_before_a_newer_version_is_refused(desk
         assert "已被他人修改" in await stale.text()
     entry = await desk.db().run(lambda s: s.get(KBEntry, "SB001"))
     assert entry.answer == newer and entry.version == int(seen) + 1
+
+
+async def test_an_entry_starting_tomorrow_goes_live_with_the_day(desk: World) -> None:
+    """valid_from is judged when the index takes the live entries; the bot does that again
+    when Beijing's day changes, so a scheduled entry goes live without anyone touching it."""
+    from datetime import timedelta
+
+    from bot.runtime import sync_index_daily
+    from knowledge_base import io as kb_io
+    from knowledge_base.sqltypes import local_today
+
+    tomorrow = local_today() + timedelta(days=1)
+    row = (
+        '{"id": "NEXT1", "question": "明年的新生儿医保怎么参保？", '
+        '"answer": "出生后在户籍地医保窗口或线上办理参保登记。", '
+        f'"valid_from": "{tomorrow.isoformat()}"}}\n'
+    )
+    records = kb_io.parse(row.encode(), "new.jsonl")
+    await desk.db().run(store.import_records, records)
+    await sync_index_daily(desk.runtime, local_today() - timedelta(days=1))  # a day ago
+    matcher = desk.services.matcher
+    assert "NEXT1" not in matcher.state.docs  # not yet
+    await sync_index_daily(desk.runtime, tomorrow)
+    assert "NEXT1" in matcher.state.docs
+    found = matcher.search("新生儿医保怎么参保")
+    assert found.best is not None and found.best.entry_id == "NEXT1"
