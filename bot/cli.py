@@ -227,12 +227,11 @@ def kb_import(
     settings = load_settings()
     db = open_db(settings)
     summary = db.call(store.import_records, records)
-    from bot.services import build_matcher, sync_index
-
-    sync_index(db, build_matcher(settings))
+    # The bot owns the search index (two processes writing it would corrupt it): a running
+    # bot takes the change within a minute, a stopped one when it starts.
     typer.echo(
         f"imported {file}: {len(summary.created)} new, {len(summary.updated)} updated, "
-        f"{len(summary.unchanged)} unchanged; index updated"
+        f"{len(summary.unchanged)} unchanged; the bot's search index follows"
     )
 
 

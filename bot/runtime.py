@@ -22,6 +22,7 @@ from bot.delivery import DeliveryWorker
 from bot.polling import InboxPoller, replay_unfinished
 from bot.services import Services, sync_index
 from bot.settings import Mode
+from knowledge_base import store
 from knowledge_base.embedding import encode
 from knowledge_base.sqltypes import utcnow
 from workflow import activity, cases, hot_topics, inspection, outbox, posts, retention
@@ -42,6 +43,7 @@ class Runtime:
     hot_topic_embed: CachedEmbed | None = None  # vectors of the window's messages, kept
     retention_checked: datetime | None = None  # the purge of old personal data: hourly
     index_day: date | None = None  # the Beijing day the index last took its live entries
+    index_revision: tuple[int, int, str] | None = None  # the Q&A base it took them from
 
 
 @asynccontextmanager
@@ -52,7 +54,6 @@ async def running(services: Services, *, poll: bool = True) -> AsyncIterator[Run
     delivery = DeliveryWorker(app.bot, services.db, settings)
     app.bot_data["wake"] = delivery.wake
     runtime = Runtime(app, services, delivery)
-    runtime.index_day = local_date(utcnow())  # open_services synced the index just now
     async with app:
         await app.start()
         runtime.tasks.append(asyncio.create_task(delivery.run(), name="delivery"))
@@ -87,21 +88,25 @@ async def run_periodic_once(runtime: Runtime) -> None:
     await alert_hot_topics(runtime)
     await purge_personal_data(runtime)
     await warn_calendar_gap(runtime)
-    await sync_index_daily(runtime)
+    await keep_index_current(runtime)
     if warned or escalated:
         logger.info("SLA: %d cards re-announced, %d escalated", len(warned), len(escalated))
         runtime.delivery.wake()
 
 
-async def sync_index_daily(runtime: Runtime, today: date | None = None) -> None:
-    """An entry whose valid_from is today goes live today: once per Beijing day the index
-    takes the live entries again (expiry is checked on every search; a start date is not)."""
+async def keep_index_current(runtime: Runtime, today: date | None = None) -> None:
+    """The index takes the live entries again when Beijing's day changes (an entry whose
+    valid_from is today goes live today; expiry is checked on every search, a start date is
+    not) and when the Q&A base changed behind the bot's back (`govreply kb import` writes
+    the database only: the running bot owns the index files, so two processes never write
+    them at once)."""
     today = today or local_date(utcnow())
-    if runtime.index_day == today:
-        return
     services = runtime.services
+    current = await services.db.run(store.revision)
+    if runtime.index_day == today and runtime.index_revision == current:
+        return
     count = await asyncio.to_thread(sync_index, services.db, services.matcher, today)
-    runtime.index_day = today
+    runtime.index_day, runtime.index_revision = today, current
     logger.info("index synced for %s: %d live entries", today.isoformat(), count)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from knowledge_base.documents import KBDoc
 from knowledge_base.errors import EntryNotFound
@@ -152,6 +152,17 @@ def to_doc(entry: KBEntry) -> KBDoc:
         sensitivity=str(entry.sensitivity),
         valid_until=entry.valid_until,
     )
+
+
+def revision(session: Session) -> tuple[int, int, str]:
+    """A cheap mark of the Q&A base's state (entries, their versions summed, the last
+    change): it moves whenever an entry is added, edited, retired or restored, by any
+    process, so the running bot can tell its index is behind (an import from the CLI)."""
+    versions = func.coalesce(func.sum(KBEntry.version), 0)
+    count, summed, last = session.exec(
+        select(func.count(), versions, func.max(KBEntry.updated_at))
+    ).one()
+    return int(count), int(summed), last.isoformat() if last is not None else ""
 
 
 def live_docs(session: Session, today: date | None = None) -> list[KBDoc]:

@@ -575,7 +575,7 @@ async def test_an_entry_starting_tomorrow_goes_live_with_the_day(desk: World) ->
     when Beijing's day changes, so a scheduled entry goes live without anyone touching it."""
     from datetime import timedelta
 
-    from bot.runtime import sync_index_daily
+    from bot.runtime import keep_index_current
     from knowledge_base import io as kb_io
     from knowledge_base.sqltypes import local_today
 
@@ -587,10 +587,24 @@ async def test_an_entry_starting_tomorrow_goes_live_with_the_day(desk: World) ->
     )
     records = kb_io.parse(row.encode(), "new.jsonl")
     await desk.db().run(store.import_records, records)
-    await sync_index_daily(desk.runtime, local_today() - timedelta(days=1))  # a day ago
+    await keep_index_current(desk.runtime, local_today() - timedelta(days=1))  # a day ago
     matcher = desk.services.matcher
     assert "NEXT1" not in matcher.state.docs  # not yet
-    await sync_index_daily(desk.runtime, tomorrow)
+    await keep_index_current(desk.runtime, tomorrow)
     assert "NEXT1" in matcher.state.docs
     found = matcher.search("新生儿医保怎么参保")
     assert found.best is not None and found.best.entry_id == "NEXT1"
+
+
+async def test_an_import_by_another_process_reaches_the_running_bots_index(desk: World) -> None:
+    """`govreply kb import` writes the database only (the bot owns the index files); the
+    running bot sees the Q&A base move and takes the new entry in its next round."""
+    from bot.runtime import keep_index_current
+    from knowledge_base import io as kb_io
+
+    await keep_index_current(desk.runtime)  # up to date
+    row = '{"id": "CLI1", "question": "电动自行车上牌去哪里办？", "answer": "到车管所办理。"}\n'
+    await desk.db().run(store.import_records, kb_io.parse(row.encode(), "cli.jsonl"))
+    assert "CLI1" not in desk.services.matcher.state.docs
+    await keep_index_current(desk.runtime)
+    assert "CLI1" in desk.services.matcher.state.docs
