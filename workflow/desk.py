@@ -124,7 +124,8 @@ class Desk:
         best = result.best if result.confident else None
         entry = await self.db.run(_entry_or_none, best.entry_id) if best else None
         sensitivity = str(entry.sensitivity) if entry else None
-        reply = best.answer if best else self.config.no_answer_text
+        # The answer of the version on record (the index may lag an edit by a moment).
+        reply = (entry.answer if entry else best.answer) if best else self.config.no_answer_text
         findings = await self.findings(text, reply) if best else _rumour_findings(text)
         tier = review.tier_for(sensitivity, label)
         tier_reason = f"entry:{sensitivity}" if sensitivity else f"label:{label}"
