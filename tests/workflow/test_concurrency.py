@@ -87,18 +87,18 @@ def test_two_processes_approving_at_once_make_one_transition(db_url: str) -> Non
         two.dispose()
 
 
+def _notices(session: Session, count: int) -> None:
+    for n in range(count):
+        outbox.enqueue(
+            session, outbox.Kind.NOTICE, chat_id=1, payload={"template": "welcome", "n": n}
+        )
+
+
 def test_two_workers_never_claim_the_same_item(db_url: str) -> None:
     upgrade(db_url)
     one, two = Database(db_url), Database(db_url)
     try:
-
-        def fill(session: Session) -> None:
-            for n in range(40):
-                outbox.enqueue(
-                    session, outbox.Kind.NOTICE, chat_id=1, payload={"template": "welcome", "n": n}
-                )
-
-        one.call(fill)
+        one.call(_notices, 40)
         claimed: list[list[int]] = [[], []]
 
         def drain(db: Database, into: list[int], worker: str) -> None:
@@ -142,14 +142,7 @@ def test_an_item_whose_lease_ran_out_in_a_batch_is_sent_by_one_worker_only(db_ur
     upgrade(db_url)
     one, two = Database(db_url), Database(db_url)
     try:
-
-        def fill(session: Session) -> None:
-            for n in range(2):
-                outbox.enqueue(
-                    session, outbox.Kind.NOTICE, chat_id=1, payload={"template": "welcome", "n": n}
-                )
-
-        one.call(fill)
+        one.call(_notices, 2)
         first, second = (i.id for i in one.call(outbox.claim, "a", 10))
         assert first is not None and second is not None
         assert one.call(outbox.renew, first, "a")
