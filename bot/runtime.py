@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application
@@ -25,7 +26,7 @@ from bot.settings import Mode
 from knowledge_base import store
 from knowledge_base.embedding import encode
 from knowledge_base.sqltypes import utcnow
-from workflow import activity, cases, hot_topics, inspection, outbox, posts, retention
+from workflow import activity, cases, hot_topics, inspection, intake, outbox, posts, retention
 from workflow.calendar import local_date
 from workflow.gaps import CachedEmbed
 
@@ -44,6 +45,7 @@ class Runtime:
     retention_checked: datetime | None = None  # the purge of old personal data: hourly
     index_day: date | None = None  # the Beijing day the index last took its live entries
     index_revision: tuple[int, int, str] | None = None  # the Q&A base it took them from
+    requeued: dict[int, datetime] = field(default_factory=dict)  # failed updates, tried again
 
 
 @asynccontextmanager
@@ -89,9 +91,31 @@ async def run_periodic_once(runtime: Runtime) -> None:
     await purge_personal_data(runtime)
     await warn_calendar_gap(runtime)
     await keep_index_current(runtime)
+    await retry_failed_updates(runtime)
     if warned or escalated:
         logger.info("SLA: %d cards re-announced, %d escalated", len(warned), len(escalated))
         runtime.delivery.wake()
+
+
+RETRY_FAILED_AFTER = timedelta(minutes=1)
+
+
+async def retry_failed_updates(runtime: Runtime) -> None:
+    """An update a handler failed on (the database away for a moment) gets its next attempt
+    within minutes, not at the next restart; the last failure tells the group
+    (`intake.finish_update`)."""
+    now = utcnow()
+    payloads = await runtime.services.db.run(intake.failed_before)
+    waiting = {int(p["update_id"]) for p in payloads}
+    runtime.requeued = {k: v for k, v in runtime.requeued.items() if k in waiting}
+    for payload in payloads:
+        update_id = int(payload["update_id"])
+        last = runtime.requeued.get(update_id)
+        if last is not None and now - last < RETRY_FAILED_AFTER:
+            continue
+        runtime.requeued[update_id] = now
+        await runtime.app.update_queue.put(Update.de_json(payload, runtime.app.bot))
+        logger.info("update %s: another attempt", update_id)
 
 
 async def keep_index_current(runtime: Runtime, today: date | None = None) -> None:

@@ -70,6 +70,11 @@ async def on_error(update: object, context: GovContext) -> None:
     if isinstance(update, Update):
         services = context.services
         context.bot_data.setdefault("failed_updates", set()).add(update.update_id)
-        await services.db.run(finish_update, update.update_id, repr(context.error)[:300])
+        await services.db.run(
+            finish_update,
+            update.update_id,
+            repr(context.error)[:300],
+            services.settings.operators_chat_id,
+        )
         if update.callback_query is not None:
             await update.callback_query.answer(t("alert_error"), show_alert=True)

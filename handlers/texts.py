@@ -423,6 +423,10 @@ CASE_TEXTS: dict[str, str] = {
         "评论已删除并存证；留言者是在举报，未限制其发言（评论功能保持开放），可联系其了解线索。"
     ),
     "illegal_done_private": "私信已存证。",
+    "update_failed": (
+        "⚠️ 一条消息处理失败 3 次，已停止自动重试（更新 #{id}，来自 {sender}）：\n{text}\n"
+        "请人工处理该留言，并请管理员查看日志。"
+    ),
     "calendar_gap": (
         "📅 节假日数据尚未包含 {year} 年：审签时限暂按周一至周五计算，元旦、春节等法定节假日和"
         "调休上班日都不准确。请管理员升级 chinesecalendar，或在 GOVREPLY_CALENDAR_OVERRIDES "

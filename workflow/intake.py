@@ -5,6 +5,7 @@ by (chat_id, message_id) and gets exactly one draft.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from workflow.models import (
     Tier,
     Visibility,
 )
+from workflow.redaction import redact
 
 MAX_INBOX_ATTEMPTS = 3
 
@@ -76,8 +78,15 @@ def record_update(session: Session, update_id: int, payload: dict[str, Any]) -> 
     return True
 
 
-def finish_update(session: Session, update_id: int, error: str | None = None) -> None:
-    """Mark an update processed, or count a failed attempt (retried on restart, capped)."""
+def finish_update(
+    session: Session,
+    update_id: int,
+    error: str | None = None,
+    operators_chat_id: int | None = None,
+) -> None:
+    """Mark an update processed, or count a failed attempt (retried while the bot runs and on
+    restart, capped). The last failed attempt is told to the operators' group with what the
+    update said (de-identified), so a citizen's message is handled by hand, not lost."""
     row = session.get(InboxUpdate, update_id)
     if row is None:
         return
@@ -90,7 +99,33 @@ def finish_update(session: Session, update_id: int, error: str | None = None) ->
         row.status = (
             InboxStatus.FAILED if row.attempts >= MAX_INBOX_ATTEMPTS else InboxStatus.PENDING
         )
+        if row.status is InboxStatus.FAILED and operators_chat_id is not None:
+            message = row.payload.get("message") or row.payload.get("edited_message") or {}
+            said = redact(str(message.get("text") or message.get("caption") or ""))[:300]
+            sender = (message.get("from") or {}).get("first_name", "")
+            outbox.enqueue(
+                session,
+                outbox.Kind.NOTICE,
+                chat_id=operators_chat_id,
+                payload={
+                    "template": "update_failed",
+                    "params": {"id": update_id, "sender": sender or "—", "text": said or "—"},
+                },
+                dedupe_key=f"update_failed:{update_id}",
+            )
     session.add(row)
+
+
+def failed_before(session: Session, update_ids: Iterable[int] = ()) -> list[dict[str, Any]]:
+    """Payloads of updates a handler failed on that wait for another attempt (not `update_ids`,
+    those already queued again)."""
+    skip = set(update_ids)
+    query = (
+        select(InboxUpdate)
+        .where(InboxUpdate.status == InboxStatus.PENDING, col(InboxUpdate.attempts) > 0)
+        .order_by(col(InboxUpdate.update_id))
+    )
+    return [row.payload for row in session.exec(query) if row.update_id not in skip]
 
 
 def unfinished_updates(session: Session, received_before: datetime) -> list[dict[str, Any]]:

@@ -71,7 +71,11 @@ def purge(session: Session, now: datetime, days: int) -> Purged:
         session.add(message)
     updates = session.exec(
         select(InboxUpdate)
-        .where(InboxUpdate.status == InboxStatus.DONE, col(InboxUpdate.received_at) < cutoff)
+        # A failed one was handed to the operators when it failed; its raw copy goes too.
+        .where(
+            col(InboxUpdate.status).in_([InboxStatus.DONE, InboxStatus.FAILED]),
+            col(InboxUpdate.received_at) < cutoff,
+        )
         .order_by(col(InboxUpdate.update_id))
         .limit(BATCH)
         .with_for_update(skip_locked=True)

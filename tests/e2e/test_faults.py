@@ -145,6 +145,62 @@ async def test_a_reply_out_of_attempts_is_not_dropped_silently(desk: World) -> N
     assert _bot_replies(desk) == []
 
 
+async def _inbox_attempts(desk: World, at_least: int) -> None:
+    """Wait until the citizen's update has failed `at_least` times."""
+    from workflow.models import InboxUpdate
+
+    def attempts(session):  # type: ignore[no-untyped-def]
+        return max((u.attempts for u in session.exec(select(InboxUpdate))), default=0)
+
+    for _ in range(400):
+        if await desk.db().run(attempts) >= at_least:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the update never failed {at_least} time(s)")
+
+
+def _rename(desk: World, old: str, new: str) -> None:
+    with desk.db().engine.begin() as conn:
+        conn.exec_driver_sql(f"ALTER TABLE {old} RENAME TO {new}")
+
+
+async def test_a_message_whose_handling_failed_is_tried_again_while_the_bot_runs(
+    desk: World,
+) -> None:
+    """The database fails while a citizen's message is handled: it is tried again within
+    minutes (not only at the next restart) and gets its card."""
+    from bot.runtime import retry_failed_updates
+
+    _rename(desk, "citizen_message", "citizen_message_away")
+    try:
+        await desk.citizen_says("请问社保卡丢了怎么补办")
+        await _inbox_attempts(desk, 1)
+    finally:
+        _rename(desk, "citizen_message_away", "citizen_message")
+    await retry_failed_updates(desk.runtime)
+    card = await desk.card(timeout=30)
+    assert "社保卡" in card.text
+
+
+async def test_a_message_that_fails_for_good_is_handed_to_the_operators(desk: World) -> None:
+    from bot.runtime import retry_failed_updates
+
+    _rename(desk, "citizen_message", "citizen_message_away")
+    try:
+        await desk.citizen_says("我的电话13812345678，社保卡丢了怎么补办")
+        for attempt in (1, 2, 3):
+            await _inbox_attempts(desk, attempt)
+            if attempt < 3:
+                desk.runtime.requeued.clear()  # as a minute later
+                await retry_failed_updates(desk.runtime)
+    finally:
+        _rename(desk, "citizen_message_away", "citizen_message")
+    notice = await desk.emu.wait_for_message(
+        desk.ops, lambda m: "处理失败 3 次" in (m.text or ""), timeout=30
+    )
+    assert "社保卡丢了" in notice.text and "13812345678" not in notice.text
+
+
 async def test_failed_callback_answer_does_not_stop_the_bot(desk: World) -> None:
     await desk.citizen_says("请问驾驶证到期了怎么换证")
     card = await desk.card()
