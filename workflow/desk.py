@@ -323,12 +323,7 @@ class Desk:
         (routed as a sensitive incident) needs the head's sign-off (RULES §5), one refuting
         or confirming a rumour a deputy head's (RULES §2, as for replies)."""
         found = await self.findings("", text)
-        routing = await asyncio.to_thread(self.router.classify, text)
-        tier, reason = Tier.ORDINARY, ""
-        if routing.label is Label.SENSITIVE_INCIDENT:
-            tier, reason = Tier.MAJOR, f"label:{routing.label.value}"
-        elif rumour_cue(text):
-            tier, reason = Tier.IMPORTANT, "rumour"
+        tier, reason = await self._post_tier(text)
         return await self.db.run(
             posts.submit,
             user_id,
@@ -343,14 +338,33 @@ class Desk:
             mandated=mandated,
         )
 
+    async def _post_tier(self, text: str) -> tuple[Tier, str]:
+        """The tier a post's words call for: a sudden major event the head's, a rumour's
+        refutation or confirmation a deputy head's (RULES §5, §2)."""
+        routing = await asyncio.to_thread(self.router.classify, text)
+        if routing.label is Label.SENSITIVE_INCIDENT:
+            return Tier.MAJOR, f"label:{routing.label.value}"
+        if rumour_cue(text):
+            return Tier.IMPORTANT, "rumour"
+        return Tier.ORDINARY, ""
+
     async def propose_post_correction(self, post_id: int, user_id: int, text: str) -> PostDraft:
-        """A correction of a published channel post (更正), checked and signed off as posts are."""
+        """A correction of a published channel post (更正), checked and signed off as posts are
+        (under the original's tier, or the one its new words call for if higher)."""
         found = await self.findings("", text)
-        return await self.db.run(posts.propose_correction, post_id, user_id, text, found)
+        tier, reason = await self._post_tier(text)
+        return await self.db.run(
+            posts.propose_correction, post_id, user_id, text, found, tier=tier, tier_reason=reason
+        )
 
     async def edit_post(self, post_id: int, user_id: int, text: str) -> PostDraft:
+        """New words for a post: checked again, and its tier raised if they call for more
+        (an ordinary notice rewritten into an accident report needs the head)."""
         found = await self.findings("", text)
-        return await self.db.run(posts.edit, post_id, user_id, text, found)
+        tier, reason = await self._post_tier(text)
+        return await self.db.run(
+            posts.edit, post_id, user_id, text, found, tier=tier, tier_reason=reason
+        )
 
     async def forward_topic(self, chat_id: int, alert_message_id: int, user_id: int) -> str:
         """A signer invites the department of a hot topic to answer (RULES §5)."""

@@ -366,14 +366,18 @@ def edit(
     text: str,
     findings: list[dict[str, Any]],
     expected_version: int | None = None,
+    tier: Tier = Tier.ORDINARY,
+    tier_reason: str = "",
 ) -> PostDraft:
-    """Replace the text: new checks, no override, and signatures given so far are void."""
+    """Replace the text: new checks, no override, and signatures given so far are void. The
+    tier the new words call for (`tier`) raises the post's, never lowers it."""
     text = review.required_text(text, "the post is empty")
     post = _lock(session, post_id, expected_version)
     review.drafter_for(session, user_id)
     _check_length(text, _media(post))
     before = post.text
     post.text = text
+    _raise_tier(post, tier, tier_reason)
     post.compliance = findings
     post.override_reason = None
     post.override_by = None
@@ -391,6 +395,11 @@ def edit(
     )
     review.touch(session, post, "signatures_voided" if voided else "edited")
     return post
+
+
+def _raise_tier(post: PostDraft, tier: Tier, reason: str) -> None:
+    if review.TIER_RANK[tier] > review.TIER_RANK[post.tier]:
+        post.tier, post.tier_reason = tier, reason
 
 
 def reject(
@@ -499,16 +508,21 @@ def propose_correction(
     text: str,
     findings: list[dict[str, Any]],
     expected_version: int | None = None,
+    tier: Tier = Tier.ORDINARY,
+    tier_reason: str = "",
 ) -> PostDraft:
-    """A correction of a published post, under the post's tier and review rules; the last
-    signature replaces the text (or a picture's caption) in the channel."""
+    """A correction of a published post, under the post's tier (or the one its new words
+    call for, if higher) and review rules; the last signature replaces the text (or a
+    picture's caption) in the channel."""
     original = session.get(PostDraft, post_id)
     if original is None:
         raise NotFound("post", post_id)
     _check_length(text.strip(), _media(original))
-    return corrections.propose(
+    correction = corrections.propose(
         session, PostDraft, post_id, user_id, text, findings, expected_version
     )
+    _raise_tier(correction, tier, tier_reason)
+    return correction
 
 
 # --- posts that skipped sign-off ----------------------------------------------------------------

@@ -186,6 +186,24 @@ async def test_a_failing_check_needs_the_final_signers_reason(world: World) -> N
     assert post.state.value == "rejected" and _channel_posts(world) == []
 
 
+async def test_a_post_rewritten_into_a_sudden_event_needs_the_head(world: World) -> None:
+    """RULES §5: the tier follows the words. An ordinary notice edited into an accident report
+    needs the head's signature, as if it had been proposed that way."""
+    await world.emu.send_message(world.reviewer, world.ops, "/post 本周社区活动通知：周六上午义诊")
+    card = await world.emu.wait_for_message(world.ops, _post_card(), timeout=20)
+    await _press(world, world.reviewer, card, "✏️ 修改")
+    edit = await world.emu.wait_for_message(
+        world.ops, lambda m: "✏️ 稿件 #1" in (m.text or ""), timeout=20
+    )
+    accident = "今天下午城东化工厂发生爆炸事故，已造成人员伤亡，请市民远离现场。"
+    await world.reply_to(world.reviewer, edit, accident)
+    card = await world.card_edit(card, lambda m: accident in (m.text or ""))
+    assert "重大" in card.text
+    await _press(world, world.reviewer2, card, "✅ 通过")
+    await world.card_edit(card, lambda m: "尚需：主要负责人" in (m.text or ""))
+    assert _channel_posts(world) == []
+
+
 async def test_an_override_reason_signs_only_the_post_it_was_asked_for(world: World) -> None:
     await world.emu.send_message(world.reviewer, world.ops, "/post 欢迎加微信 sl2026 报名参加活动")
     card = await world.emu.wait_for_message(world.ops, _post_card(), timeout=20)
