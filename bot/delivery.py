@@ -214,6 +214,9 @@ class DeliveryWorker:
                 # message id is on record by now.
                 reply = (await self.db.run(load_view, item.draft_id)).card_message_id
             params = localize(payload.get("params", {})) | render_parts(payload.get("parts", {}))
+            # A citizen's message may be as long as Telegram allows; quoted in a notice with
+            # its template it would not fit, and the notice would be refused for good.
+            params = {k: _clip(v) for k, v in params.items()}
             mentions = payload.get("mentions")
             if mentions is not None:
                 # Names as tg:// links, so Telegram notifies the people named (HTML).
@@ -382,6 +385,15 @@ def _record_retracted(session: Session, item: OutboxItem, how: str, error: str =
         corrections.record_retracted(session, Draft, item.draft_id, how, error)
     elif "post_id" in item.payload:
         corrections.record_retracted(session, PostDraft, int(item.payload["post_id"]), how, error)
+
+
+QUOTE_LIMIT = 1500  # characters of one quoted text in a notice (Telegram takes 4096 in all)
+
+
+def _clip(value: object) -> object:
+    if isinstance(value, str) and len(value) > QUOTE_LIMIT:
+        return value[:QUOTE_LIMIT] + t("clipped")
+    return value
 
 
 def _seconds(value: int | timedelta) -> float:

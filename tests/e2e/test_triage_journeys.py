@@ -248,6 +248,19 @@ async def test_suggestion_is_forwarded_masked_and_the_citizen_thanked(world: Wor
     assert "suggestion_forwarded" in actions
 
 
+async def test_a_suggestion_as_long_as_telegram_allows_still_reaches_its_department(
+    world: World,
+) -> None:
+    """Quoted whole in the forward, a 4,000-character suggestion would not fit one message
+    and the forward would be refused for good; the quote is clipped instead."""
+    long = "建议在人民公园增设公共厕所。" + "公园游客多，老人孩子如厕不便，" * 280
+    assert len(long) > 4000
+    await world.citizen_says(long[:4096])
+    forwarded = await world.emu.wait_for_message(world.extra["dept"], timeout=20)
+    assert "人民公园" in forwarded.text and "余下内容见控制台" in forwarded.text
+    assert len(forwarded.text) <= 4096
+
+
 async def test_suggestion_for_an_email_department_is_recorded_undeliverable_without_smtp(
     world: World,
 ) -> None:
