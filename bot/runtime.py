@@ -46,6 +46,7 @@ class Runtime:
     index_day: date | None = None  # the Beijing day the index last took its live entries
     index_revision: tuple[int, int, str] | None = None  # the Q&A base it took them from
     requeued: dict[int, datetime] = field(default_factory=dict)  # failed updates, tried again
+    upkeep_at: datetime | None = None  # the last round that checked index, retries, calendar
 
 
 @asynccontextmanager
@@ -89,15 +90,20 @@ async def run_periodic_once(runtime: Runtime) -> None:
     await report_inspection(runtime)
     await alert_hot_topics(runtime)
     await purge_personal_data(runtime)
-    await warn_calendar_gap(runtime)
-    await keep_index_current(runtime)
-    await retry_failed_updates(runtime)
+    now = utcnow()
+    if runtime.upkeep_at is None or now - runtime.upkeep_at >= UPKEEP_EVERY:
+        # Each is a database round trip (a write lock on SQLite): not on every short round.
+        runtime.upkeep_at = now
+        await warn_calendar_gap(runtime)
+        await keep_index_current(runtime)
+        await retry_failed_updates(runtime)
     if warned or escalated:
         logger.info("SLA: %d cards re-announced, %d escalated", len(warned), len(escalated))
         runtime.delivery.wake()
 
 
 RETRY_FAILED_AFTER = timedelta(minutes=1)
+UPKEEP_EVERY = timedelta(seconds=20)
 
 
 async def retry_failed_updates(runtime: Runtime) -> None:

@@ -17,7 +17,7 @@ from handlers.context import GovContext
 from handlers.errors import describe
 from handlers.texts import t
 from workflow import prompts
-from workflow.errors import ComplianceBlocked, GovReplyError
+from workflow.errors import ComplianceBlocked, GovReplyError, NotFound
 from workflow.models import Visibility
 
 logger = logging.getLogger(__name__)
@@ -121,13 +121,22 @@ async def on_topic_forward(update: Update, context: GovContext) -> None:
     """The hot-topic alert's button: the department is invited to answer (RULES §5)."""
     query = update.callback_query
     assert query is not None and query.message is not None
-    try:
-        name = await context.services.desk.forward_topic(
-            query.message.chat.id, query.message.message_id, query.from_user.id
-        )
-    except GovReplyError as exc:
-        await query.answer(describe(exc), show_alert=True)
-        return
+    for attempt in range(5):
+        try:
+            name = await context.services.desk.forward_topic(
+                query.message.chat.id, query.message.message_id, query.from_user.id
+            )
+            break
+        except NotFound as exc:
+            # A press can come before the alert's send is on record (its message id is
+            # written once Telegram returns it): look a few times, as for prompts.
+            if attempt == 4:
+                await query.answer(describe(exc), show_alert=True)
+                return
+            await asyncio.sleep(0.1 * (attempt + 1))
+        except GovReplyError as exc:
+            await query.answer(describe(exc), show_alert=True)
+            return
     await query.answer(t("ack_topic_forward", department=name))
     context.delivery_wake()
 
