@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from telegram import CallbackQuery, ForceReply, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -21,6 +23,7 @@ from workflow.errors import ComplianceBlocked, GovReplyError, NotFound
 from workflow.models import Visibility
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PROMPT_TEXT = {
     "edit": "prompt_edit",
@@ -121,22 +124,25 @@ async def on_topic_forward(update: Update, context: GovContext) -> None:
     """The hot-topic alert's button: the department is invited to answer (RULES §5)."""
     query = update.callback_query
     assert query is not None and query.message is not None
-    for attempt in range(5):
+    alert = query.message
+
+    async def forward() -> str | None:
         try:
-            name = await context.services.desk.forward_topic(
-                query.message.chat.id, query.message.message_id, query.from_user.id
+            return await context.services.desk.forward_topic(
+                alert.chat.id, alert.message_id, query.from_user.id
             )
-            break
-        except NotFound as exc:
-            # A press can come before the alert's send is on record (its message id is
-            # written once Telegram returns it): look a few times, as for prompts.
-            if attempt == 4:
-                await query.answer(describe(exc), show_alert=True)
-                return
-            await asyncio.sleep(0.1 * (attempt + 1))
-        except GovReplyError as exc:
-            await query.answer(describe(exc), show_alert=True)
-            return
+        except NotFound:
+            return None
+
+    try:
+        name = await look_a_few_times(forward)
+    except GovReplyError as exc:
+        await query.answer(describe(exc), show_alert=True)
+        return
+    if name is None:
+        missing = NotFound("hot topic alert", alert.message_id)
+        await query.answer(describe(missing), show_alert=True)
+        return
     await query.answer(t("ack_topic_forward", department=name))
     context.delivery_wake()
 
@@ -198,13 +204,23 @@ async def on_group_reply(update: Update, context: GovContext) -> None:
 async def _find_prompt(
     context: GovContext, chat_id: int, target: Message
 ) -> prompts.Asked | None:
-    """The prompt this reply answers. A fast reply can arrive before the prompt's record is
-    written (it is written once Telegram returns the prompt's id), so look a few times."""
+    """The prompt this reply answers (a prompt of ours is looked for a few times)."""
     is_ours = target.from_user is not None and target.from_user.id == context.bot.id
-    for attempt in range(5 if is_ours and target.reply_markup is None else 1):
+    return await look_a_few_times(
+        lambda: context.services.db.run(prompts.find, chat_id, target.message_id),
+        5 if is_ours and target.reply_markup is None else 1,
+    )
+
+
+async def look_a_few_times(
+    look: Callable[[], Awaitable[T | None]], times: int = 5
+) -> T | None:
+    """What a press or reply names may not be on record yet: a bot message's id is written
+    once Telegram returns it, a moment after operators can see (and answer) it."""
+    for attempt in range(times):
         if attempt:
             await asyncio.sleep(0.1 * attempt)
-        found = await context.services.db.run(prompts.find, chat_id, target.message_id)
+        found = await look()
         if found is not None:
             return found
     return None
