@@ -377,7 +377,7 @@ def edit(
     _check_length(text, _media(post))
     before = post.text
     post.text = text
-    _raise_tier(post, tier, tier_reason)
+    review.raise_to(post, tier, tier_reason)
     post.compliance = findings
     post.override_reason = None
     post.override_by = None
@@ -395,11 +395,6 @@ def edit(
     )
     review.touch(session, post, "signatures_voided" if voided else "edited")
     return post
-
-
-def _raise_tier(post: PostDraft, tier: Tier, reason: str) -> None:
-    if review.TIER_RANK[tier] > review.TIER_RANK[post.tier]:
-        post.tier, post.tier_reason = tier, reason
 
 
 def reject(
@@ -521,7 +516,7 @@ def propose_correction(
     correction = corrections.propose(
         session, PostDraft, post_id, user_id, text, findings, expected_version
     )
-    _raise_tier(correction, tier, tier_reason)
+    review.raise_to(correction, tier, tier_reason)
     return correction
 
 

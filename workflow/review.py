@@ -226,6 +226,13 @@ def reply_text(text: str) -> str:
     return text
 
 
+def raise_to(item: Draft | PostDraft, tier: Tier, reason: str) -> None:
+    """Give a reply draft or channel post the tier new words call for if it is higher; a
+    tier is never lowered."""
+    if TIER_RANK[tier] > TIER_RANK[item.tier]:
+        item.tier, item.tier_reason = tier, reason
+
+
 def touch(session: Session, item: Draft | PostDraft, notice: str | None = None) -> None:
     """A change worth a new card version (reply draft or channel post): bump the version,
     note the event for the card, refresh the card."""
@@ -425,9 +432,7 @@ def citizen_edited(
         draft.candidates = plan.candidates
         draft.text = plan.reply_text
         draft.compliance = plan.compliance
-    if TIER_RANK[plan.tier] > TIER_RANK[draft.tier]:
-        draft.tier = plan.tier
-        draft.tier_reason = plan.tier_reason
+    raise_to(draft, plan.tier, plan.tier_reason)
     if plan.visibility is Visibility.PRIVATE:
         draft.visibility = Visibility.PRIVATE
     draft.override_reason = None  # an override was argued for the old words
