@@ -32,6 +32,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot import case_delivery, post_delivery
 from bot.db import Database
+from bot.polling import pause_after
 from bot.sending import (
     Undeliverable,
     edit_text_or_caption,
@@ -87,7 +88,7 @@ class DeliveryWorker:
                 failures = 0
             except Exception:  # the database failing must not end every send for good
                 failures += 1
-                delay = min(30.0, 0.5 * 2**failures)
+                delay = pause_after(failures)
                 logger.exception("outbox round failed; next round in %.1fs", delay)
                 await asyncio.sleep(delay)
                 continue

@@ -53,6 +53,12 @@ async def replay_unfinished(app: Application[Any, Any, Any, Any, Any, Any], db: 
     return len(payloads)
 
 
+def pause_after(failures: int) -> float:
+    """Seconds a loop that must not stop (polling, the outbox) waits after `failures` failed
+    rounds in a row: 1, 2, 4, ... up to 30."""
+    return min(30.0, 0.5 * 2.0**failures)
+
+
 class InboxPoller:
     """getUpdates loop with store-before-confirm semantics."""
 
@@ -87,7 +93,7 @@ class InboxPoller:
                 continue
             except (NetworkError, TelegramError) as exc:
                 failures += 1
-                delay = min(30.0, 0.5 * 2**failures)
+                delay = pause_after(failures)
                 logger.warning("getUpdates failed (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 continue
@@ -97,6 +103,6 @@ class InboxPoller:
                     offset = update.update_id + 1
             except Exception:  # the database failing: keep the offset, fetch the rest again
                 failures += 1
-                delay = min(30.0, 0.5 * 2**failures)
+                delay = pause_after(failures)
                 logger.exception("storing an update failed; fetching again in %.1fs", delay)
                 await asyncio.sleep(delay)
