@@ -5,7 +5,6 @@ by (chat_id, message_id) and gets exactly one draft.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -116,16 +115,14 @@ def finish_update(
     session.add(row)
 
 
-def failed_before(session: Session, update_ids: Iterable[int] = ()) -> list[dict[str, Any]]:
-    """Payloads of updates a handler failed on that wait for another attempt (not `update_ids`,
-    those already queued again)."""
-    skip = set(update_ids)
+def failed_before(session: Session) -> list[dict[str, Any]]:
+    """Payloads of updates a handler failed on that wait for another attempt."""
     query = (
         select(InboxUpdate)
         .where(InboxUpdate.status == InboxStatus.PENDING, col(InboxUpdate.attempts) > 0)
         .order_by(col(InboxUpdate.update_id))
     )
-    return [row.payload for row in session.exec(query) if row.update_id not in skip]
+    return [row.payload for row in session.exec(query)]
 
 
 def unfinished_updates(session: Session, received_before: datetime) -> list[dict[str, Any]]:
