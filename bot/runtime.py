@@ -57,6 +57,7 @@ async def running(services: Services, *, poll: bool = True) -> AsyncIterator[Run
     delivery = DeliveryWorker(app.bot, services.db, settings)
     app.bot_data["wake"] = delivery.wake
     runtime = Runtime(app, services, delivery)
+    await keep_index_current(runtime)  # before any message is matched
     async with app:
         await app.start()
         runtime.tasks.append(asyncio.create_task(delivery.run(), name="delivery"))
@@ -145,14 +146,13 @@ async def warn_calendar_gap(runtime: Runtime, today: date | None = None) -> None
     calendar package not updated yet) counts Monday-Friday, so 元旦, 春节 and 调休 are wrong.
     Said once per year in the group, from December on for the next year (RULES: no silent
     gap)."""
-    sla = runtime.services.desk.config.sla
     chat_id = runtime.services.settings.operators_chat_id
-    if sla is None or chat_id is None:
+    if chat_id is None:
         return
     today = today or local_date(utcnow())
     years = [today.year, today.year + 1] if today.month == 12 else [today.year]
     for year in years:
-        if sla.calendar.knows(year):
+        if runtime.services.calendar.knows(year):
             continue
         item = await runtime.services.db.run(
             outbox.enqueue,

@@ -129,9 +129,8 @@ async def open_services(
         await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
     try:
+        # The index takes the live entries when the runtime starts (`keep_index_current`).
         matcher = await asyncio.to_thread(build_matcher, settings, model)
-        count = await asyncio.to_thread(sync_index, db, matcher)
-        logger.info("index holds %d live entries", count)
         router = await asyncio.to_thread(Router.load, settings.triage_data_dir)
         lists = await asyncio.to_thread(ComplianceLists.load)
         rota = await asyncio.to_thread(RotaFile, settings.duty_rota_file)
