@@ -1,11 +1,12 @@
 """One writer for tables people open in Excel or paste into a document: CSV (UTF-8 with a
-BOM, so Excel reads Chinese), XLSX and Markdown. Used by the CLI and the console."""
+BOM, so Excel reads Chinese), XLSX and Markdown. Used by the CLI and the console. CSV and XLSX
+come from `knowledge_base.sheets`, which keeps cells from being taken as formulas."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
+
+from knowledge_base.sheets import csv_bytes, xlsx_bytes
 
 FORMATS = ("xlsx", "csv", "md")
 CONTENT_TYPES = {
@@ -26,21 +27,8 @@ def table_bytes(fmt: str, header: Sequence[str], rows: Sequence[Sequence[object]
         lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
         return ("\n".join(lines) + "\n").encode()
     if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(header)
-        writer.writerows(rows)
-        return buf.getvalue().encode("utf-8-sig")
+        return csv_bytes(header, rows)
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.append(list(header))
-        for row in rows:
-            sheet.append(["" if v is None else v for v in row])
-        out = io.BytesIO()
-        workbook.save(out)
-        return out.getvalue()
+        return xlsx_bytes(header, rows)
     msg = f"unknown table format {fmt!r}; use one of {', '.join(FORMATS)}"
     raise ValueError(msg)

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from knowledge_base import sheets
 from knowledge_base.errors import ImportFailed
 from knowledge_base.models import Sensitivity
 
@@ -113,6 +114,12 @@ def validate_row(raw: dict[str, Any], path: str, line: int) -> EntryRecord:
     return rec
 
 
+def _unquoted(value: Any) -> Any:
+    """A spreadsheet cell as written: the quote our own export put before a formula
+    character dropped (knowledge_base.sheets), so an exported file imports unchanged."""
+    return sheets.unquote(value) if isinstance(value, str) else value
+
+
 def _rows_jsonl(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
     for lineno, text in enumerate(data.decode("utf-8-sig").splitlines(), start=1):
         if not text.strip():
@@ -137,7 +144,7 @@ def _rows_csv(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text))
     for row in reader:
         # The physical line the row ended on (a quoted cell may span lines).
-        yield reader.line_num, {k.strip(): v for k, v in row.items() if k}
+        yield reader.line_num, {k.strip(): _unquoted(v) for k, v in row.items() if k}
 
 
 def _rows_xlsx(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -153,7 +160,7 @@ def _rows_xlsx(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
     for index, values in enumerate(rows, start=2):
         if all(v in (None, "") for v in values):
             continue
-        yield index, {h: v for h, v in zip(header, values, strict=False) if h}
+        yield index, {h: _unquoted(v) for h, v in zip(header, values, strict=False) if h}
 
 
 def parse(data: bytes, path: str, fmt: str | None = None) -> list[EntryRecord]:
@@ -208,23 +215,10 @@ def export_rows(entries: Iterable[dict[str, Any]], fmt: str) -> bytes:
             json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows
         ).encode()
     flat = [{**r, "variants": "|".join(r.get("variants") or [])} for r in rows]
+    table = [["" if r.get(k) is None else str(r.get(k)) for k in COLUMNS] for r in flat]
     if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), extrasaction="ignore")
-        writer.writeheader()
-        for r in flat:
-            writer.writerow({k: "" if r.get(k) is None else r.get(k) for k in COLUMNS})
-        return buf.getvalue().encode("utf-8-sig")
+        return sheets.csv_bytes(COLUMNS, table)
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.append(list(COLUMNS))
-        for r in flat:
-            sheet.append(["" if r.get(k) is None else str(r.get(k)) for k in COLUMNS])
-        out = io.BytesIO()
-        workbook.save(out)
-        return out.getvalue()
+        return sheets.xlsx_bytes(COLUMNS, table)
     msg = f"unknown export format {fmt!r}; use jsonl, csv or xlsx"
     raise ValueError(msg)
