@@ -104,11 +104,12 @@ def get_entry(session: Session, entry_id: str) -> KBEntry:
 def update_entry(
     session: Session, entry_id: str, changes: dict[str, Any], actor_id: int | None, reason: str
 ) -> KBEntry:
-    """Apply content changes as a new version."""
+    """Apply content changes (and `retired`, to retire or restore) as one new version."""
     entry = get_entry(session, entry_id)
-    unknown = set(changes) - set(CONTENT_FIELDS)
+    allowed = (*CONTENT_FIELDS, "retired")
+    unknown = set(changes) - set(allowed)
     if unknown:
-        msg = f"unknown Q&A fields {sorted(unknown)}; allowed: {', '.join(CONTENT_FIELDS)}"
+        msg = f"unknown Q&A fields {sorted(unknown)}; allowed: {', '.join(allowed)}"
         raise ValueError(msg)
     for k, v in changes.items():
         setattr(entry, k, Sensitivity(v) if k == "sensitivity" else v)
@@ -120,10 +121,7 @@ def set_retired(
     session: Session, entry_id: str, retired: bool, actor_id: int | None, reason: str
 ) -> KBEntry:
     """Retire (never matched again) or restore an entry; both are versions."""
-    entry = get_entry(session, entry_id)
-    entry.retired = retired
-    _bump(session, entry, actor_id, reason)
-    return entry
+    return update_entry(session, entry_id, {"retired": retired}, actor_id, reason)
 
 
 def list_entries(session: Session, *, include_retired: bool = False) -> list[KBEntry]:

@@ -2,9 +2,10 @@
 
 Who may curate: admins, deputy heads and heads. A change that touches an important entry
 needs a deputy head's (or head's) sign-off, a major one the head's, before it goes live
-(RULES §1, 分级审核). A curator whose own role is high enough signs off by saving; anyone else
-leaves a pending `KBChange` that a signer approves or rejects. Every step is audited; every
-applied change is a new entry version (knowledge_base.store).
+(RULES §1, 分级审核). Retiring or restoring such an entry is an edit under the same rule: it
+changes what citizens are told. A curator whose own role is high enough signs off by saving;
+anyone else leaves a pending `KBChange` that a signer approves or rejects. Every step is
+audited; every applied change is a new entry version (knowledge_base.store).
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ from workflow.review import can_give, operator_for
 
 CURATORS = frozenset({Role.ADMIN, Role.DEPUTY_HEAD, Role.HEAD})
 SOURCE = "console"
+# KBChange.kind -> the audit action when it goes live. "retire" and "restore" carry
+# {"retired": bool} (a restore from an import may carry new content too).
+APPLIED = {
+    "create": "kb_entry_created",
+    "edit": "kb_entry_updated",
+    "retire": "kb_entry_retired",
+    "restore": "kb_entry_restored",
+}
 
 
 @dataclass(frozen=True)
@@ -88,7 +97,7 @@ def _apply(
         entry = store.update_entry(session, entry_id, changes, actor_id, reason)
     audit.record(
         session,
-        "kb_entry_created" if kind == "create" else "kb_entry_updated",
+        APPLIED[kind],
         "kb_entry",
         entry_id,
         actor_id=actor_id,
@@ -150,6 +159,21 @@ def save_entry(
             user_id if needed is not None else None,
         )
         return SaveResult(entry_id, applied=True)
+    change = _hold(session, kind, entry_id, base_version, changes, reason, needed, user_id)
+    return SaveResult(entry_id, applied=False, change=change)
+
+
+def _hold(
+    session: Session,
+    kind: str,
+    entry_id: str,
+    base_version: int | None,
+    changes: dict[str, Any],
+    reason: str,
+    needed: Role,
+    user_id: int,
+) -> KBChange:
+    """Leave a change pending for the signer it needs, audited."""
     change = KBChange(
         entry_id=entry_id,
         kind=kind,
@@ -175,7 +199,7 @@ def save_entry(
             "needed_role": needed.value,
         },
     )
-    return SaveResult(entry_id, applied=False, change=change)
+    return change
 
 
 def _jsonable(changes: dict[str, Any]) -> dict[str, Any]:
@@ -224,7 +248,7 @@ def approve_change(session: Session, change_id: int, user_id: int) -> KBChange:
         raise NotAuthorised(user_id, change.needed_role.value)
     if op.telegram_id == change.proposed_by:
         raise SeparationOfDuties("nobody signs off their own Q&A change")
-    if change.kind == "edit":
+    if change.kind != "create":
         entry = store.get_entry(session, change.entry_id)
         if entry.version != change.base_version:
             raise InvalidTransition(
@@ -282,26 +306,35 @@ def reject_change(session: Session, change_id: int, user_id: int, note: str) -> 
 
 def set_retired(
     session: Session, user_id: int, entry_id: str, retired: bool, reason: str
-) -> KBEntry:
-    """Retire (never matched again) or restore an entry, audited.
+) -> SaveResult:
+    """Retire (never matched again) or restore an entry, audited: applied at once, or, for an
+    important or major entry and a curator who cannot give its sign-off, left for a deputy
+    head or head as an edit would be.
 
     Raises:
         NotAuthorised: the user may not curate the Q&A base.
-        InvalidTransition: no reason given.
+        InvalidTransition: no reason given, or the entry is already retired (restored).
+        EntryNotFound: an unknown entry.
     """
-    curator_for(session, user_id)
-    if not reason.strip():
+    op = curator_for(session, user_id)
+    reason = reason.strip()
+    if not reason:
         raise InvalidTransition("a reason is required for every Q&A change")
-    entry = store.set_retired(session, entry_id, retired, user_id, reason.strip())
-    audit.record(
-        session,
-        "kb_entry_retired" if retired else "kb_entry_restored",
-        "kb_entry",
-        entry_id,
-        actor_id=user_id,
-        after={"version": entry.version, "reason": reason},
+    entry = store.get_entry(session, entry_id)
+    if entry.retired == retired:
+        raise InvalidTransition("nothing changed")
+    kind = "retire" if retired else "restore"
+    # RULES §1: taking an important answer out of use (or back into use) changes what
+    # citizens are told, as an edit does; it waits for the same signature.
+    needed = needed_role(str(entry.sensitivity))
+    if needed is None or can_give(op.role, needed):
+        signed_by = user_id if needed is not None else None
+        _apply(session, kind, entry_id, {"retired": retired}, user_id, reason, signed_by)
+        return SaveResult(entry_id, applied=True)
+    change = _hold(
+        session, kind, entry_id, entry.version, {"retired": retired}, reason, needed, user_id
     )
-    return entry
+    return SaveResult(entry_id, applied=False, change=change)
 
 
 def import_entries(
@@ -321,14 +354,19 @@ def import_entries(
         entry = session.get(KBEntry, rec.id)
         needed = needed_role(str(entry.sensitivity) if entry else None, str(rec.sensitivity))
         content = _content(rec)
+        kind = "create"
         if entry is not None:
             content = {k: v for k, v in content.items() if getattr(entry, k) != v}
+            kind = "edit"
+            if entry.retired:  # importing a retired entry restores it: a restore's rule
+                content["retired"] = False
+                kind = "restore"
         if needed is None or can_give(op.role, needed) or (entry is not None and not content):
             direct.append(rec)
             continue
         change = KBChange(
             entry_id=rec.id,
-            kind="edit" if entry else "create",
+            kind=kind,
             base_version=entry.version if entry else None,
             changes=_jsonable(content),
             reason=f"import {source}",

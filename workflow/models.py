@@ -321,7 +321,7 @@ class KBChange(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     entry_id: str = Field(index=True, max_length=64)
-    kind: str = "edit"  # "create" or "edit"
+    kind: str = "edit"  # "create", "edit", "retire" or "restore" (kb_changes.APPLIED)
     base_version: int | None = None
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
     reason: str = ""

@@ -1,6 +1,6 @@
 """Q&A base pages: search (the bot's own retrieval), list with filters, create, edit (new
-version, reason required, sign-off for important/major), retire/restore, versions and diff,
-pending changes for deputy heads and heads."""
+version, reason required, sign-off for important/major), retire/restore (the same sign-off),
+versions and diff, pending changes for deputy heads and heads."""
 
 from __future__ import annotations
 
@@ -226,7 +226,7 @@ async def kb_retire(request: web.Request) -> web.StreamResponse:
     retire = request.match_info["action"] == "retire"
     form = await request.post()
     try:
-        await run(
+        result = await run(
             request,
             kb_changes.set_retired,
             user_id(request),
@@ -236,6 +236,8 @@ async def kb_retire(request: web.Request) -> web.StreamResponse:
         )
     except GovReplyError as exc:
         return await kb_entry(request, texts.error_text(exc), texts.status_for(exc))
+    if not result.applied:  # an important/major entry: waits for the signer it needs
+        return _redirect(request, "kb_entry", "pending", entry_id=entry_id)
     await reindex(request)
     return _redirect(request, "kb_entry", "retired" if retire else "restored", entry_id=entry_id)
 

@@ -36,6 +36,7 @@ FIELD = {
     "(file)": "文件",
 }
 KB_CHANGE_STATE = {"pending": "待签批", "approved": "已签批生效", "rejected": "已驳回"}
+KB_CHANGE_KIND = {"create": "新建", "edit": "修改", "retire": "停用", "restore": "恢复"}
 WORK = {
     "approved": "签批",
     "edited": "修改",
