@@ -17,6 +17,7 @@ from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.db import Database
+from bot.services import Services
 from knowledge_base.sqltypes import utcnow
 from workflow import intake
 
@@ -34,23 +35,67 @@ async def store_and_enqueue(
     """Store one raw update (idempotent) and queue it for the handlers; False if seen before.
 
     `update` is the already decoded payload when the caller has it (polling), so it is not
-    decoded twice.
+    decoded twice. One that cannot be decoded is stored and quarantined (`enqueue_stored`).
     """
     update_id = int(payload["update_id"])
     stored = await db.run(intake.record_update, update_id, payload)
     if stored:
-        await app.update_queue.put(update or Update.de_json(payload, app.bot))
+        await enqueue_stored(app, db, payload, update)
     return stored
 
 
+async def enqueue_stored(
+    app: Application[Any, Any, Any, Any, Any, Any],
+    db: Database,
+    payload: dict[str, Any],
+    update: Update | None = None,
+) -> bool:
+    """Queue a stored update for the handlers; False when it cannot be decoded: then it is
+    quarantined (marked with its error, told to the operators' group once, never replayed),
+    so it neither stops the bot at start nor holds up the updates after it."""
+    if update is None:
+        try:
+            update = Update.de_json(payload, app.bot)
+        # Foreign data at the process boundary: PTB raises whatever the malformed part
+        # triggers (AttributeError, KeyError, TypeError, ValueError, OverflowError, ...).
+        except Exception as exc:
+            await quarantine(app, db, payload, exc)
+            return False
+    await app.update_queue.put(update)
+    return True
+
+
+async def quarantine(
+    app: Application[Any, Any, Any, Any, Any, Any],
+    db: Database,
+    payload: dict[str, Any],
+    error: Exception,
+) -> None:
+    """Set a stored update aside that PTB cannot decode (`intake.quarantine_update`)."""
+    update_id = int(payload["update_id"])
+    # Log its id and the kind of error only: the message may quote the citizen's data.
+    logger.error("update %s cannot be decoded (%s): quarantined", update_id, type(error).__name__)
+    services: Services = app.bot_data["services"]
+    told = await db.run(
+        intake.quarantine_update,
+        update_id,
+        f"{type(error).__name__}: {error}",
+        services.settings.operators_chat_id,
+    )
+    if told:
+        app.bot_data["wake"]()  # the notice goes out now, not at the worker's next round
+
+
 async def replay_unfinished(app: Application[Any, Any, Any, Any, Any, Any], db: Database) -> int:
-    """Queue updates stored by an earlier process that never finished them."""
+    """Queue updates stored by an earlier process that never finished them (one that cannot
+    be decoded is quarantined, and the others still go)."""
     payloads = await db.run(intake.unfinished_updates, utcnow())
+    queued = 0
     for payload in payloads:
-        await app.update_queue.put(Update.de_json(payload, app.bot))
+        queued += await enqueue_stored(app, db, payload)
     if payloads:
-        logger.info("replaying %d unfinished updates", len(payloads))
-    return len(payloads)
+        logger.info("replaying %d unfinished updates (%d queued)", len(payloads), queued)
+    return queued
 
 
 def pause_after(failures: int) -> float:

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application
 from bot.delivery import DeliveryWorker
-from bot.polling import InboxPoller, replay_unfinished
+from bot.polling import InboxPoller, enqueue_stored, replay_unfinished
 from bot.services import Services, sync_index
 from bot.settings import Mode
 from knowledge_base import store
@@ -121,8 +120,8 @@ async def retry_failed_updates(runtime: Runtime) -> None:
         if last is not None and now - last < RETRY_FAILED_AFTER:
             continue
         runtime.requeued[update_id] = now
-        await runtime.app.update_queue.put(Update.de_json(payload, runtime.app.bot))
-        logger.info("update %s: another attempt", update_id)
+        if await enqueue_stored(runtime.app, runtime.services.db, payload):
+            logger.info("update %s: another attempt", update_id)
 
 
 async def keep_index_current(runtime: Runtime, today: date | None = None) -> None:

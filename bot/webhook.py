@@ -8,6 +8,8 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
+from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -30,14 +32,53 @@ async def on_telegram(request: web.Request) -> web.Response:
     if secret is None or not hmac.compare_digest(given, secret.get_secret_value()):
         logger.warning("webhook request with a wrong secret token refused")
         return web.Response(status=403)
-    try:
-        payload = await request.json()
-    except json.JSONDecodeError:
-        return web.Response(status=400, text="body is not JSON")
-    if not isinstance(payload, dict) or "update_id" not in payload:
+    payload = read_update(await request.read())
+    if payload is None:
+        # Telegram sends UTF-8 JSON objects with an integer update_id: anything else is not
+        # from Telegram (or is broken); 400, never 500, and nothing stored.
+        logger.warning("webhook body is not a Telegram update: refused")
         return web.Response(status=400, text="not a Telegram update")
+    # Stored first; one that cannot be decoded as an Update is quarantined there, and the 200
+    # stops Telegram from sending it again and again.
     await store_and_enqueue(runtime.app, runtime.services.db, payload)
     return web.Response(text="ok")
+
+
+MAX_UPDATE_ID = 2**63 - 1  # the inbox keys updates by a BIGINT
+
+
+def read_update(body: bytes) -> dict[str, Any] | None:
+    """The JSON object a webhook body holds, or None unless it is UTF-8 JSON with an integer
+    update_id. Strict, as Telegram writes it and the database stores it: no NaN or infinite
+    numbers (PostgreSQL refuses them in JSON), no unpaired surrogate escapes (not text)."""
+    try:
+        payload = json.loads(
+            body.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite
+        )
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError):  # JSONDecodeError is a ValueError
+        return None
+    if not isinstance(payload, dict):
+        return None
+    update_id = payload.get("update_id")
+    if isinstance(update_id, bool) or not isinstance(update_id, int):
+        return None
+    if not 0 <= update_id <= MAX_UPDATE_ID:
+        return None
+    return payload
+
+
+def _refuse_constant(name: str) -> float:
+    msg = f"{name} is not a JSON number"
+    raise ValueError(msg)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        msg = f"{text} is out of range"
+        raise ValueError(msg)
+    return value
 
 
 async def on_healthz(request: web.Request) -> web.Response:

@@ -428,6 +428,10 @@ CASE_TEXTS: dict[str, str] = {
         "⚠️ 一条消息处理失败 3 次，已停止自动重试（更新 #{id}，来自 {sender}）：\n{text}\n"
         "请人工处理该留言，并请管理员查看日志。"
     ),
+    "update_quarantined": (
+        "⚠️ 收到一条无法解析的更新，已隔离，不会自动处理（更新 #{id}，来自 {sender}）：\n{text}\n"
+        "如是群众留言，请人工处理；并请管理员查看日志。"
+    ),
     "calendar_gap": (
         "📅 节假日数据尚未包含 {year} 年：审签时限暂按周一至周五计算，元旦、春节等法定节假日和"
         "调休上班日都不准确。请管理员升级 chinesecalendar，或在 GOVREPLY_CALENDAR_OVERRIDES "

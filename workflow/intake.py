@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from knowledge_base.sqltypes import utcnow
 from workflow import audit, outbox
 from workflow.models import (
     CardState,
@@ -99,20 +100,57 @@ def finish_update(
             InboxStatus.FAILED if row.attempts >= MAX_INBOX_ATTEMPTS else InboxStatus.PENDING
         )
         if row.status is InboxStatus.FAILED and operators_chat_id is not None:
-            message = row.payload.get("message") or row.payload.get("edited_message") or {}
-            said = redact(str(message.get("text") or message.get("caption") or ""))[:300]
-            sender = (message.get("from") or {}).get("first_name", "")
-            outbox.enqueue(
-                session,
-                outbox.Kind.NOTICE,
-                chat_id=operators_chat_id,
-                payload={
-                    "template": "update_failed",
-                    "params": {"id": update_id, "sender": sender or "—", "text": said or "—"},
-                },
-                dedupe_key=f"update_failed:{update_id}",
-            )
+            hand_to_operators(session, row, "update_failed", operators_chat_id)
     session.add(row)
+
+
+def quarantine_update(
+    session: Session, update_id: int, error: str, operators_chat_id: int | None = None
+) -> bool:
+    """Set aside a stored update that cannot be decoded: marked with its error, told to the
+    operators' group once (de-identified), never replayed. False when it is not pending (set
+    aside or finished before: nothing to do)."""
+    row = session.get(InboxUpdate, update_id)
+    if row is None or row.status is not InboxStatus.PENDING:
+        return False
+    row.status = InboxStatus.QUARANTINED
+    row.error = error[:500]
+    row.quarantined_at = utcnow()
+    session.add(row)
+    if operators_chat_id is not None:
+        hand_to_operators(session, row, "update_quarantined", operators_chat_id)
+    return True
+
+
+def hand_to_operators(
+    session: Session, row: InboxUpdate, template: str, operators_chat_id: int
+) -> None:
+    """Tell the operators' group, once, about an update GovReply gave up on: who sent it and
+    what it said, de-identified (RULES §4), so a citizen's message is handled by hand."""
+    sender, said = _summary(row.payload)
+    outbox.enqueue(
+        session,
+        outbox.Kind.NOTICE,
+        chat_id=operators_chat_id,
+        payload={
+            "template": template,
+            "params": {"id": row.update_id, "sender": sender or "—", "text": said or "—"},
+        },
+        dedupe_key=f"{template}:{row.update_id}",
+    )
+
+
+def _summary(payload: dict[str, Any]) -> tuple[str, str]:
+    """(sender's first name, redacted text) of a raw update, whatever its shape: a malformed
+    one may hold anything where a message should be."""
+    message = payload.get("message") or payload.get("edited_message")
+    if not isinstance(message, dict):
+        return "", ""
+    sender = message.get("from")
+    name = sender.get("first_name") if isinstance(sender, dict) else None
+    text = message.get("text") or message.get("caption")
+    said = redact(text)[:300] if isinstance(text, str) else ""
+    return (name if isinstance(name, str) else ""), said
 
 
 def failed_before(session: Session) -> list[dict[str, Any]]:

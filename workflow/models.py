@@ -53,8 +53,11 @@ class CardState(StrEnum):
 class InboxStatus(StrEnum):
     PENDING = "pending"
     DONE = "done"
-    FAILED = "failed"
-    PURGED = "purged"  # done, and its payload emptied after the retention period
+    FAILED = "failed"  # a handler failed on it MAX_INBOX_ATTEMPTS times; handed to the group
+    # PTB could not decode it (malformed, or a shape this PTB does not know): set aside with its
+    # error and handed to the group, never replayed (it would fail the same way every time).
+    QUARANTINED = "quarantined"
+    PURGED = "purged"  # done or set aside, and its payload emptied after the retention period
 
 
 class OutboxStatus(StrEnum):
@@ -101,6 +104,7 @@ class InboxUpdate(SQLModel, table=True):
     )
     attempts: int = 0
     error: str | None = None
+    quarantined_at: datetime | None = Field(default=None, sa_column=dt_column())
 
 
 class CitizenMessage(SQLModel, table=True):

@@ -71,9 +71,12 @@ def purge(session: Session, now: datetime, days: int) -> Purged:
         session.add(message)
     updates = session.exec(
         select(InboxUpdate)
-        # A failed one was handed to the operators when it failed; its raw copy goes too.
+        # A failed or quarantined one was handed to the operators when it was set aside; its
+        # raw copy goes too.
         .where(
-            col(InboxUpdate.status).in_([InboxStatus.DONE, InboxStatus.FAILED]),
+            col(InboxUpdate.status).in_(
+                [InboxStatus.DONE, InboxStatus.FAILED, InboxStatus.QUARANTINED]
+            ),
             col(InboxUpdate.received_at) < cutoff,
         )
         .order_by(col(InboxUpdate.update_id))

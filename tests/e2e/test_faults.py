@@ -11,7 +11,7 @@ from sentence_transformers import SentenceTransformer
 from sqlmodel import select
 
 from bot.db import Database
-from tests.emulator import BotApiEmulator
+from tests.emulator import BotApiEmulator, SimChat
 from tests.support.journey import (
     DISCUSSION_CHAT,
     OPS_CHAT,
@@ -296,3 +296,68 @@ async def test_an_item_that_cannot_be_rendered_does_not_stop_the_other_sends(
         lambda s: s.exec(select(OutboxItem).where(OutboxItem.kind == "notice")).one()
     )
     assert broken.attempts >= 1 and "no_such_text" in (broken.last_error or "")
+
+
+POISON = {
+    # What a careless or hostile sender can post to the webhook, and what a stale PTB cannot
+    # read: each is stored before it is decoded, and Update.de_json raises on it.
+    9004: {"update_id": 9004, "message": "garbage"},
+    9005: {  # a message without its date
+        "update_id": 9005,
+        "message": {
+            "message_id": 77,
+            "chat": {"id": 5001, "type": "private"},
+            "from": {"id": 5001, "is_bot": False, "first_name": "李"},
+            "text": "我的电话13812345678，社保卡丢了怎么补办",
+        },
+    },
+}
+
+
+def _quarantine_notices(emu: BotApiEmulator, ops: SimChat) -> list[str]:
+    return [m.text or "" for m in emu.messages(ops) if m.from_bot and "无法解析" in (m.text or "")]
+
+
+async def test_a_stored_update_that_cannot_be_decoded_is_quarantined_and_the_bot_starts(
+    db_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> None:
+    """Poison in the inbox (stored, then the process died) used to stop every start. Now the
+    bot starts, sets it aside with its error, tells the group once (de-identified), handles
+    the update after it, and a second start neither replays nor reports it again."""
+    from workflow.models import InboxStatus, InboxUpdate
+
+    async with BotApiEmulator() as emu:
+        ops = emu.group(OPS_CHAT, "审核工作群")
+        emu.group(DISCUSSION_CHAT, "评论区")
+        citizen = emu.user(5001, "李")
+        emu.private_chat(citizen)
+        seed(db_url, OPERATORS)
+        db = Database(db_url)
+        for update_id, payload in POISON.items():
+            assert db.call(intake.record_update, update_id, payload)
+        db.dispose()
+        await emu.send_message(citizen, None, "请问驾驶证到期了怎么换证")  # the next update
+
+        settings = make_settings(emu, db_url, tmp_path)
+        async with start_bot(settings, st_model):
+            card = await emu.wait_for_message(ops, lambda m: "草稿 #" in (m.text or ""))
+            assert "驾驶证" in card.text
+            await emu.wait_until(lambda: len(_quarantine_notices(emu, ops)) == 2, what="notices")
+        notices = _quarantine_notices(emu, ops)
+        assert sorted("#9004" in n for n in notices) == [False, True]
+        dateless = next(n for n in notices if "#9005" in n)
+        assert "社保卡丢了" in dateless and "13812345678" not in dateless
+
+        async with start_bot(settings, st_model):  # a second start: nothing again
+            await emu.send_message(citizen, None, "请问异地就医怎么备案")
+            await emu.wait_for_message(ops, lambda m: "异地就医" in (m.text or ""))
+        assert len(_quarantine_notices(emu, ops)) == 2
+
+        db = Database(db_url)
+        rows = db.call(lambda s: {u.update_id: u for u in s.exec(select(InboxUpdate))})
+        db.dispose()
+        for update_id in POISON:
+            row = rows[update_id]
+            assert row.status is InboxStatus.QUARANTINED and row.quarantined_at is not None
+            assert row.attempts == 0 and row.error
+        assert "KeyError" in (rows[9005].error or "")
