@@ -2,10 +2,12 @@
 
 This module owns finding personal data in a message (`find_pii`) and masking it (`redact` for
 anything shown to operators or published, `redact_for_log` for log lines). It detects mainland
-resident ID numbers (check digit validated), mobile and landline numbers, bank card numbers
-(Luhn), e-mail addresses, licence plates, street addresses and personal names introduced by a
-trigger word. Government hotlines (12345 ...), order numbers, credit codes, dates and amounts
-are never masked. Word lists live in `workflow/data/pii_lexicon.json` so admins can extend them.
+resident ID numbers (check digit validated; a run of 17 or 19 that looks like an ID with a digit
+lost or doubled), mobile and landline numbers (a mobile also digit by digit apart or in Chinese
+numerals, 一三八…, 幺, 两), bank card numbers (Luhn), e-mail addresses, licence plates, street
+addresses and personal names introduced by a trigger word (刘十三 after 我叫 too). Government
+hotlines (12345 ...), order numbers, credit codes, dates and amounts are never masked. Word lists
+live in `workflow/data/pii_lexicon.json` so admins can extend them.
 
 Span conventions follow the gov_dev README: Python str offsets, end-exclusive, covering the
 surface form including separators and a `+86` prefix.
@@ -58,6 +60,8 @@ class _Lexicon:
     relation_triggers: tuple[str, ...]
     name_stop_chars: frozenset[str]
     name_blacklist_words: frozenset[str]
+    numeral_name_triggers: tuple[str, ...]
+    numeral_name_stop_after: frozenset[str]
     titles: tuple[str, ...]
     address_stop_chars: str
     public_place_suffixes: tuple[str, ...]
@@ -77,6 +81,8 @@ def _lexicon() -> _Lexicon:
         relation_triggers=tuple(sorted(raw["relation_triggers"], key=len, reverse=True)),
         name_stop_chars=frozenset(raw["name_stop_chars"]),
         name_blacklist_words=frozenset(raw["name_blacklist_words"]),
+        numeral_name_triggers=tuple(raw["numeral_name_triggers"]),
+        numeral_name_stop_after=frozenset(raw["numeral_name_stop_after"]),
         titles=tuple(raw["titles"]),
         address_stop_chars=raw["address_stop_chars"],
         public_place_suffixes=tuple(raw["public_place_suffixes"]),
@@ -112,11 +118,24 @@ def _fold(text: str) -> str:
 
 
 _ID18_RE = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d){16}[ \-]?[0-9Xx](?![0-9A-Za-z])")
+# 17 or 19 characters: an ID with a digit lost or doubled (checked by `is_mistyped_id`).
+_ID_TYPO_RE = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d){15,17}[ \-]?[0-9Xx](?![0-9A-Za-z])")
 _ID15_RE = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
 _CARD_RE = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d){15,18}(?![0-9A-Za-z])")
 # Letters may touch a number ("TEL13800138000", "vx13800138000"); the country code may come
 # without "+" ("8613800138000").
 _MOBILE_RE = re.compile(r"(?<![0-9+])(?:(?:\+|00)?86[ \-]?)?1[3-9]\d(?:[ \-]?\d{4}){2}(?!\d)")
+# Every digit apart with one separator (1 3 8 0 0 1 3 8 0 0 0), or 3-4-4 groups split by dots.
+_MOBILE_APART_RE = re.compile(
+    r"(?<![0-9+])(?<![0-9][ .\-])1(?P<sep>[ .\-])[3-9](?:(?P=sep)\d){9}(?![ .\-]?\d)"
+    r"|(?<![0-9.])1[3-9]\d\.\d{4}\.\d{4}(?!\.?\d)"
+)
+# Chinese numerals as people say a phone number: 幺 for 1, 两 for 2, 〇/零 for 0.
+_CN_NUMERALS = "〇○零幺一二两三四五六七八九"
+_CN_TO_DIGITS = str.maketrans(_CN_NUMERALS, "00011223456789")
+_CN_MAGNITUDES = "十百千万亿"
+# 一 as part of a word beside the number: 周一/星期一/第一 before it, 一直/一下/一定 after it.
+_WORD_YI_RE = re.compile(r"(?<=[周期第统唯万])一|一(?=[下个直定样起些次共般切点会天])")
 _LANDLINE_RE = re.compile(
     r"(?<![0-9A-Za-z])(?:[(（]0\d{2,3}[)）]\s?|0\d{2,3}(?P<sep>[ \-]?))[2-8]\d{2,3}[ \-]?\d{4}"
     r"(?:(?:转|-|ext\.?)\d{1,5})?(?![0-9A-Za-z])"
@@ -131,6 +150,12 @@ _PLATE_RE = re.compile(
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _ID_CONTEXT = ("身份证", "证件号", "身份號", "公民身份")
+# The first two digits of an ID: provinces 11-65, Taiwan 71, Hong Kong 81, Macao 82.
+_PROVINCES = frozenset(
+    str(code)
+    for code in (*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47), *range(50, 55))
+    + (*range(61, 66), 71, 81, 82)
+)
 
 
 def is_valid_id18(digits: str) -> bool:
@@ -142,6 +167,31 @@ def is_valid_id18(digits: str) -> bool:
         return False
     total = sum(int(d) * w for d, w in zip(digits[:17], _ID_WEIGHTS, strict=True))
     return _ID_CHECK[total % 11] == digits[17].upper()
+
+
+def _is_birth_date(s: str) -> bool:
+    return (
+        len(s) == 8
+        and s.isdigit()
+        and 1900 <= int(s[:4]) <= 2099
+        and 1 <= int(s[4:6]) <= 12
+        and 1 <= int(s[6:8]) <= 31
+    )
+
+
+_BIRTH_OFFSETS = {17: (5, 6), 18: (6,), 19: (6, 7)}
+
+
+def is_mistyped_id(digits: str) -> bool:
+    """True for 17 to 19 characters shaped like an ID whose digits slipped.
+
+    One lost (17), one mistyped (18 with a wrong check digit) or one doubled (19): a province
+    code leads and a birth date stands where the slip leaves it; the last character may be X.
+    """
+    offsets = _BIRTH_OFFSETS.get(len(digits), ())
+    if not digits[:-1].isdigit() or digits[:2] not in _PROVINCES:
+        return False
+    return any(_is_birth_date(digits[o : o + 8]) for o in offsets)
 
 
 def is_luhn_valid(digits: str) -> bool:
@@ -168,29 +218,73 @@ def _has_context(text: str, start: int, words: tuple[str, ...], width: int = 8) 
     return any(w in window for w in words)
 
 
-def _numbers(text: str) -> list[PiiSpan]:
+def _is_card(text: str, start: int, digits: str) -> bool:
     lex = _lexicon()
+    if not digits.isdigit() or not is_luhn_valid(digits):
+        return False
+    if _has_context(text, start, lex.number_negative_context):
+        return False
+    # A UnionPay/Visa/Master prefix or the word 卡号 nearby; order numbers start with 20xx.
+    return digits[0] in "3456" or _has_context(text, start, lex.card_context, 12)
+
+
+def _ids(text: str) -> list[PiiSpan]:
+    negative = _lexicon().number_negative_context
     spans: list[PiiSpan] = []
     for m in _ID18_RE.finditer(text):
-        if is_valid_id18(_digits(m.group())) and not _has_context(
-            text, m.start(), lex.number_negative_context
+        d = _digits(m.group())
+        if _has_context(text, m.start(), negative):
+            continue
+        # A wrong check digit is a typo when the citizen says it is their ID (身份证…).
+        if is_valid_id18(d) or (
+            _has_context(text, m.start(), _ID_CONTEXT, 12) and is_mistyped_id(d)
         ):
+            spans.append(PiiSpan(m.start(), m.end(), PiiType.ID_CARD))
+    for m in _ID_TYPO_RE.finditer(text):
+        d = _digits(m.group())
+        if len(d) == 18 or _has_context(text, m.start(), negative):
+            continue
+        # After 身份证… any unbroken run of 17 or 19 is one; a spaced one may be two numbers.
+        said = d == m.group() and _has_context(text, m.start(), _ID_CONTEXT, 12)
+        if said or (is_mistyped_id(d) and not _is_card(text, m.start(), d)):
             spans.append(PiiSpan(m.start(), m.end(), PiiType.ID_CARD))
     for m in _ID15_RE.finditer(text):
         d = m.group()
         month, day = int(d[8:10]), int(d[10:12])
         if 1 <= month <= 12 and 1 <= day <= 31 and _has_context(text, m.start(), _ID_CONTEXT, 12):
             spans.append(PiiSpan(m.start(), m.end(), PiiType.ID_CARD))
+    return spans
+
+
+def _mobiles(text: str) -> list[tuple[int, int]]:
+    """Mobile numbers in digits, digit by digit apart, or in Chinese numerals (一三八…, 幺, 两)."""
+    patterns = (_MOBILE_RE, _MOBILE_APART_RE)
+    found = {m.span() for p in patterns for m in p.finditer(text)}
+    # Numerals become digits one for one, so offsets hold; a digits-only match is found above.
+    numeric = text.translate(_CN_TO_DIGITS)
+    # Read once more with 一 in a word left a word; a number that ends in 一 still has the first.
+    worded = _WORD_YI_RE.sub("_", text).translate(_CN_TO_DIGITS)
+    matches = (m for t in {numeric, worded} for p in patterns for m in p.finditer(t))
+    for m in matches:
+        start, end = m.span()
+        beside = text[max(0, start - 1) : start] + text[end : end + 1]
+        # 十/百/千 beside it make it a quantity (三千一三八…), not a number read digit by digit.
+        if any(ch in _CN_NUMERALS for ch in text[start:end]) and not any(
+            ch in _CN_MAGNITUDES for ch in beside
+        ):
+            found.add((start, end))
+    return sorted(found)
+
+
+def _numbers(text: str) -> list[PiiSpan]:
+    lex = _lexicon()
+    spans = _ids(text)
     for m in _CARD_RE.finditer(text):
-        d = _digits(m.group())
-        if not is_luhn_valid(d) or _has_context(text, m.start(), lex.number_negative_context):
-            continue
-        # A UnionPay/Visa/Master prefix or the word 卡号 nearby; order numbers start with 20xx.
-        if d[0] in "3456" or _has_context(text, m.start(), lex.card_context, 12):
+        if _is_card(text, m.start(), _digits(m.group())):
             spans.append(PiiSpan(m.start(), m.end(), PiiType.BANK_CARD))
-    for m in _MOBILE_RE.finditer(text):
-        if not _has_context(text, m.start(), lex.number_negative_context, 6):
-            spans.append(PiiSpan(m.start(), m.end(), PiiType.MOBILE))
+    for start, end in _mobiles(text):
+        if not _has_context(text, start, lex.number_negative_context, 6):
+            spans.append(PiiSpan(start, end, PiiType.MOBILE))
     for m in _LANDLINE_RE.finditer(text):
         separated = m.group("sep") is None or bool(m.group("sep")) or "-" in m.group()
         if m.group().startswith("0" * 2):
@@ -243,8 +337,14 @@ def _is_cjk(ch: str) -> bool:
     return bool(ch) and "\u4e00" <= ch <= "\u9fff"
 
 
-def _name_at(text: str, pos: int) -> int:
-    """Length of a personal name starting at `pos`, or 0 when there is none."""
+_NAME_NUMERALS = "一二三四五六七八九十"
+
+
+def _name_at(text: str, pos: int, numerals: bool = False) -> int:
+    """Length of a personal name starting at `pos`, or 0 when there is none.
+
+    With `numerals` (after 我叫/我是/本人 …) the given name may hold numerals: 刘十三, 王二.
+    """
     lex = _lexicon()
     surname_len = 0
     for comp in lex.compound_surnames:
@@ -260,12 +360,18 @@ def _name_at(text: str, pos: int) -> int:
         return 0
     given = 0
     for ch in rest[:2]:
-        if not _is_cjk(ch) or ch in lex.name_stop_chars:
+        numeral = numerals and ch in _NAME_NUMERALS
+        if not _is_cjk(ch) or (ch in lex.name_stop_chars and not numeral):
             break
         given += 1
     if given == 0:
         return 0
     if text[pos : pos + surname_len + 1] in lex.name_blacklist_words:
+        return 0
+    # 王三年级, 张三楼, 包三个月: a numeral before a measure word counts things, it names nobody.
+    numeral_ends = [i + 1 for i, ch in enumerate(rest[:given]) if ch in _NAME_NUMERALS]
+    after = rest[numeral_ends[-1] : numeral_ends[-1] + 1] if numeral_ends else ""
+    if after and (after in lex.numeral_name_stop_after or after in _NAME_NUMERALS):
         return 0
     return surname_len + given
 
@@ -286,7 +392,7 @@ def _names(text: str) -> list[PiiSpan]:
         cur = pos + len(trigger)
         while cur < len(text) and text[cur] in " ：:是叫为做":
             cur += 1
-        length = _name_at(text, cur)
+        length = _name_at(text, cur, numerals=trigger in lex.numeral_name_triggers)
         spaced = " " in text[pos + len(trigger) : cur]
         if relation and spaced and _is_cjk(text[cur + length : cur + length + 1]):
             # 我老婆 王秀兰 is a name; 带孩子 高血压要… is not: after a relation word and a
@@ -339,7 +445,8 @@ _TAGS = {
 
 def _mask_digits(surface: str, head: int, tail: int) -> str:
     """Star every digit except the first `head` and last `tail`, keeping separators."""
-    positions = [i for i, ch in enumerate(surface) if ch.isdigit() or ch in "Xx"]
+    numerals = _CN_NUMERALS + "兩"  # the surface is unfolded: Traditional 兩 too
+    positions = [i for i, ch in enumerate(surface) if ch.isdigit() or ch in "Xx" + numerals]
     hidden = set(positions[head : len(positions) - tail])
     return "".join("*" if i in hidden else ch for i, ch in enumerate(surface))
 

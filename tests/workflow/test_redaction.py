@@ -129,8 +129,92 @@ def test_spans_are_sorted_and_do_not_overlap() -> None:
         ("手机：8613800138000", "手机", "0013"),  # the country code without "+"
         ("TEL13800138000", "TEL", "0013"),  # letters touching the number
         ("加vx13800138000联系", "联系", "0013"),
+        ("手机：１３８００１３８０００", "手机", "００１３"),  # full-width digits
     ],
 )
 def test_phone_numbers_in_everyday_spellings_are_masked(text: str, kept: str, gone: str) -> None:
     for masked in (redact(text), redact_for_log(text)):
         assert kept in masked and gone not in masked
+
+
+@pytest.mark.parametrize(
+    ("text", "surface", "masked"),
+    [
+        ("手机一三八一二三四五六七八，有事打我", "一三八一二三四五六七八", "一三八****五六七八"),
+        ("电话幺三八幺二三四五六七八", "幺三八幺二三四五六七八", "幺三八****五六七八"),
+        ("号码一五九零七四一两六三八晚上打", "一五九零七四一两六三八", "一五九****两六三八"),
+        ("號碼一五九〇七四一兩六三八", "一五九〇七四一兩六三八", "一五九****兩六三八"),
+        ("手机138一二三四五六七八", "138一二三四五六七八", "138****五六七八"),
+        ("手机１３８一二三四五六七八", "１３８一二三四五六七八", "１３８****五六七八"),
+        ("留个电话：一八六 二三四五 七七〇一", "一八六 二三四五 七七〇一", "一八六 **** 七七〇一"),
+        ("手机一三八一二三四五六七八一直打不通", "一三八一二三四五六七八", "一三八****五六七八"),
+        ("电话 1 3 8 0 0 1 3 8 0 0 0 谢谢", "1 3 8 0 0 1 3 8 0 0 0", "1 3 8 * * * * 8 0 0 0"),
+        ("电话1-3-8-0-0-1-3-8-0-0-0", "1-3-8-0-0-1-3-8-0-0-0", "1-3-8-*-*-*-*-8-0-0-0"),
+        ("联系方式138.0013.8000", "138.0013.8000", "138.****.8000"),
+    ],
+)
+def test_mobile_in_chinese_numerals_or_digit_by_digit_is_masked(
+    text: str, surface: str, masked: str
+) -> None:
+    assert spans(text) == [(surface, "mobile")]
+    assert masked in redact(text)
+    assert "[手机号]" in redact_for_log(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "surface"),
+    [
+        (f"身份证号{ID_VALID}1，多打了一位", f"{ID_VALID}1"),  # 19: a digit doubled
+        (f"身份证{ID_VALID[:17]}，最后一位忘了", ID_VALID[:17]),  # 17: the check digit lost
+        ("4399011992071815371是我儿子的", "4399011992071815371"),  # no 身份证, but ID-shaped
+        ("证件号码4399011993110810X", "4399011993110810X"),  # 43990119931108100X, a 0 lost
+        (f"身份证号{ID_BAD_CHECK}，办证说不对", ID_BAD_CHECK),  # 18, one digit mistyped
+    ],
+)
+def test_id_number_mistyped_to_17_or_19_characters_is_masked(text: str, surface: str) -> None:
+    assert spans(text) == [(surface, "id_card")]
+    assert surface[:4] + "*" in redact(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("我叫刘十三，孩子入学的事想咨询", "刘十三"),
+        ("我是王二，上周反映的路灯还没修", "王二"),
+        ("本人李四，申请临时救助", "李四"),
+        ("姓名：赵六", "赵六"),
+        ("我叫陈一鸣，身份证丢了怎么补", "陈一鸣"),
+    ],
+)
+def test_name_with_numerals_after_a_self_introduction_is_masked(text: str, name: str) -> None:
+    assert spans(text) == [(name, "name")]
+    assert name not in redact(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "有事请拨12345，报警110，急救120，消费投诉12315",
+        "报警打幺幺零，急救打幺二零",
+        "银行客服95588说要本人去网点",
+        "客服热线400-810-8888打了好几次",
+        "政务服务热线0513-12345，工作日受理",
+        "2026年12月7日交了3000元押金",
+        "二〇二六年十二月七日去办的，交了一万三千八百元",
+        "办事大厅周一三五下午开门，二四六上午",
+        "小区3号楼有12户没通水，幸福路一三八号也停了",
+        "订单号2024031511029384751，退款还没到",
+        "回执号码2026120711300458817查不到",
+        f"业务流水号{ID_BAD_CHECK}，状态已受理",
+        "路由器地址192.168.10.100打不开",
+        "一三五七九二四六八十一，这是排班顺序",
+        "我是高三学生，想问高考报名",
+        "我是周一来办的，说要等七个工作日",
+        "孩子高三了，户口迁移怎么办",
+        "我是包三个月的车位，物业乱收费",
+        "我叫车一辆",
+    ],
+)
+def test_hotlines_dates_amounts_and_counts_stay_unmasked(text: str) -> None:
+    assert find_pii(text) == []
+    assert redact(text) == text
