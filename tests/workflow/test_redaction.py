@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workflow.redaction import (
-    PiiType,
-    find_pii,
-    is_luhn_valid,
-    is_valid_id18,
-    redact,
-    redact_for_log,
-)
+from workflow.pii_numbers import is_luhn_valid, is_mistyped_id, is_valid_id18
+from workflow.redaction import PiiType, find_pii, redact, redact_for_log
 
 # Invented numbers: region prefix 4399 does not exist; check digits and Luhn sums are valid.
 ID_VALID = "439901199207181537"
@@ -29,6 +23,14 @@ def test_id_check_digit_and_luhn_are_validated() -> None:
     assert is_valid_id18("43990219850312204x")
     assert is_luhn_valid(CARD_VALID)
     assert not is_luhn_valid("6217995260181597")
+
+
+def test_a_mistyped_id_keeps_its_province_and_birth_date() -> None:
+    assert is_mistyped_id(ID_VALID + "1")  # a digit doubled: the date stays in place
+    assert is_mistyped_id(ID_VALID[:5] + ID_VALID[6:])  # a digit lost before the date
+    assert is_mistyped_id(ID_BAD_CHECK)
+    assert not is_mistyped_id("2024031511029384751")  # 20 is no province: an order number
+    assert not is_mistyped_id("43990188881230556")  # no birth date where one belongs
 
 
 @pytest.mark.parametrize(
