@@ -3,7 +3,8 @@
 Pages: dashboard, Q&A base (search, list, edit with versions and sign-off, import/export),
 review queue (through the same `Desk` as the Telegram buttons), cases (through the same
 `workflow.cases` functions as the case card buttons), gap report, assessment figures.
-Server-rendered with aiohttp-jinja2; static files are local (no CDN).
+Server-rendered with aiohttp-jinja2; static files are local (no CDN), and every response
+carries a strict Content-Security-Policy (bot.console.headers).
 
     web_app.add_subapp("/console", build_console(runtime))
 """
@@ -22,6 +23,7 @@ from bot.console import (
     cases,
     dashboard,
     gaps,
+    headers,
     index_jobs,
     kb,
     kb_files,
@@ -43,6 +45,7 @@ def build_console(runtime: Runtime) -> web.Application:
     runner = runtime.services.db.run
     app = web.Application(middlewares=[auth.make_guard(signer, runner)])  # type: ignore[list-item]
     app[RUNTIME] = runtime
+    headers.setup(app)  # CSP, frame-ancestors, Referrer-Policy on every response
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(str(HERE / "templates")),
