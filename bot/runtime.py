@@ -25,7 +25,17 @@ from bot.settings import Mode
 from knowledge_base import store
 from knowledge_base.embedding import encode
 from knowledge_base.sqltypes import utcnow
-from workflow import activity, cases, hot_topics, inspection, intake, outbox, posts, retention
+from workflow import (
+    activity,
+    cases,
+    hot_topics,
+    inspection,
+    intake,
+    outbox,
+    posts,
+    retention,
+    review,
+)
 from workflow.calendar import local_date
 from workflow.gaps import CachedEmbed
 
@@ -57,6 +67,7 @@ async def running(services: Services, *, poll: bool = True) -> AsyncIterator[Run
     app.bot_data["wake"] = delivery.wake
     runtime = Runtime(app, services, delivery)
     await keep_index_current(runtime)  # before any message is matched
+    await settle_signatures(services)
     async with app:
         await app.start()
         runtime.tasks.append(asyncio.create_task(delivery.run(), name="delivery"))
@@ -79,6 +90,15 @@ async def running(services: Services, *, poll: bool = True) -> AsyncIterator[Run
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await app.stop()
+
+
+async def settle_signatures(services: Services) -> None:
+    """Start-up repair: drafts and posts signed under the old next-in-line rule are seated
+    again, and those now fully signed go out once (`review.settle_pending`)."""
+    drafts = await services.db.run(review.settle_pending)
+    posts_ = await services.db.run(posts.settle_pending)
+    if drafts or posts_:
+        logger.info("signatures re-seated: drafts %s, posts %s", drafts, posts_)
 
 
 async def run_periodic_once(runtime: Runtime) -> None:

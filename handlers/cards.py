@@ -12,8 +12,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from handlers import texts
 from handlers.callback_data import Action, ReviewButton
 from handlers.texts import t
+from workflow import review
 from workflow.corrections import AfterPublication
-from workflow.models import DraftState, Visibility
+from workflow.models import DraftState, Role, Tier, Visibility
 from workflow.views import DraftView
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -50,6 +51,8 @@ def check_lines(
         lines.append(t("card_voided"))
     elif notice == "tier_raised":
         lines.append(t("card_tier_raised"))
+    elif notice == "signatures_reseated":
+        lines.append(t("card_signatures_reseated"))
     elif notice and notice.startswith("citizen_edited_"):
         lines.append(t(f"card_{notice}"))
     return lines
@@ -175,16 +178,24 @@ def published_keyboard(view: DraftView) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([row])
 
 
+def approve_button_label(tier: Tier, needed: list[Role], signed: bool) -> str:
+    """✅ 通过 before anyone signed; after that the button names the one step still open, as
+    the card's 尚需 line does: 审签 by the deputy head or head, or 审核 when a higher signer
+    pressed first and the review signature is still missing."""
+    if len(needed) != 1 or not signed:
+        return t("btn_approve")
+    steps = review.required_roles(tier)
+    key = "btn_sign" if needed[0] is steps[-1] and len(steps) > 1 else "btn_review"
+    return t(key, role=texts.ROLE[needed[0].value])
+
+
 def keyboard(view: DraftView) -> InlineKeyboardMarkup:
     def button(label: str, action: Action, arg: str = "") -> InlineKeyboardButton:
         data = ReviewButton(action, view.id, view.version, arg).pack()
         return InlineKeyboardButton(label, callback_data=data)
 
-    # After the review signature, the button names the signer still needed (审签).
-    if len(view.needed) == 1 and any(not s.void for s in view.signatures):
-        approve_label = t("btn_sign", role=texts.ROLE[view.needed[0].value])
-    else:
-        approve_label = t("btn_approve")
+    signed = any(not s.void for s in view.signatures)
+    approve_label = approve_button_label(view.tier, view.needed, signed=signed)
     rows = [
         [
             button(approve_label, Action.APPROVE),

@@ -16,6 +16,7 @@ from workflow.errors import (
     InvalidTransition,
     NotAuthorised,
     NotFound,
+    NotNeeded,
     SeparationOfDuties,
     TokenInvalid,
 )
@@ -34,6 +35,9 @@ TOKEN_REASON = {
 
 def describe(error: GovReplyError) -> str:
     """The operator-facing text for a domain error."""
+    if isinstance(error, NotNeeded):
+        roles = "、".join(texts.ROLE.get(r, r) for r in error.still_needed)
+        return t("alert_not_needed", roles=roles)
     if isinstance(error, NotAuthorised):
         if error.needed == "drafter":
             return t("alert_cannot_draft")

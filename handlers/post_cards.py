@@ -9,7 +9,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers import texts
 from handlers.callback_data import POST_PREFIX, Action, ReviewButton
-from handlers.cards import MAX_MESSAGE, _when, after_publication, check_lines
+from handlers.cards import (
+    MAX_MESSAGE,
+    _when,
+    after_publication,
+    approve_button_label,
+    check_lines,
+)
 from handlers.texts import t
 from workflow.models import DraftState, PostKind
 from workflow.posts import PostView
@@ -49,8 +55,8 @@ def render_post_card(view: PostView) -> tuple[str, InlineKeyboardMarkup | None]:
             f"{escape(s.name)}（{texts.ROLE[s.role.value]}）" for s in view.signatures
         )
         lines.append(t("card_signatures", items=items))
-    if view.needed is not None:
-        lines.append(t("card_needed", items=texts.ROLE[view.needed.value]))
+    if view.needed:
+        lines.append(t("card_needed", items="、".join(texts.ROLE[r.value] for r in view.needed)))
     if view.state is DraftState.PUBLISHED:
         if view.kind is PostKind.REPOST:
             lines.append(
@@ -110,10 +116,7 @@ def post_keyboard(view: PostView) -> InlineKeyboardMarkup:
         data = ReviewButton(action, view.id, view.version, prefix=POST_PREFIX).pack()
         return InlineKeyboardButton(label, callback_data=data)
 
-    if view.needed is not None and view.signatures:
-        approve = t("btn_sign", role=texts.ROLE[view.needed.value])
-    else:
-        approve = t("btn_approve")
+    approve = approve_button_label(view.tier, view.needed, signed=bool(view.signatures))
     return InlineKeyboardMarkup(
         [
             [

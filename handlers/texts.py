@@ -158,6 +158,7 @@ TEXTS: dict[str, str] = {
     "card_needed": "尚需：{items}",
     "card_voided": "⚠️ 草稿已修改，此前签批作废，需重新审核。",
     "card_tier_raised": "⬆️ 已升级审签层级。",
+    "card_signatures_reseated": "🔧 签批已按新规则重新对应步骤（先签者不再占用低一级的步骤）。",
     "card_citizen_edited_redrafted": (
         "✏️ 市民已修改留言，已按新内容重新匹配拟稿；此前签批作废，需重新审核。"
     ),
@@ -187,6 +188,7 @@ TEXTS: dict[str, str] = {
     "btn_withdraw_reply": "🗑 撤回答复",
     "btn_approve": "✅ 通过",
     "btn_sign": "✅ 审签（{role}）",
+    "btn_review": "✅ 审核（{role}）",
     "btn_edit": "✏️ 修改",
     "btn_reject": "❌ 驳回",
     "btn_candidate": "换用 {n}",
@@ -213,6 +215,7 @@ TEXTS: dict[str, str] = {
     ),
     "alert_not_operator": "您不是已登记的工作人员，无法操作。",
     "alert_not_role": "此步骤需要{role}签批。",
+    "alert_not_needed": "您的签批无法补上仍缺的步骤。尚需：{roles}。",
     "alert_cannot_draft": "拟稿需由拟稿人或审核人及以上人员进行，管理员不参与拟稿和签批。",
     "alert_already": "该草稿已处理（{state}）。",
     "alert_changed": "卡片内容已更新，请查看最新版本后再操作。",

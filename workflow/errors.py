@@ -2,6 +2,7 @@
 
 GovReplyError
 ├── NotAuthorised          the user is not an operator, or their role can't do this
+│   └── NotNeeded          their signature fills none of the steps still open
 ├── NotFound               no such draft / entry / case / token
 ├── AlreadyDecided         the draft was decided (or changed) before this action landed
 ├── InvalidTransition      the action is not allowed in the current state
@@ -24,6 +25,7 @@ __all__ = [
     "InvalidTransition",
     "NotAuthorised",
     "NotFound",
+    "NotNeeded",
     "SeparationOfDuties",
     "TokenInvalid",
 ]
@@ -34,6 +36,15 @@ class NotAuthorised(GovReplyError):
         self.user_id = user_id
         self.needed = needed
         super().__init__(f"user {user_id} is not authorised{f' ({needed})' if needed else ''}")
+
+
+class NotNeeded(NotAuthorised):
+    """A signer whose rank fills none of the steps still open (a deputy head pressing a major
+    draft that has its reviewer's signature and waits for the head)."""
+
+    def __init__(self, user_id: int, still_needed: list[str]) -> None:
+        self.still_needed = still_needed
+        super().__init__(user_id, still_needed[0] if still_needed else "")
 
 
 class NotFound(GovReplyError):

@@ -82,7 +82,7 @@ class PostView(corrections.AfterPublication):
     version: int
     drafter: str
     signatures: list[SignatureView]
-    needed: Role | None  # the role of the next signature; None when fully signed
+    needed: list[Role]  # the roles of the steps still open, in step order; [] when signed
     compliance: list[dict[str, Any]]
     override_reason: str | None
     override_by: str  # the name of whoever overrode a failing check
@@ -97,6 +97,8 @@ class PostView(corrections.AfterPublication):
     publish_at: datetime | None = None  # scheduled (定时发布); None: as soon as signed
     mandated: bool = False  # a repost required by a higher authority (上级要求转发)
     decided_at: datetime | None = None  # fully signed or rejected
+    reviewer: str = ""  # 审核人: who fills the first step (whatever the order of signing)
+    signer: str = ""  # 审签人: who fills the last step, the highest signer
 
     @property
     def withdrawable(self) -> bool:
@@ -106,14 +108,6 @@ class PostView(corrections.AfterPublication):
             and self.publish_at is not None
             and self.publish_at > utcnow()
         )
-
-    @property
-    def reviewer(self) -> str:
-        return self.signatures[0].name if self.signatures else ""
-
-    @property
-    def signer(self) -> str:
-        return self.signatures[-1].name if self.signatures else ""
 
     @property
     def blocked(self) -> bool:
@@ -133,8 +127,11 @@ def load(session: Session, post_id: int) -> PostView:
     post = session.get(PostDraft, post_id)
     if post is None:
         raise NotFound("post", post_id)
-    valid = [s for s in _signatures(session, post_id) if not s.void]
-    step = review.next_step(post.tier, valid) if post.state is DraftState.PENDING else None
+    sigs = _signatures(session, post_id)
+    seats = review.seat(post.tier, sigs)
+    valid = [s for s in sigs if not s.void]
+    step_of = {id(s): i + 1 for i, s in enumerate(seats) if s is not None}
+    reviewer, signer = review.stamp_names(post.tier, sigs)
     return PostView(
         id=post_id,
         kind=post.kind,
@@ -145,8 +142,10 @@ def load(session: Session, post_id: int) -> PostView:
         state=post.state,
         version=post.version,
         drafter=name_of(session, post.drafter_id),
-        signatures=[SignatureView(s.operator_name, s.role, s.step) for s in valid],
-        needed=step[1] if step else None,
+        signatures=[SignatureView(s.operator_name, s.role, step_of.get(id(s), 0)) for s in valid],
+        needed=review.still_needed(post.tier, sigs) if post.state is DraftState.PENDING else [],
+        reviewer=reviewer,
+        signer=signer,
         compliance=list(post.compliance),
         override_reason=post.override_reason,
         override_by=name_of(session, post.override_by) if post.override_by else "",
@@ -320,15 +319,15 @@ def approve(
     post = _lock(session, post_id, expected_version)
     sigs = _signatures(session, post_id)
     operator, step, is_final = review.sign_step(session, post, sigs, user_id, override_reason)
-    session.add(
-        PostSignature(
-            post_id=post_id,
-            operator_id=user_id,
-            operator_name=operator.name,
-            role=operator.role,
-            step=step,
-        )
+    sig = PostSignature(
+        post_id=post_id,
+        operator_id=user_id,
+        operator_name=operator.name,
+        role=operator.role,
+        step=step,
     )
+    session.add(sig)
+    review.reseat(session, post.tier, [*sigs, sig])
     audit.record(
         session,
         "post_approved",
@@ -338,20 +337,59 @@ def approve(
         after={"step": step, "role": operator.role.value, "final": is_final},
     )
     if is_final:
-        post.state = DraftState.APPROVED
-        post.decided_at = utcnow()
-        item = outbox.enqueue(
-            session,
-            outbox.Kind.CHANNEL_POST,
-            payload={"post_id": post_id},
-            dedupe_key=f"channel_post:{post_id}",
-        )
-        if item is not None and post.publish_at is not None:
-            # 定时发布: the outbox holds it until then (signed after the time: at once).
-            item.next_attempt_at = max(post.publish_at, item.next_attempt_at)
-            session.add(item)
+        _complete(session, post)
     review.touch(session, post)
     return post, is_final
+
+
+def _complete(session: Session, post: PostDraft) -> None:
+    """Fully signed: the post is queued for the channel, once (its dedupe key)."""
+    post.state = DraftState.APPROVED
+    post.decided_at = utcnow()
+    item = outbox.enqueue(
+        session,
+        outbox.Kind.CHANNEL_POST,
+        payload={"post_id": post.id},
+        dedupe_key=f"channel_post:{post.id}",
+    )
+    if item is not None and post.publish_at is not None:
+        # 定时发布: the outbox holds it until then (signed after the time: at once).
+        item.next_attempt_at = max(post.publish_at, item.next_attempt_at)
+        session.add(item)
+
+
+def settle_pending(session: Session) -> list[int]:
+    """`review.settle_pending` for channel posts and their corrections: signatures given
+    under the old next-in-line rule are seated again; a post now fully signed is queued
+    (once), one whose steps moved gets a fresh card. Returns the ids it changed."""
+    changed: list[int] = []
+    query = select(PostDraft.id).where(PostDraft.state == DraftState.PENDING)
+    for post_id in list(session.exec(query.order_by(col(PostDraft.id)))):
+        if post_id is None:
+            continue
+        sigs = _signatures(session, post_id)
+        if not any(not s.void for s in sigs):
+            continue
+        post = _lock(session, post_id, None)
+        moved = review.reseat(session, post.tier, sigs)
+        complete = not review.still_needed(post.tier, sigs)
+        if not (moved or complete):
+            continue
+        audit.record(
+            session,
+            "signatures_reseated",
+            SUBJECT,
+            post_id,
+            after={
+                "steps": {s.operator_name: s.step for s in sigs if not s.void},
+                "complete": complete,
+            },
+        )
+        if complete:
+            _complete(session, post)
+        review.touch(session, post, "signatures_reseated")
+        changed.append(post_id)
+    return changed
 
 
 def _void_signatures(session: Session, post: PostDraft, user_id: int, why: str) -> bool:

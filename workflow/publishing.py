@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlmodel import Session, col, select
 
 from knowledge_base.sqltypes import utcnow
-from workflow import audit, corrections, outbox
+from workflow import audit, corrections, outbox, review
 from workflow.errors import NotFound, TokenInvalid
 from workflow.models import (
     CitizenMessage,
@@ -35,19 +35,15 @@ class Stamp:
 
 
 def stamp_for(session: Session, draft: Draft) -> Stamp:
-    sigs = [
-        s
-        for s in session.exec(
+    sigs = list(
+        session.exec(
             select(Signature).where(Signature.draft_id == draft.id).order_by(col(Signature.id))
         )
-        if not s.void
-    ]
+    )
     drafter = SYSTEM_DRAFTER
     if draft.drafter_id is not None:
         drafter = name_of(session, draft.drafter_id)
-    reviewer = sigs[0].operator_name if sigs else ""
-    signer = sigs[-1].operator_name if sigs else ""
-    return Stamp(drafter, reviewer, signer)
+    return Stamp(drafter, *review.stamp_names(draft.tier, sigs))
 
 
 def record_card_sent(session: Session, draft_id: int, chat_id: int, message_id: int) -> None:

@@ -1,8 +1,10 @@
 """Tiered sign-off (先审后发, RULES §1): who may sign next, separation of duties, transitions.
 
-Pure rules come first (`required_roles`, `next_step`, `check_can_sign`); the transition
-functions after them take a Session, lock the draft row, check the rules, write the change,
-its audit record and any outbox work in the caller's one transaction.
+Pure rules come first (`required_roles`, `seat`, `still_needed`, `check_can_sign`); the
+transition functions after them take a Session, lock the draft row, check the rules, write the
+change, its audit record and any outbox work in the caller's one transaction. The order in
+which entitled people press does not matter: each signature fills the most demanding open
+step its signer may give.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from workflow.errors import (
     InvalidTransition,
     NotAuthorised,
     NotFound,
+    NotNeeded,
     SeparationOfDuties,
 )
 from workflow.models import (
@@ -69,21 +72,17 @@ class Signed(Protocol):
     @property
     def operator_id(self) -> int: ...
     @property
+    def role(self) -> Role: ...
+    @property
     def void(self) -> bool: ...
 
 
+S = TypeVar("S", bound=Signed)
+
+
 def required_roles(tier: Tier) -> tuple[Role, ...]:
-    """The signatures a tier needs, in order: reviewer, then deputy head or head."""
+    """The signatures a tier needs, by step: 审核 (reviewer), then 审签 (deputy head or head)."""
     return _REQUIRED[tier]
-
-
-def next_step(tier: Tier, signatures: Sequence[Signed]) -> tuple[int, Role] | None:
-    """(step number, minimum role) of the next signature, or None when fully signed."""
-    valid = [s for s in signatures if not s.void]
-    needed = required_roles(tier)
-    if len(valid) >= len(needed):
-        return None
-    return len(valid) + 1, needed[len(valid)]
 
 
 def can_give(role: Role, needed: Role) -> bool:
@@ -91,22 +90,76 @@ def can_give(role: Role, needed: Role) -> bool:
     return role in SIGNER_RANK and SIGNER_RANK[role] >= SIGNER_RANK[needed]
 
 
+def seat(tier: Tier, signatures: Sequence[S]) -> list[S | None]:
+    """Which valid signature fills each step of `tier` (None: still open), whatever the order
+    they were given in: the most demanding step takes the highest signer, the next step the
+    next one, equal ranks in the order they signed. So the head who presses first on a major
+    draft gives the head's signature and the draft waits for a reviewer; the 审签人 is always
+    the highest signer. Greedy is optimal here: a signer who can fill a step can fill every
+    less demanding one. A signature that fits no step (the tier was raised over it) is left
+    out; it stays on record."""
+    needed = required_roles(tier)
+    valid = [s for s in signatures if not s.void and s.role in SIGNER_RANK]
+    signers = sorted(valid, key=lambda s: -SIGNER_RANK[s.role])  # stable: order of signing
+    steps = sorted(range(len(needed)), key=lambda i: (-SIGNER_RANK[needed[i]], -i))
+    seats: list[S | None] = [None] * len(needed)
+    for index in steps:
+        if signers and can_give(signers[0].role, needed[index]):
+            seats[index] = signers.pop(0)
+    return seats
+
+
+def still_needed(tier: Tier, signatures: Sequence[Signed]) -> list[Role]:
+    """The roles of the steps still open, in step order; empty when fully signed."""
+    needed = required_roles(tier)
+    return [needed[i] for i, s in enumerate(seat(tier, signatures)) if s is None]
+
+
+def stamp_names(tier: Tier, signatures: Sequence[Signature | PostSignature]) -> tuple[str, str]:
+    """(审核人, 审签人) by step, whatever order they signed in: the first step's signer and the
+    last step's (the highest signer). One step (ordinary): the same person. Empty while open."""
+    seats = seat(tier, signatures)
+    first, last = seats[0], seats[-1]
+    return (first.operator_name if first else "", last.operator_name if last else "")
+
+
+@dataclass(frozen=True)
+class _Press:
+    """A signature `check_can_sign` tries out before it is given."""
+
+    operator_id: int
+    role: Role
+    void: bool = False
+
+
 def check_can_sign(draft: Signable, signatures: Sequence[Signed], operator: Operator) -> int:
-    """Return the step `operator` would sign, or raise why they can't."""
-    step = next_step(draft.tier, signatures)
-    if step is None:
+    """Return the step `operator`'s signature would fill, or raise why it can't be given.
+
+    Raises:
+        AlreadyDecided: every step is filled.
+        NotAuthorised: `operator` signs nothing, or their rank fills none of the open steps
+            (`needed` names the least of them; `NotNeeded` lists them all).
+        SeparationOfDuties: they signed already, or edited the draft and would be its only
+            approver.
+    """
+    open_roles = still_needed(draft.tier, signatures)
+    if not open_roles:
         raise AlreadyDecided(draft.id or 0, "fully signed")
-    number, needed = step
-    if not can_give(operator.role, needed):
-        raise NotAuthorised(operator.telegram_id, needed.value)
+    if operator.role not in SIGNER_RANK:
+        raise NotAuthorised(operator.telegram_id, open_roles[0].value)
     valid = [s for s in signatures if not s.void]
     if any(s.operator_id == operator.telegram_id for s in valid):
         raise SeparationOfDuties("nobody signs the same draft twice")
-    is_final = number == len(required_roles(draft.tier))
+    if not any(can_give(operator.role, role) for role in open_roles):
+        raise NotNeeded(operator.telegram_id, [r.value for r in open_roles])
+    press = _Press(operator.telegram_id, operator.role)
+    seats = seat(draft.tier, [*valid, press])
+    step = next(i for i, s in enumerate(seats) if s is press) + 1
+    is_final = all(s is not None for s in seats)
     others = {s.operator_id for s in valid} - set(draft.edited_by)
     if is_final and operator.telegram_id in draft.edited_by and not others:
         raise SeparationOfDuties("the operator who edited a draft cannot be its only approver")
-    return number
+    return step
 
 
 def tier_above(tier: Tier) -> Tier:
@@ -257,7 +310,7 @@ def sign_step(
     unless that signer overrides it with a reason, which goes on record here."""
     operator = signer_for(session, user_id)
     step = check_can_sign(item, signatures, operator)
-    is_final = step == len(required_roles(item.tier))
+    is_final = len(still_needed(item.tier, signatures)) == 1  # a signature fills one step
     if is_final and is_blocking(item.compliance) and not item.override_reason:
         if not override_reason:
             codes = [f["code"] for f in item.compliance if f.get("blocking")]
@@ -294,6 +347,7 @@ def approve(
         step=step,
     )
     session.add(sig)
+    reseat(session, draft.tier, [*sigs, sig])
     audit.record(
         session,
         "approved",
@@ -304,12 +358,69 @@ def approve(
         after={"step": step, "role": operator.role.value, "final": is_final},
     )
     if is_final:
-        draft.state = DraftState.APPROVED
-        draft.decided_at = utcnow()
-        draft.card_state = CardState.CLOSED
-        outbox.enqueue_publish(session, draft)
+        _complete(session, draft)
     touch(session, draft)
     return Outcome(draft, completed=is_final)
+
+
+def _complete(session: Session, draft: Draft) -> None:
+    """Fully signed: the reply goes to the outbox, once (its dedupe key)."""
+    draft.state = DraftState.APPROVED
+    draft.decided_at = utcnow()
+    draft.card_state = CardState.CLOSED
+    outbox.enqueue_publish(session, draft)
+
+
+def settle_pending(session: Session) -> list[int]:
+    """Start-up repair for drafts signed under the old rule, where a signature filled the
+    next step in line (the head pressing first on a major draft took the reviewer's step and
+    the draft could never complete). Each pending draft's signatures are seated again; one now
+    fully signed is published (once), one whose steps moved gets a fresh card naming who is
+    still needed. Both are audited. Returns the ids of the drafts it changed."""
+    changed: list[int] = []
+    pending = select(Draft.id).where(Draft.state == DraftState.PENDING).order_by(col(Draft.id))
+    for draft_id in list(session.exec(pending)):
+        if draft_id is None:
+            continue
+        sigs = signatures_of(session, draft_id)
+        if not any(not s.void for s in sigs):
+            continue
+        draft = lock_draft(session, draft_id)
+        moved = reseat(session, draft.tier, sigs)
+        complete = not still_needed(draft.tier, sigs)
+        if not (moved or complete):
+            continue
+        audit.record(
+            session,
+            "signatures_reseated",
+            "draft",
+            draft_id,
+            after={
+                "steps": {s.operator_name: s.step for s in sigs if not s.void},
+                "complete": complete,
+            },
+        )
+        if complete:
+            _complete(session, draft)
+        touch(session, draft, "signatures_reseated")
+        changed.append(draft_id)
+    return changed
+
+
+def reseat(session: Session, tier: Tier, signatures: Sequence[Signature | PostSignature]) -> bool:
+    """Write each valid signature's step as `seat` gives it now (0: it fits no step since
+    the tier was raised). True if any changed."""
+    seats = seat(tier, signatures)
+    changed = False
+    for sig in signatures:
+        if sig.void:
+            continue
+        step = next((i + 1 for i, s in enumerate(seats) if s is sig), 0)
+        if sig.step != step:
+            sig.step = step
+            session.add(sig)
+            changed = True
+    return changed
 
 
 def void_signatures(
@@ -328,9 +439,7 @@ def void_signatures(
             voided = True
     if voided:
         kind, key = subject
-        audit.record(
-            session, "signatures_voided", kind, key, actor_id=user_id, after={"why": why}
-        )
+        audit.record(session, "signatures_voided", kind, key, actor_id=user_id, after={"why": why})
     return voided
 
 

@@ -97,8 +97,8 @@ def load_view(session: Session, draft_id: int) -> DraftView:
             select(Signature).where(Signature.draft_id == draft_id).order_by(col(Signature.id))
         )
     )
-    valid = [s for s in sigs if not s.void]
-    needed = list(review.required_roles(draft.tier)[len(valid) :])
+    needed = review.still_needed(draft.tier, sigs)
+    step_of = {id(s): i + 1 for i, s in enumerate(review.seat(draft.tier, sigs)) if s}
     matched_q = None
     for c in draft.candidates:
         if c.get("entry_id") == draft.matched_entry_id:
@@ -128,7 +128,8 @@ def load_view(session: Session, draft_id: int) -> DraftView:
         override_reason=draft.override_reason,
         override_by_name=name_of(session, draft.override_by) if draft.override_by else None,
         signatures=[
-            SignatureView(s.operator_name, s.role, s.step, s.signed_at, s.void) for s in sigs
+            SignatureView(s.operator_name, s.role, step_of.get(id(s), 0), s.signed_at, s.void)
+            for s in sigs
         ],
         needed=needed if draft.state is DraftState.PENDING else [],
         stamp=stamp_for(session, draft),

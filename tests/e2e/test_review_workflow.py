@@ -50,8 +50,8 @@ async def test_major_entry_needs_the_head_and_not_the_deputy(desk: World) -> Non
 async def test_nobody_signs_twice(desk: World) -> None:
     await desk.citizen_says("请问公租房怎么申请？")
     card = await desk.card()
-    await desk.press(desk.deputy, card, "ap")
-    card = await desk.card_edit(card, lambda m: "尚需：分管负责人" in (m.text or ""))
+    await desk.press(desk.deputy, card, "ap")  # the deputy head's own step, not the review
+    card = await desk.card_edit(card, lambda m: "尚需：审核人" in (m.text or ""))
     text, alert = await desk.press(desk.deputy, card, "ap")
     assert alert and "不能重复签批" in (text or "")
 

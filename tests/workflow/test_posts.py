@@ -74,7 +74,7 @@ def test_who_may_propose_and_what_a_repost_needs(db: Database) -> None:
         _submit(db, text="长" * 4001)  # Telegram would refuse it after the signatures
     post_id = _submit(db)
     view = db.call(posts.load, post_id)
-    assert view.drafter == "周代运维" and view.needed is Role.REVIEWER
+    assert view.drafter == "周代运维" and view.needed == [Role.REVIEWER]
     assert len(_outbox(db, "post_card")) == 1
 
 
@@ -97,7 +97,7 @@ def test_an_important_post_has_two_signatures_and_an_edit_voids_them(db: Databas
     view = db.call(posts.load, post_id)
     assert view.tier is Tier.IMPORTANT
     _post, done = db.call(posts.approve, post_id, REVIEWER, view.version)
-    assert not done and db.call(posts.load, post_id).needed is Role.DEPUTY_HEAD
+    assert not done and db.call(posts.load, post_id).needed == [Role.DEPUTY_HEAD]
     stale = db.call(posts.load, post_id).version
     db.call(posts.edit, post_id, DRAFTER, "本周政务服务安排（更正）", [])
     with pytest.raises(AlreadyDecided):
