@@ -359,37 +359,8 @@ def _complete(session: Session, post: PostDraft) -> None:
 
 
 def settle_pending(session: Session) -> list[int]:
-    """`review.settle_pending` for channel posts and their corrections: signatures given
-    under the old next-in-line rule are seated again; a post now fully signed is queued
-    (once), one whose steps moved gets a fresh card. Returns the ids it changed."""
-    changed: list[int] = []
-    query = select(PostDraft.id).where(PostDraft.state == DraftState.PENDING)
-    for post_id in list(session.exec(query.order_by(col(PostDraft.id)))):
-        if post_id is None:
-            continue
-        sigs = _signatures(session, post_id)
-        if not any(not s.void for s in sigs):
-            continue
-        post = _lock(session, post_id, None)
-        moved = review.reseat(session, post.tier, sigs)
-        complete = not review.still_needed(post.tier, sigs)
-        if not (moved or complete):
-            continue
-        audit.record(
-            session,
-            "signatures_reseated",
-            SUBJECT,
-            post_id,
-            after={
-                "steps": {s.operator_name: s.step for s in sigs if not s.void},
-                "complete": complete,
-            },
-        )
-        if complete:
-            _complete(session, post)
-        review.touch(session, post, "signatures_reseated")
-        changed.append(post_id)
-    return changed
+    """`review.settle_pending` for channel posts and their corrections."""
+    return review.settle(session, PostDraft, _signatures, _complete, SUBJECT)
 
 
 def _void_signatures(session: Session, post: PostDraft, user_id: int, why: str) -> bool:

@@ -10,7 +10,7 @@ step its signer may give.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -374,36 +374,38 @@ def _complete(session: Session, draft: Draft) -> None:
 def settle_pending(session: Session) -> list[int]:
     """Start-up repair for drafts signed under the old rule, where a signature filled the
     next step in line (the head pressing first on a major draft took the reviewer's step and
-    the draft could never complete). Each pending draft's signatures are seated again; one now
-    fully signed is published (once), one whose steps moved gets a fresh card naming who is
-    still needed. Both are audited. Returns the ids of the drafts it changed."""
+    the draft could never complete): `settle` each pending reply draft and correction."""
+    return settle(session, Draft, signatures_of, _complete, "draft")
+
+
+def settle(
+    session: Session,
+    model: type[Pending],
+    signatures: Callable[[Session, int], Sequence[Signature | PostSignature]],
+    complete: Callable[[Session, Pending], None],
+    subject: str,
+) -> list[int]:
+    """Seat the signatures of each pending reply draft or channel post again: one now fully
+    signed is completed (`complete`: queued once), one whose steps moved gets a fresh card
+    naming who is still needed. Both are audited. Returns the ids it changed."""
     changed: list[int] = []
-    pending = select(Draft.id).where(Draft.state == DraftState.PENDING).order_by(col(Draft.id))
-    for draft_id in list(session.exec(pending)):
-        if draft_id is None:
-            continue
-        sigs = signatures_of(session, draft_id)
+    pending = select(model.id).where(model.state == DraftState.PENDING).order_by(col(model.id))
+    for item_id in [i for i in session.exec(pending) if i is not None]:
+        sigs = signatures(session, item_id)
         if not any(not s.void for s in sigs):
             continue
-        draft = lock_draft(session, draft_id)
-        moved = reseat(session, draft.tier, sigs)
-        complete = not still_needed(draft.tier, sigs)
-        if not (moved or complete):
+        item = lock_pending(session, model, item_id)
+        moved = reseat(session, item.tier, sigs)
+        done = not still_needed(item.tier, sigs)
+        if not (moved or done):
             continue
-        audit.record(
-            session,
-            "signatures_reseated",
-            "draft",
-            draft_id,
-            after={
-                "steps": {s.operator_name: s.step for s in sigs if not s.void},
-                "complete": complete,
-            },
-        )
-        if complete:
-            _complete(session, draft)
-        touch(session, draft, "signatures_reseated")
-        changed.append(draft_id)
+        steps = {s.operator_name: s.step for s in sigs if not s.void}
+        after = {"steps": steps, "complete": done}
+        audit.record(session, "signatures_reseated", subject, item_id, after=after)
+        if done:
+            complete(session, item)
+        touch(session, item, "signatures_reseated")
+        changed.append(item_id)
     return changed
 
 
