@@ -1,14 +1,19 @@
 """Import and export of the Q&A base as JSON Lines (the shared kb.jsonl format), CSV and XLSX.
 
 Parsing is all or nothing: the first problem raises `ImportFailed` naming the file, line and
-field, before anything is written.
+field, before anything is written. Text fields lose control characters on the way in (NUL, BEL,
+ESC, bidi overrides that can make a reply read differently from what was signed); an answer
+keeps its line breaks and tabs.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,6 +37,16 @@ CONTENT_FIELDS = (
 )
 COLUMNS = ("id", *CONTENT_FIELDS)
 
+# An answer is sent as the reply, with its stamp, in one Telegram message (4096 characters):
+# the same limit as an operator's own wording (workflow.review.REPLY_TEXT_LIMIT; a test keeps
+# the two equal, since this layer may not import workflow).
+ANSWER_LIMIT = 4000
+
+# Invisible characters that change how text reads: explicit bidi embeddings, overrides and
+# isolates (U+202E turns "txt.exe" around), direction marks, a byte-order mark inside text.
+_INVISIBLE = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+_LINE_BREAK = re.compile(r"\r\n?")
+
 
 @dataclass
 class EntryRecord:
@@ -54,17 +69,48 @@ class Problem:
     line: int
     field: str
     problem: str
+    code: str = ""  # ImportFailed.code: a front end words it in its language
+    # dataclasses.field: the name `field` is this class's attribute here.
+    params: dict[str, object] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, error: ImportFailed) -> Problem:
+        return cls(error.line, error.field, error.problem, error.code, error.params)
 
 
-def _text(raw: dict[str, Any], key: str, path: str, line: int, *, required: bool) -> str:
+def without_controls(text: str, *, multiline: bool = False) -> str:
+    """`text` without control and invisible direction characters. A multi-line field (the
+    answer) keeps line breaks (CR LF and CR become LF) and tabs; elsewhere they become a
+    space."""
+    text = _LINE_BREAK.sub("\n", text)
+    kept = "\n\t" if multiline else ""
+    out = []
+    for ch in text:
+        if ch in kept:
+            out.append(ch)
+        elif ch in "\n\t":
+            out.append(" ")
+        elif ch not in _INVISIBLE and unicodedata.category(ch) != "Cc":
+            out.append(ch)
+    return "".join(out)
+
+
+def _text(
+    raw: dict[str, Any],
+    key: str,
+    path: str,
+    line: int,
+    *,
+    required: bool,
+    multiline: bool = False,
+) -> str:
     value = raw.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise ImportFailed(path, line, key, "is missing or empty")
-        return ""
-    if not isinstance(value, str | int | float):
+    if value is not None and not isinstance(value, str | int | float):
         raise ImportFailed(path, line, key, f"must be text, got {type(value).__name__}")
-    return str(value).strip()
+    text = "" if value is None else without_controls(str(value), multiline=multiline).strip()
+    if not text and required:
+        raise ImportFailed(path, line, key, "is missing or empty", code="missing")
+    return text
 
 
 def _date(raw: dict[str, Any], key: str, path: str, line: int) -> date | None:
@@ -89,6 +135,7 @@ def validate_row(raw: dict[str, Any], path: str, line: int) -> EntryRecord:
         variants_raw = [v for v in (s.strip() for s in variants_raw.split("|")) if v]
     if not isinstance(variants_raw, list) or not all(isinstance(v, str) for v in variants_raw):
         raise ImportFailed(path, line, "variants", "must be a list of strings (or 'a|b' text)")
+    variants = [without_controls(v).strip() for v in variants_raw]
     sens = _text(raw, "sensitivity", path, line, required=False) or "ordinary"
     try:
         sensitivity = Sensitivity(sens)
@@ -100,8 +147,8 @@ def validate_row(raw: dict[str, Any], path: str, line: int) -> EntryRecord:
     rec = EntryRecord(
         id=entry_id,
         question=_text(raw, "question", path, line, required=True),
-        answer=_text(raw, "answer", path, line, required=True),
-        variants=[v.strip() for v in variants_raw if v.strip()],
+        answer=_text(raw, "answer", path, line, required=True, multiline=True),
+        variants=[v for v in variants if v],
         category=_text(raw, "category", path, line, required=False),
         department=_text(raw, "department", path, line, required=False),
         sensitivity=sensitivity,
@@ -111,6 +158,14 @@ def validate_row(raw: dict[str, Any], path: str, line: int) -> EntryRecord:
     )
     if rec.valid_from and rec.valid_until and rec.valid_until < rec.valid_from:
         raise ImportFailed(path, line, "valid_until", "is before valid_from")
+    if len(rec.answer) > ANSWER_LIMIT:
+        # Refused now, not by Telegram after the reply was signed.
+        problem = (
+            f"is {len(rec.answer)} characters; sent with its stamp in one Telegram message, "
+            f"an answer holds at most {ANSWER_LIMIT}: shorten it or split the entry"
+        )
+        params = {"length": len(rec.answer), "limit": ANSWER_LIMIT}
+        raise ImportFailed(path, line, "answer", problem, code="answer_too_long", params=params)
     return rec
 
 
@@ -120,8 +175,20 @@ def _unquoted(value: Any) -> Any:
     return sheets.unquote(value) if isinstance(value, str) else value
 
 
+def _decoded(data: bytes, path: str, fix: str) -> str:
+    """A file's text; ImportFailed naming the first line that is not UTF-8 (a file saved as
+    GBK, as Excel and Notepad on a Chinese system do by default)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problem = f"is not UTF-8 text: {fix}"
+        raise ImportFailed(path, line, "(file)", problem, code="not_utf8") from None
+
+
 def _rows_jsonl(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    for lineno, text in enumerate(data.decode("utf-8-sig").splitlines(), start=1):
+    lines = _decoded(data, path, "save the file as UTF-8").splitlines()
+    for lineno, text in enumerate(lines, start=1):
         if not text.strip():
             continue
         try:
@@ -134,17 +201,20 @@ def _rows_jsonl(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _rows_csv(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        # Excel on a Chinese system saves CSV as GBK by default.
-        line = data[: exc.start].count(b"\n") + 1
-        problem = "is not UTF-8 text: save the CSV as 'CSV UTF-8' (Excel) or use XLSX"
-        raise ImportFailed(path, line, "(file)", problem) from None
+    text = _decoded(data, path, "save the CSV as 'CSV UTF-8' (Excel) or use XLSX")
     reader = csv.DictReader(io.StringIO(text))
-    for row in reader:
-        # The physical line the row ended on (a quoted cell may span lines).
-        yield reader.line_num, {k.strip(): _unquoted(v) for k, v in row.items() if k}
+    try:
+        for row in reader:
+            # The physical line the row ended on (a quoted cell may span lines).
+            yield reader.line_num, {k.strip(): _unquoted(v) for k, v in row.items() if k}
+    except csv.Error as exc:  # a cell over csv.field_size_limit(), say
+        limit = csv.field_size_limit()
+        problem = f"cannot be read as CSV ({exc}); a cell holds at most {limit} characters"
+        params = {"limit": limit}
+        line = reader.line_num + 1  # the line it was reading (not counted yet)
+        raise ImportFailed(
+            path, line, "(file)", problem, code="csv_unreadable", params=params
+        ) from None
 
 
 def _rows_xlsx(data: bytes, path: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -197,13 +267,13 @@ def validation_report(data: bytes, path: str, fmt: str | None = None) -> list[Pr
             try:
                 rec = validate_row(raw, path, lineno)
             except ImportFailed as exc:
-                problems.append(Problem(exc.line, exc.field, exc.problem))
+                problems.append(Problem.of(exc))
                 continue
             if rec.id in seen:
                 problems.append(Problem(lineno, "id", f"{rec.id!r} repeats an earlier line"))
             seen.add(rec.id)
     except ImportFailed as exc:
-        problems.append(Problem(exc.line, exc.field, exc.problem))
+        problems.append(Problem.of(exc))
     return problems
 
 

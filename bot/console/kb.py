@@ -158,15 +158,27 @@ async def kb_entry(
     )
 
 
+# The new-entry form's fields before anything is typed (the page shows every one of them).
+BLANK_ENTRY: dict[str, Any] = {
+    "id": "",
+    "question": "",
+    "variants": [],
+    "answer": "",
+    "category": "",
+    "department": "",
+    "sensitivity": "ordinary",
+    "valid_from": None,
+    "valid_until": None,
+}
+
+
 async def kb_new(request: web.Request) -> web.StreamResponse:
     q = request.query
     prefill = {
+        **BLANK_ENTRY,
         "question": q.get("question", ""),
         "variants": q.getall("variant", []),
-        "answer": "",
         "category": q.get("category", ""),
-        "department": "",
-        "sensitivity": "ordinary",
         "id": q.get("id", ""),
     }
     return render("kb_new.html", request, {"entry": prefill, "error": None})
@@ -181,12 +193,13 @@ async def kb_create(request: web.Request) -> web.StreamResponse:
         if not entry_id:
             from workflow.errors import ImportFailed
 
-            raise ImportFailed("console", 1, "id", "不能为空")
+            raise ImportFailed("console", 1, "id", "is missing or empty", code="missing")
         result = await run(
             request, kb_changes.save_entry, user_id(request), entry_id, fields, reason, create=True
         )
     except GovReplyError as exc:
-        entry = {**fields, "id": entry_id}
+        # Shown again as posted: a hand-made form may lack any field (400 in words, not 500).
+        entry = {**BLANK_ENTRY, **fields, "id": entry_id}
         return render(
             "kb_new.html",
             request,

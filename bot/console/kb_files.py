@@ -16,7 +16,7 @@ from knowledge_base import io as kb_io
 from knowledge_base import store
 from knowledge_base.models import KBEntry
 from workflow import kb_changes
-from workflow.errors import GovReplyError, NotAuthorised
+from workflow.errors import GovReplyError, ImportFailed, NotAuthorised
 
 UPLOADS: web.AppKey[OrderedDict[str, tuple[str, bytes]]] = web.AppKey("uploads", OrderedDict)
 MAX_UPLOADS = 20  # previews kept in memory until applied
@@ -80,21 +80,11 @@ async def import_preview(request: web.Request) -> web.StreamResponse:
         )
     try:
         records = await asyncio.to_thread(kb_io.parse, data, name)
-    except GovReplyError as exc:
+    except ImportFailed as exc:
         return render(
             "kb_import.html",
             request,
-            {
-                "stage": "report",
-                "name": name,
-                "problems": [
-                    kb_io.Problem(
-                        getattr(exc, "line", 0),
-                        getattr(exc, "field", ""),
-                        getattr(exc, "problem", str(exc)),
-                    )
-                ],
-            },
+            {"stage": "report", "name": name, "problems": [kb_io.Problem.of(exc)]},
             status=400,
         )
     uploads = request.app[UPLOADS]

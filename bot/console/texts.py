@@ -6,6 +6,7 @@ from typing import Any
 
 from handlers import texts as bot_texts
 from handlers.errors import describe
+from knowledge_base.io import Problem
 from workflow.errors import GovReplyError, ImportFailed, InvalidTransition, NotAuthorised
 
 ROLE = bot_texts.ROLE
@@ -34,6 +35,17 @@ FIELD = {
     "valid_until": "失效日期",
     "(json)": "JSON",
     "(file)": "文件",
+}
+# A Q&A file's or form's problem by its code (knowledge_base ImportFailed.code); a problem
+# without a code shows its English words.
+IMPORT_PROBLEM = {
+    "missing": "不能为空",
+    "not_utf8": "不是 UTF-8 编码：请另存为 UTF-8（Excel 中选择「CSV UTF-8」），或改用 XLSX",
+    "csv_unreadable": "无法按 CSV 读取：单元格最多 {limit} 个字符，且引号须成对",
+    "answer_too_long": (
+        "共 {length} 字，超过 {limit} 字：答复连同落款须在一条 Telegram 消息内发出，"
+        "请精简或拆分为多个条目"
+    ),
 }
 KB_CHANGE_STATE = {"pending": "待签批", "approved": "已签批生效", "rejected": "已驳回"}
 KB_CHANGE_KIND = {"create": "新建", "edit": "修改", "retire": "停用", "restore": "恢复"}
@@ -109,11 +121,18 @@ def ok_notice(key: str | None, **params: Any) -> str | None:
     return notice(key, **params) if key in NOTICES else None
 
 
+def problem_text(problem: ImportFailed | Problem) -> str:
+    """A Q&A file's or form's problem in Chinese where its code is known."""
+    if problem.code in IMPORT_PROBLEM:
+        return IMPORT_PROBLEM[problem.code].format(**problem.params)
+    return problem.problem
+
+
 def error_text(error: GovReplyError) -> str:
     """A Chinese sentence for a domain error shown on a console page."""
     if isinstance(error, ImportFailed):
         name = FIELD.get(error.field, error.field)
-        return f"第 {error.line} 行，字段「{name}」：{error.problem}"
+        return f"第 {error.line} 行，字段「{name}」：{problem_text(error)}"
     if isinstance(error, InvalidTransition) and error.detail in DOMAIN:
         return DOMAIN[error.detail]
     if isinstance(error, InvalidTransition) and error.detail.startswith("case "):
