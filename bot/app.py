@@ -7,6 +7,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.polling import RawUpdatesRequest
 from bot.services import Services
 from handlers import admin, cases, channel, citizen, console, posts, review
 from handlers.context import GovContext
@@ -41,6 +42,8 @@ def build_application(services: Services) -> Application[Any, GovContext, Any, A
         .connect_timeout(10)
         .read_timeout(20)
         .write_timeout(20)
+        # Each update handed over as Telegram sent it, decoded one by one (bot/polling.py).
+        .get_updates_request(RawUpdatesRequest(connection_pool_size=1))
     )
     if settings.rate_limit:
         # Paces sends to Telegram's flood limits; RetryAfter is left to the outbox.

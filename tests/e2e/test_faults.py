@@ -5,8 +5,10 @@ sent twice."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
+import pytest
 from sentence_transformers import SentenceTransformer
 from sqlmodel import select
 
@@ -361,3 +363,46 @@ async def test_a_stored_update_that_cannot_be_decoded_is_quarantined_and_the_bot
             assert row.status is InboxStatus.QUARANTINED and row.quarantined_at is not None
             assert row.attempts == 0 and row.error
         assert "KeyError" in (rows[9005].error or "")
+
+
+async def test_an_update_polling_cannot_decode_is_quarantined_and_the_bot_goes_on(
+    desk: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """getUpdates hands over a message PTB cannot decode (it lacks its date) in the batch of a
+    citizen's question. PTB decodes a batch as a whole: it logged the batch, the citizen's
+    words, at CRITICAL and raised, the poller died, and the bot heard nothing more. Now each
+    update is stored and decoded alone: the poison one is quarantined and told to the group
+    once, de-identified; the question gets its card; both are confirmed; no log quotes it."""
+    from workflow.models import InboxStatus, InboxUpdate
+
+    caplog.set_level(logging.INFO)
+    words = "我叫王小明，电话13812345678，社保卡丢了怎么补办"
+    poison = desk.emu.queue_raw_update(
+        "message",
+        {
+            "message_id": 501,
+            "chat": {"id": desk.citizen.id, "type": "private", "first_name": "李"},
+            "from": {"id": desk.citizen.id, "is_bot": False, "first_name": "李"},
+            "text": words,
+        },
+    )
+    await desk.citizen_says("请问驾驶证到期了怎么换证")  # the same getUpdates batch
+
+    assert "驾驶证" in ((await desk.card()).text or "")
+    notice = await desk.emu.wait_for_message(desk.ops, lambda m: "无法解析" in (m.text or ""))
+    said = notice.text or ""
+    assert f"#{poison['update_id']}" in said and "社保卡丢了" in said
+    assert "13812345678" not in said and "王小明" not in said
+    await desk.emu.wait_for_updates_consumed()  # the offset went past both
+
+    await desk.citizen_says("请问异地就医怎么备案")  # the poller lives on
+    assert "异地就医" in ((await desk.card()).text or "")
+    assert len(_quarantine_notices(desk.emu, desk.ops)) == 1
+    row = await desk.db().run(lambda s: s.get(InboxUpdate, poison["update_id"]))
+    assert row is not None and row.status is InboxStatus.QUARANTINED
+    assert row.payload == poison and "KeyError" in (row.error or "")
+
+    assert caplog.records
+    for record in caplog.records:
+        line = record.getMessage() + (record.exc_text or "")
+        assert words not in line and "13812345678" not in line and "王小明" not in line, line

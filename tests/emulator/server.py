@@ -8,6 +8,7 @@ This module is the public face: lifecycle, the simulated world, driving and obse
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -22,7 +23,7 @@ from . import driving, updates
 from .dispatch import Dispatcher
 from .faults import Fault, FaultBook, RateLimiter
 from .state import World
-from .world import Call, CallbackQuery, SimChat, SimMessage, SimUser
+from .world import Call, CallbackQuery, Json, SimChat, SimMessage, SimUser
 
 DEFAULT_TOKEN = "123456789:EMULATOR-test-token"  # noqa: S105 -- a fake token for tests
 
@@ -227,6 +228,12 @@ class BotApiEmulator:
     async def edit_message(self, message: SimMessage, text: str) -> SimMessage:
         """The author edits their message; queues an edited_message Update."""
         return driving.edit_user_message(self.world, message, text)
+
+    def queue_raw_update(self, kind: str, payload: Any) -> Json:
+        """Queue an update whose `kind` field is `payload` exactly as given, with the next
+        update_id: what a newer Bot API (a shape PTB cannot decode) or a broken one delivers.
+        It goes out through getUpdates or the webhook like any other; returns the update."""
+        return self.world.queue_update(kind, copy.deepcopy(payload))
 
     def delete_by_hand(self, message: SimMessage) -> None:
         """Someone deletes `message` in their client (bots get no update for that)."""

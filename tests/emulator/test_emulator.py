@@ -106,6 +106,22 @@ async def test_each_update_is_delivered_once_and_confirmed(
     assert emu.pending_updates == []
 
 
+async def test_a_raw_update_is_served_as_given_in_its_turn(emu: BotApiEmulator) -> None:
+    """What PTB cannot decode still goes out, unchanged, numbered like the others."""
+    bob = emu.user(1002, "Bob")
+    await emu.send_message(bob, None, "q0")
+    raw = emu.queue_raw_update("message", {"message_id": 9, "text": "no date, no chat"})
+    async with aiohttp.ClientSession() as session:
+        url = f"{emu.base_url}{emu.token}/getUpdates"
+        async with session.post(url, data={"timeout": "0"}) as response:
+            served = (await response.json())["result"]
+    assert served[1] == raw
+    assert raw == {
+        "update_id": served[0]["update_id"] + 1,
+        "message": {"message_id": 9, "text": "no date, no chat"},
+    }
+
+
 async def test_command_gets_bot_command_entity_and_args(
     emu: BotApiEmulator,
     app: Application,  # type: ignore[type-arg]  # noqa: ARG001
