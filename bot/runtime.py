@@ -7,7 +7,6 @@ worker and the periodic jobs, started and stopped together.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -87,8 +86,12 @@ async def running(services: Services, *, poll: bool = True) -> AsyncIterator[Run
             for task in runtime.tasks:
                 task.cancel()
             for task in runtime.tasks:
-                with contextlib.suppress(asyncio.CancelledError):
+                try:
                     await task
+                except asyncio.CancelledError:
+                    pass
+                except Exception:  # a task that died must not keep the app from stopping
+                    logger.exception("task %s had stopped with an error", task.get_name())
             await app.stop()
 
 

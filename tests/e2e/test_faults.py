@@ -406,3 +406,23 @@ async def test_an_update_polling_cannot_decode_is_quarantined_and_the_bot_goes_o
     for record in caplog.records:
         line = record.getMessage() + (record.exc_text or "")
         assert words not in line and "13812345678" not in line and "王小明" not in line, line
+
+
+async def test_a_background_task_that_died_does_not_keep_the_bot_from_stopping(
+    sqlite_url: str, tmp_path: Path, st_model: SentenceTransformer
+) -> None:
+    """Shutdown awaited each task ignoring only cancellation: one that had died with an error
+    re-raised it there and the Application was never stopped."""
+
+    async def dies() -> None:
+        raise RuntimeError("a background loop failed")
+
+    async with BotApiEmulator() as emu:
+        emu.group(OPS_CHAT, "审核工作群")
+        seed(sqlite_url, OPERATORS)
+        settings = make_settings(emu, sqlite_url, tmp_path)
+        async with start_bot(settings, st_model) as (_services, runtime):
+            task = asyncio.create_task(dies(), name="doomed")
+            runtime.tasks.append(task)
+            await asyncio.wait([task])
+        assert not runtime.app.running
