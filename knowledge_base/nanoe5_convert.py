@@ -40,6 +40,7 @@ import os
 import shutil
 import struct
 import tempfile
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -627,6 +628,17 @@ def built_model_path(cache: Path | None = None) -> Path | None:
     return folder if _current(folder, source) else None
 
 
+def _remove_abandoned(root: Path, older_than: float = 3600.0) -> None:
+    """Delete staging folders a killed build left (an hour old: not a build under way)."""
+    now = time.time()
+    for leftover in root.glob(f".{MODEL_NAME}-*"):
+        try:
+            if leftover.is_dir() and now - leftover.stat().st_mtime > older_than:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def ensure_built(
     cache: Path | None = None, progress: Progress | None = None, force: bool = False
 ) -> Path:
@@ -647,6 +659,7 @@ def ensure_built(
         return folder
     say(f"building {folder} from {source}")
     root.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(root)
     staging = Path(tempfile.mkdtemp(prefix=f".{MODEL_NAME}-", dir=root))
     try:
         staging.chmod(0o755)  # mkdtemp makes it private; the model is not a secret

