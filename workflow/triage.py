@@ -10,6 +10,14 @@ load time, plus the keyword rules. Missing a complaint, an impersonating account
 incident is much worse than a false alarm (RULES §5, §6), so those labels get a bonus and win
 close calls. When nothing is convincing the message falls back to consultation, to be read by
 an operator, with the evidence "fallback".
+
+A plain question is a message in question form (the keyword file's `question_forms`: 几点, 在哪,
+怎么, 什么时候, 哪个, 吗, ？ ...) in which no rule of another label fires: no grievance (还没到账,
+没人管, 凭什么), no suggestion, insult, incident or ad cue. Its close calls go the other way: the
+priority bonus is withheld and consultation gets `question_weight`, so the model's word
+associations alone (关门, 晚上, 垃圾 with complaints and insults) do not turn 停车场晚上几点关门？
+into a complaint. Rules marked `"in_question": false` are cues only outside a question (丢了 in
+社保卡丢了怎么补, 优惠 in 坐公交有优惠吗).
 """
 
 from __future__ import annotations
@@ -79,6 +87,7 @@ class KeywordRule:
     label: Label
     pattern: re.Pattern[str]
     weight: float
+    in_question: bool = True  # False: not a cue in a message that asks something
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +98,7 @@ class RouterConfig:
     fallback_below: float = 0.22
     keyword_cap: float = 1.6
     neighbours: int = 2
+    question_weight: float = 0.5
 
 
 _LONG_DIGITS = re.compile(r"\d{6,}")
@@ -165,8 +175,30 @@ def read_keywords(path: Path) -> list[KeywordRule]:
             except (KeyError, re.error) as exc:
                 problem = f"is missing or not a valid regex ({exc}) under {key!r}"
                 raise ImportFailed(str(path), 0, "pattern", problem) from exc
-            rules.append(KeywordRule(label, pattern, float(entry.get("weight", 0.5))))
+            in_question = bool(entry.get("in_question", True))
+            weight = float(entry.get("weight", 0.5))
+            rules.append(KeywordRule(label, pattern, weight, in_question))
     return rules
+
+
+def read_question_forms(path: Path) -> list[re.Pattern[str]]:
+    """Read the patterns that make a message a question: {"question_forms": [{pattern}, ...]}.
+
+    Raises:
+        ImportFailed: the file is not JSON or a pattern is not a regex.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ImportFailed(str(path), exc.lineno, "(file)", f"is not JSON ({exc.msg})") from exc
+    forms = []
+    for entry in data.get("question_forms", []):
+        try:
+            forms.append(re.compile(entry["pattern"]))
+        except (KeyError, TypeError, re.error) as exc:
+            problem = f"is missing or not a valid regex ({exc}) under 'question_forms'"
+            raise ImportFailed(str(path), 0, "pattern", problem) from exc
+    return forms
 
 
 class Router:
@@ -177,12 +209,14 @@ class Router:
         examples: Sequence[RoutingExample],
         rules: Iterable[KeywordRule],
         config: RouterConfig | None = None,
+        question_forms: Iterable[re.Pattern[str]] = (),
     ) -> None:
         if len({e.label for e in examples}) < 2:
             msg = "routing needs labelled examples of at least two labels; add some and reload"
             raise ValueError(msg)
         self.config = config or RouterConfig()
         self.rules = list(rules)
+        self.question_forms = list(question_forms)
         self.examples = list(examples)
         self._vectorizer = TfidfVectorizer(
             analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1
@@ -215,18 +249,37 @@ class Router:
         dirs = ([DATA_DIR] if include_builtin else []) + ([data_dir] if data_dir else [])
         examples: list[RoutingExample] = []
         rules: list[KeywordRule] = []
+        forms: list[re.Pattern[str]] = []
         for directory in dirs:
             if (directory / EXAMPLES_FILE).is_file():
                 examples += read_examples(directory / EXAMPLES_FILE)
             if (directory / KEYWORDS_FILE).is_file():
                 rules += read_keywords(directory / KEYWORDS_FILE)
-        logger.info("router loaded %d examples and %d keyword rules", len(examples), len(rules))
-        return cls(examples, rules)
+                forms += read_question_forms(directory / KEYWORDS_FILE)
+        logger.info(
+            "router loaded %d examples, %d keyword rules and %d question forms",
+            len(examples),
+            len(rules),
+            len(forms),
+        )
+        return cls(examples, rules, question_forms=forms)
 
-    def _keyword_scores(self, text: str) -> tuple[dict[Label, float], dict[Label, list[str]]]:
+    def question_cue(self, text: str) -> str | None:
+        """The words that make a (normalised) message a question, or None."""
+        for form in self.question_forms:
+            match = form.search(text)
+            if match:
+                return match.group() or "?"
+        return None
+
+    def _keyword_scores(
+        self, text: str, question: bool = False
+    ) -> tuple[dict[Label, float], dict[Label, list[str]]]:
         scores: dict[Label, float] = {}
         hits: dict[Label, list[str]] = {}
         for rule in self.rules:
+            if question and not rule.in_question:
+                continue
             match = rule.pattern.search(text)
             if match:
                 scores[rule.label] = scores.get(rule.label, 0.0) + rule.weight
@@ -250,11 +303,18 @@ class Router:
         logits = np.asarray(vector @ self._coef_t).ravel() + self._intercept
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
-        keyword, hits = self._keyword_scores(norm)
+        question = self.question_cue(norm)
+        keyword, hits = self._keyword_scores(norm, question=question is not None)
+        # A plain question: asked, with no cue of any other label (no grievance, no insult...).
+        plain = question is not None and not any(k is not Label.CONSULTATION for k in hits)
+        if plain:
+            hits.setdefault(Label.CONSULTATION, []).insert(0, f"question:{question}")
         combined = {}
         for label, prob in zip(self._classes, probs, strict=True):
             score = float(prob) + keyword.get(label, 0.0) * 0.5
-            if label in PRIORITY_LABELS and (prob > 0.15 or label in keyword):
+            if plain:
+                score += self.config.question_weight if label is Label.CONSULTATION else 0.0
+            elif label in PRIORITY_LABELS and (prob > 0.15 or label in keyword):
                 score += self.config.priority_bonus
             combined[label] = score
         return combined, hits, vector

@@ -363,15 +363,16 @@ async def test_a_question_that_only_sounds_like_an_ad_or_abuse_is_never_deleted(
     questions. Nothing is deleted or counted against the citizen on such thin evidence: a weak
     ad or abuse label becomes a card for the operators, who judge it."""
     questions = [
-        "公积金贷款首付比例是多少",  # triaged as an ad, but weakly
+        "公积金贷款首付比例是多少",  # a plain question: no ad at all (issue 18)
         "小区垃圾桶满了好几天没人清理",
         "这个系统怎么操作？",
-        "网页链接https://www.gov.cn打不开",
+        "网页链接https://www.gov.cn打不开",  # triaged as an ad, but weakly
     ]
     for text in questions:
         await world.comment(text)
     cards = [await world.card(lambda m, q=q: q[:6] in (m.text or "")) for q in questions]
-    assert "疑似垃圾广告" in cards[0].text and "未自动删除" in cards[0].text
+    assert "疑似" not in (cards[0].text or "")
+    assert "疑似垃圾广告" in cards[3].text and "未自动删除" in cards[3].text
     assert world.emu.calls_to("deleteMessage") == []
     assert world.emu.calls_to("restrictChatMember") == []
     labels = await world.db().run(lambda s: [m.label for m in s.exec(select(CitizenMessage))])
