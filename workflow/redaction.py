@@ -5,8 +5,12 @@ anything shown to operators or published, `redact_for_log` for log lines). It de
 resident ID numbers (check digit validated; a run of 17 or 19 that looks like an ID with a digit
 lost or doubled), mobile and landline numbers (a mobile also digit by digit apart or in Chinese
 numerals, 一三八…, 幺, 两), bank card numbers (Luhn), e-mail addresses, licence plates, street
-addresses and personal names introduced by a trigger word (刘十三 after 我叫 too). Government
-hotlines (12345 ...), order numbers, credit codes, dates and amounts are never masked. Word lists
+addresses (with or without a district: 幸福路18号3栋502, 光明小区5幢1203) and personal names,
+after a trigger word (我叫刘十三) or without one when the context says it is a person (王 小明说…,
+告诉马晓东, 李秀英阿姨; common words such as 张贴/高速/马上 are told apart with jieba's
+dictionary). Government hotlines (12345 ...), public offices' addresses, a road without a house
+number, a surname with a title (王主任), order numbers, credit codes, dates and amounts are never
+masked. Word lists
 live in `workflow/data/pii_lexicon.json` so admins can extend them; the shapes of numbers (check
 digits, Luhn, a mobile's spellings) in `workflow/pii_numbers.py`.
 
@@ -77,6 +81,11 @@ class _Lexicon:
     number_negative_context: tuple[str, ...]
     card_context: tuple[str, ...]
     landline_context: tuple[str, ...]
+    name_left_cues: tuple[str, ...]
+    name_right_cues: tuple[str, ...]
+    name_common_word_min_freq: int
+    address_generic_places: frozenset[str]
+    given_name_chars: frozenset[str]
 
 
 @functools.cache
@@ -98,6 +107,11 @@ def _lexicon() -> _Lexicon:
         number_negative_context=tuple(raw["number_negative_context"]),
         card_context=tuple(raw["card_context"]),
         landline_context=tuple(raw["landline_context"]),
+        name_left_cues=tuple(raw["name_left_cues"]),
+        name_right_cues=tuple(raw["name_right_cues"]),
+        name_common_word_min_freq=int(raw["name_common_word_min_freq"]),
+        address_generic_places=frozenset(raw["address_generic_places"]),
+        given_name_chars=frozenset(raw["given_name_chars"]),
     )
 
 
@@ -228,14 +242,21 @@ def _emails_and_plates(text: str) -> list[PiiSpan]:
 def _address_re() -> re.Pattern[str]:
     stop = re.escape(_lexicon().address_stop_chars)
     cjk = rf"[^\W\d_A-Za-z{stop}]"
+    estate = r"(?:小区|花园|苑|公寓|大厦|家园|新村|社区|广场|园|村|里)"
+    # 3栋, 5幢, 9号楼, B座, 3号院; 502 or 502室 after it; 楼 of 楼下/楼上 is no floor.
+    building = r"(?:\d+|[A-Za-z])(?:栋|幢|号楼|座|号院|楼(?![下上道梯顶房]))"
+    room = r"\d+(?:室|号)?(?!\d)"
+    tail = rf"(?:{building}(?:\d+单元)?(?:{room})?|\d+单元(?:{room})?|\d+室)?"
     return re.compile(
         rf"(?:{cjk}{{1,6}}?(?:省|自治区))?"
         rf"(?:{cjk}{{1,6}}?市)?"
         rf"(?:{cjk}{{1,6}}?(?:区|县|旗))?"
         rf"(?:{cjk}{{1,6}}?(?:街道|镇|乡))?"
-        rf"{cjk}{{1,8}}?(?:路|街|大道|大街|巷|胡同|弄|里|村|组)\d+号(?:附\d+号|之\d+)?"
-        rf"(?:{cjk}{{1,8}}?(?:小区|花园|苑|公寓|大厦|家园|新村|社区|广场|园))?"
-        r"(?:\d+(?:栋|幢|号楼|座|楼))?(?:\d+单元)?(?:\d+(?:室|号|楼)?)?"
+        # A house number on a road, lane or village (幸福路18号, 建设大街7号院, 东湖村3组27号) ...
+        rf"(?:(?P<road>{cjk}{{1,8}}?)(?:路|街|大道|大街|巷|胡同|弄|里|村|组|道)(?:\d+组)?\d+号(?!楼)"
+        rf"(?:院)?(?:附\d+号|之\d+)?(?:{cjk}{{1,8}}?{estate})?{tail}"
+        # ... or a building in a named estate (光明小区5幢1203, 锦绣花园12栋3单元601).
+        rf"|(?P<estate>{cjk}{{1,8}}?){estate}{building}(?:\d+单元)?(?:{room})?)"
     )
 
 
@@ -248,6 +269,8 @@ def _addresses(text: str) -> list[PiiSpan]:
         # RULES §4 protects private persons: a public office's address is not personal data.
         if any(tail.startswith(s) or s in head for s in lex.public_place_suffixes):
             continue
+        if m.group("estate") in lex.address_generic_places:
+            continue  # 隔壁小区3栋 names no one's home
         spans.append(PiiSpan(m.start(), m.end(), PiiType.ADDRESS))
     return spans
 
@@ -317,11 +340,146 @@ def _names(text: str) -> list[PiiSpan]:
             # 我老婆 王秀兰 is a name; 带孩子 高血压要… is not: after a relation word and a
             # space, the name must end at a space, punctuation or digit.
             length = 0
+        if relation and text[cur : cur + 2] in _common_words():
+            length = 0  # 找黄牛代办: after 找, 车主 … a common word is no name
         if length:
             spans.append(PiiSpan(cur, cur + length, PiiType.NAME))
             pos = cur + length
         else:
             pos += len(trigger)
+    return spans
+
+
+@functools.cache
+def _common_words() -> frozenset[str]:
+    """Words of jieba's bundled dictionary that start with a surname: 张贴, 高速, 马上, 周末.
+
+    Only words at least `name_common_word_min_freq` frequent count, so rare entries that are
+    names themselves (黄志强, 3) stay possible names. Read once (about 0.1 s), kept in memory.
+    """
+    import jieba
+
+    lex = _lexicon()
+    heads = lex.surnames | {c[0] for c in lex.compound_surnames}
+    min_freq = lex.name_common_word_min_freq
+    out = set()
+    with jieba.get_dict_file() as f:
+        for raw in f:
+            word, freq, tag = raw.decode("utf-8").split()
+            if len(word) > 2 and tag.startswith("nr"):
+                continue  # 蔡文静, 黄志强: a person's name (two-character entries are mistagged)
+            if 2 <= len(word) <= 4 and word[0] in heads and int(freq) >= min_freq:
+                out.add(word)
+    return frozenset(out)
+
+
+_PERSON_TITLES_MIN_LEN = 2
+
+
+def _name_chars(text: str, pos: int, count: int) -> list[int]:
+    """Offsets of up to `count` CJK characters from `pos`, allowing one space between them."""
+    out: list[int] = []
+    i = pos
+    while len(out) < count and i < len(text):
+        if text[i] == " " and out and i + 1 < len(text) and text[i + 1] != " ":
+            i += 1
+        if not _is_cjk(text[i]):
+            break
+        out.append(i)
+        i += 1
+    return out
+
+
+def _clause_edge(ch: str) -> bool:
+    return not ch or not (_is_cjk(ch) or ch.isalnum())
+
+
+def _free_name_at(text: str, pos: int) -> int:
+    """End of a personal name at `pos` that no trigger word introduced, or 0.
+
+    王 小明说…, 刘十三在窗口…, 请转告张伟主任: a surname, one or two given characters (a
+    space between them allowed), evidence on both sides (the clause start or a cue word such
+    as 告诉/和/邻居 before, the clause end or 说/在/的/家/反映 after) or a person's title after
+    (阿姨, 师傅). A full name is masked whatever title follows it: the desk cannot tell an
+    official from a private person, while a surname and a title (王主任) stay.
+    """
+    lex = _lexicon()
+    surname = next((c for c in lex.compound_surnames if text.startswith(c, pos)), "")
+    if not surname and text[pos] in lex.surnames:
+        surname = text[pos]
+    if not surname:
+        return 0
+    chars = _name_chars(text, pos, len(surname) + 2)
+    compact = "".join(text[i] for i in chars)
+    if len(compact) <= len(surname) or not compact.startswith(surname):
+        return 0
+    common = _common_words()
+    # 张贴, 高速, 马上, 王府井, 孔明灯: the surname begins a common word.
+    if any(compact[:k] in common for k in range(len(surname) + 1, len(compact) + 1)):
+        return 0
+    if any(text.startswith(t, chars[len(surname)]) for t in lex.titles):
+        return 0  # 王主任, 刘科长: a surname and a title name an office, not a person
+    before = text[:pos]
+    cue = next((c for c in lex.name_left_cues if before.endswith(c)), "")
+    left = bool(cue) or _clause_edge(before[-1:])
+    for given in (2, 1):
+        if len(chars) < len(surname) + given:
+            continue
+        name = chars[: len(surname) + given]
+        given_chars = compact[len(surname) : len(surname) + given]
+        if any(ch in lex.name_stop_chars and ch not in _NAME_NUMERALS for ch in given_chars):
+            continue
+        if given == 2 and text.startswith(lex.titles, name[-1]):
+            continue  # 张伟主任: 主 starts the title
+        if not any(ch in lex.given_name_chars or ch in _NAME_NUMERALS for ch in given_chars):
+            continue  # 包过, 让车进, 的钱怎么: no character people name a child with
+        if any(
+            ch in lex.surnames and text.startswith(lex.titles, i + 1)
+            for ch, i in zip(given_chars, name[len(surname) :], strict=True)
+        ):
+            return 0  # 和刘女士: 刘女士 is a surname and a title
+        end = name[-1] + 1
+        after = text[end:]
+        numerals = [i for i in name[len(surname) :] if text[i] in _NAME_NUMERALS]
+        if numerals and text[numerals[-1] + 1 : numerals[-1] + 2] in (
+            *lex.numeral_name_stop_after,
+            *_NAME_NUMERALS,
+        ):
+            continue  # 周一三五, 包三个月, 车一辆: numerals counting something
+        if (
+            given == 2
+            and text[end - 1 : end + 1] in common
+            and text.startswith((*lex.name_right_cues, *_person_titles()), end - 1)
+        ):
+            continue  # 刘芳反映: 反映 is a word and may follow a name, so no 刘芳反
+        if after.startswith(_person_titles()):
+            return end  # 李秀英阿姨, 赵建国师傅
+        right = _clause_edge(after[:1]) or after.startswith(lex.name_right_cues)
+        # 感谢蔡文静耐心解答: after a verb that takes a person (告诉, 联系, 感谢, 邻居 ...) a
+        # full three-character name needs nothing after it.
+        if left and (right or (given == 2 and len(cue) > 1)):
+            return end
+    return 0
+
+
+@functools.cache
+def _person_titles() -> tuple[str, ...]:
+    return tuple(t for t in _lexicon().titles if len(t) >= _PERSON_TITLES_MIN_LEN)
+
+
+def _free_names(text: str, taken: list[PiiSpan]) -> list[PiiSpan]:
+    spans: list[PiiSpan] = []
+    pos = 0
+    while pos < len(text):
+        if any(s.start <= pos < s.end for s in taken):
+            pos += 1
+            continue
+        end = _free_name_at(text, pos)
+        if end:
+            spans.append(PiiSpan(pos, end, PiiType.NAME))
+            pos = end
+        else:
+            pos += 1
     return spans
 
 
@@ -341,6 +499,7 @@ def find_pii(text: str) -> list[PiiSpan]:
     candidates = (
         _numbers(folded) + _emails_and_plates(folded) + _addresses(folded) + _names(folded)
     )
+    candidates += _free_names(folded, candidates)
     candidates = [s for s in candidates if not _is_hotline(folded, s)]
     candidates.sort(key=lambda s: (_PRIORITY[s.type], -(s.end - s.start), s.start))
     chosen: list[PiiSpan] = []
