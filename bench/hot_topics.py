@@ -16,9 +16,9 @@ import platform
 import time
 from pathlib import Path
 
-from knowledge_base.embedding import default_model_path, encode, load_model
+from knowledge_base.embedding import default_model_path, load_model
+from knowledge_base.similarity import for_model
 from workflow import hot_topics
-from workflow.gaps import CachedEmbed
 from workflow.models import ChatKind, CitizenMessage
 from workflow.triage import DATA_DIR, EXAMPLES_FILE
 
@@ -29,10 +29,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DATA_DIR / EXAMPLES_FILE)
     args = parser.parse_args()
     texts = [json.loads(line)["text"] for line in args.data.read_text("utf-8").splitlines()]
-    model = load_model(default_model_path())
-
-    def embed(items: list[str]) -> object:
-        return encode(model, items)
+    similarity = for_model(load_model(default_model_path()))
+    print(f"baseline cosine of unrelated texts: {similarity.baseline:.3f}")  # once, not timed
 
     print(f"machine: {platform.machine()} python {platform.python_version()}")
     for size in args.sizes:
@@ -48,7 +46,7 @@ def main() -> None:
             )
             for i in range(size)
         ]
-        cached = CachedEmbed(embed)  # type: ignore[arg-type]
+        cached = similarity.remembering()
         start = time.perf_counter()
         topics = hot_topics.find(messages, cached, min_messages=5)
         first = time.perf_counter() - start

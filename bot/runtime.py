@@ -22,7 +22,7 @@ from bot.polling import InboxPoller, enqueue_stored, replay_unfinished
 from bot.services import Services, sync_index
 from bot.settings import Mode
 from knowledge_base import store
-from knowledge_base.embedding import encode
+from knowledge_base.similarity import Similarity, for_model
 from knowledge_base.sqltypes import utcnow
 from workflow import (
     activity,
@@ -36,7 +36,6 @@ from workflow import (
     review,
 )
 from workflow.calendar import local_date
-from workflow.gaps import CachedEmbed
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ class Runtime:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     hot_topics_checked: datetime | None = None  # grouping embeds a day of messages: not often
     inspection: asyncio.Task[None] | None = None  # the weekly report, while its links are tried
-    hot_topic_embed: CachedEmbed | None = None  # vectors of the window's messages, kept
+    hot_topic_embed: Similarity | None = None  # vectors of the window's messages, kept
     retention_checked: datetime | None = None  # the purge of old personal data: hourly
     index_day: date | None = None  # the Beijing day the index last took its live entries
     index_revision: tuple[int, int, str] | None = None  # the Q&A base it took them from
@@ -295,8 +294,7 @@ async def alert_hot_topics(runtime: Runtime) -> None:
     runtime.hot_topics_checked = now
     messages = await services.db.run(hot_topics.recent, now, settings.hot_topic_hours)
     if runtime.hot_topic_embed is None:
-        model = services.matcher.model
-        runtime.hot_topic_embed = CachedEmbed(lambda texts: encode(model, texts))
+        runtime.hot_topic_embed = for_model(services.matcher.model).remembering()
     found = await asyncio.to_thread(
         hot_topics.find, messages, runtime.hot_topic_embed, settings.hot_topic_messages
     )

@@ -13,6 +13,7 @@ from handlers import texts
 from handlers.callback_data import Action, ReviewButton
 from handlers.texts import t
 from workflow import review
+from workflow.compliance import readable_detail
 from workflow.corrections import AfterPublication
 from workflow.models import DraftState, Role, Tier, Visibility
 from workflow.views import DraftView
@@ -39,7 +40,8 @@ def check_lines(
     voided, tier raised, the citizen's edit) of a reply's or a channel post's card."""
     if compliance:
         items = "；".join(
-            f"{texts.COMPLIANCE.get(f['code'], f['code'])}（{escape(str(f.get('detail', '')))}）"
+            f"{texts.COMPLIANCE.get(f['code'], f['code'])}"
+            f"（{escape(readable_detail(str(f['code']), str(f.get('detail', ''))))}）"
             for f in compliance
         )
         lines = [t("card_compliance", items=items)]

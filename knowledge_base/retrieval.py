@@ -35,8 +35,9 @@ from knowledge_base.scoring import (
     fusion_columns,
     profile_of,
 )
+from knowledge_base.similarity import for_model
 from knowledge_base.sqltypes import local_today
-from knowledge_base.text import char_ngrams, normalize
+from knowledge_base.text import normalize
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -249,16 +250,10 @@ class Matcher:
         )
 
     def similarity(self, a: str, b: str) -> float:
-        """How much two texts say the same thing, 0..1 (dense cosine blended with char Dice)."""
-        na, nb = normalize(a), normalize(b)
-        if not na or not nb:
-            return 0.0
-        ga, gb = set(char_ngrams(na)), set(char_ngrams(nb))
-        dice = 2 * len(ga & gb) / (len(ga) + len(gb))
-        va, vb = encode(self.model, [na, nb], threads=1)
-        cosine = float(np.clip(va @ vb, 0.0, 1.0))
-        weight = self._dense_weight()
-        return float(np.clip(weight * cosine + (1 - weight) * dice, 0.0, 1.0))
+        """How much two texts say the same thing, 0..1: the model's cosine rescaled against
+        its own baseline of unrelated texts, blended with char Dice
+        (:mod:`knowledge_base.similarity`; 0 = no more alike than unrelated texts)."""
+        return for_model(self.model).pair(a, b, self._dense_weight())
 
     def _dense_weight(self) -> float:
         """Share of the dense signal in :meth:`similarity`, from the fitted fusion weights."""

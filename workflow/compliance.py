@@ -27,6 +27,19 @@ from workflow.redaction import find_pii, mask_span
 logger = logging.getLogger(__name__)
 
 LISTS_PATH = Path(__file__).parent / "data" / "compliance_lists.json"
+OFF_TOPIC_THRESHOLD = 0.08
+
+# A finding's detail is shown to operators on the card as it is: in Chinese.
+PII_NAMES = {
+    "id_card": "身份证号",
+    "mobile": "手机号",
+    "landline": "电话号码",
+    "bank_card": "银行卡号",
+    "email": "电子邮箱",
+    "plate": "车牌号",
+    "address": "地址",
+    "name": "姓名",
+}
 
 
 class FindingCode(StrEnum):
@@ -60,7 +73,9 @@ class ComplianceLists:
     engagement_patterns: tuple[re.Pattern[str], ...] = ()
     cold_tone_patterns: tuple[re.Pattern[str], ...] = ()
     allowed_link_domains: tuple[str, ...] = ("gov.cn",)
-    off_topic_threshold: float = 0.2
+    # On knowledge_base.similarity's scale (0: no more alike than unrelated texts), fitted for
+    # multilingual-e5-small and all-MiniLM-L6-v2 (bench/similarity.py).
+    off_topic_threshold: float = OFF_TOPIC_THRESHOLD
     blocking: dict[FindingCode, bool] = field(default_factory=dict)
     # Weibo measures Art. 14: categories of suspected illegal content in citizens' messages.
     illegal: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
@@ -99,7 +114,7 @@ class ComplianceLists:
             engagement_patterns=compile_all("engagement_patterns"),
             cold_tone_patterns=compile_all("cold_tone_patterns"),
             allowed_link_domains=tuple(raw.get("allowed_link_domains", ["gov.cn"])),
-            off_topic_threshold=float(raw.get("off_topic_threshold", 0.2)),
+            off_topic_threshold=float(raw.get("off_topic_threshold", OFF_TOPIC_THRESHOLD)),
             blocking=blocking,
             illegal={
                 category: compile_all(f"illegal_content.{category}", patterns)
@@ -126,7 +141,7 @@ def _pii_findings(reply: str, lists: ComplianceLists) -> list[Finding]:
     findings = []
     for span in find_pii(reply):
         masked = mask_span(reply[span.start : span.end], span.type)
-        detail = f"{span.type.value} still present: {masked}"
+        detail = f"{PII_NAMES.get(span.type.value, '个人信息')}：{masked}"
         findings.append(Finding(FindingCode.PII, detail, lists.is_blocking(FindingCode.PII)))
     return findings
 
@@ -148,7 +163,7 @@ def _pattern_findings(
             if code is FindingCode.LINK_OR_AD and "@" in text[max(0, match.start() - 1)]:
                 continue  # the domain of an e-mail address; the PII check handles addresses
             seen.add(hit)
-            findings.append(Finding(code, f"matched '{hit}'", lists.is_blocking(code)))
+            findings.append(Finding(code, f"“{hit}”", lists.is_blocking(code)))
     return findings
 
 
@@ -156,7 +171,7 @@ def _banned_findings(text: str, lists: ComplianceLists) -> list[Finding]:
     return [
         Finding(
             FindingCode.BANNED_WORD,
-            f"'{word}' ({category})",
+            f"“{word}”（{category}）",
             lists.is_blocking(FindingCode.BANNED_WORD),
         )
         for category, words in lists.banned.items()
@@ -193,6 +208,33 @@ def reads_as_report(text: str, lists: ComplianceLists) -> bool:
     return any(p.search(folded) for p in lists.report_cues)
 
 
+def off_topic_detail(score: float, threshold: float) -> str:
+    """The off-topic finding's detail, e.g. "相关度 0.03，低于 0.08"."""
+    return f"相关度 {score:.2f}，低于 {threshold:.2f}"
+
+
+# Details stored in English before they were written in Chinese (drafts still pending).
+_LEGACY_DETAILS = (
+    (re.compile(r"^similarity (\d+\.\d+) below (\d+\.\d+)$"), "相关度 {0}，低于 {1}"),
+    (re.compile(r"^matched '(.*)'$", re.S), "“{0}”"),
+    (re.compile(r"^'(.*)' \((.*)\)$", re.S), "“{0}”（{1}）"),
+)
+
+
+def readable_detail(code: str, detail: str) -> str:
+    """A stored finding's detail as operators read it: one written in English by an older
+    version ("similarity 0.16 below 0.20", "matched '…'", "mobile still present: …") in
+    Chinese; any other as it is."""
+    if code == FindingCode.PII and " still present: " in detail:
+        kind, masked = detail.split(" still present: ", 1)
+        return f"{PII_NAMES.get(kind, '个人信息')}：{masked}"
+    for pattern, template in _LEGACY_DETAILS:
+        match = pattern.match(detail)
+        if match:
+            return template.format(*match.groups())
+    return detail
+
+
 def check_reply(
     message: str,
     reply: str,
@@ -225,7 +267,7 @@ def check_reply(
         score = similarity(message, reply)
         if score < lists.off_topic_threshold:
             # RULES §2: 杜绝答非所问 — the reply must address the question asked.
-            detail = f"similarity {score:.2f} below {lists.off_topic_threshold:.2f}"
+            detail = off_topic_detail(score, lists.off_topic_threshold)
             blocking = lists.is_blocking(FindingCode.OFF_TOPIC)
             findings.append(Finding(FindingCode.OFF_TOPIC, detail, blocking))
     if findings:

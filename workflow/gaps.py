@@ -2,24 +2,39 @@
 
 Consultations whose draft had no confident match (and drafts an operator rewrote) are
 clustered by meaning, so an admin sees the biggest holes first and can close one with a new
-entry or new variants of an existing one. Clustering is agglomerative (average linkage) on a blend
-of embedding cosine and character-bigram overlap, cut at a similarity threshold.
+entry or new variants of an existing one. Clustering is agglomerative (average linkage) on
+`knowledge_base.similarity`'s scale (the model's cosine rescaled against its own baseline of
+unrelated texts, blended with character-bigram overlap), cut at `GROUP_THRESHOLD`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 from sqlmodel import Session, col, or_, select
 
-from knowledge_base.text import char_ngrams, normalize
+from knowledge_base.similarity import CachedEmbed, Embed, Similarity, as_similarity
 from workflow.models import CitizenMessage, Draft
 from workflow.triage import Label
 
-Embed = Callable[[list[str]], np.ndarray]
+__all__ = [
+    "GROUP_THRESHOLD",
+    "CachedEmbed",
+    "Cluster",
+    "Embed",
+    "GapMessage",
+    "cluster",
+    "gap_messages",
+    "group_texts",
+    "similarity_matrix",
+]
+
+# Average similarity (knowledge_base.similarity's scale) above which messages are one matter.
+# Fitted for multilingual-e5-small and all-MiniLM-L6-v2 alike (bench/similarity.py): e5 puts
+# paraphrases at 0.3-0.6 on this scale and unrelated messages at 0-0.1.
+GROUP_THRESHOLD = 0.2
 
 
 @dataclass(frozen=True)
@@ -83,55 +98,18 @@ def gap_messages(session: Session, limit: int = 500) -> list[GapMessage]:
     return out
 
 
-class CachedEmbed:
-    """An Embed that remembers vectors between calls and forgets the texts a call did not
-    ask for: the hot-topic look re-groups a rolling day of messages every few minutes, and
-    embedding is most of its cost (2,000 messages: ~11 of 12 s, bench/RESULTS.md)."""
-
-    def __init__(self, embed: Embed) -> None:
-        self._embed = embed
-        self._vectors: dict[str, np.ndarray] = {}
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if missing:
-            self._vectors.update(zip(missing, self._embed(missing), strict=True))
-        wanted = set(texts)
-        self._vectors = {t: v for t, v in self._vectors.items() if t in wanted}
-        return np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 0))
-
-
-def similarity_matrix(texts: list[str], embed: Embed, dense_weight: float = 0.5) -> np.ndarray:
-    """Pairwise similarity 0..1: dense cosine blended with character-bigram Dice."""
-    norm = [normalize(t) for t in texts]
-    vectors = embed(norm)
-    cosine = np.clip(vectors @ vectors.T, 0.0, 1.0)
-    blended: np.ndarray = dense_weight * cosine + (1 - dense_weight) * _dice(norm)
-    return blended
-
-
-def _dice(texts: list[str]) -> np.ndarray:
-    """Pairwise character-gram Dice, as one sparse product (2,000 texts: 2M pairs)."""
-    from scipy.sparse import csr_matrix
-
-    vocab: dict[str, int] = {}
-    rows, cols = [], []
-    for i, text in enumerate(texts):
-        for gram in set(char_ngrams(text)):
-            rows.append(i)
-            cols.append(vocab.setdefault(gram, len(vocab)))
-    grams = csr_matrix(
-        (np.ones(len(rows)), (rows, cols)), shape=(len(texts), max(len(vocab), 1))
-    )
-    shared = (grams @ grams.T).toarray()
-    sizes = np.asarray(grams.sum(axis=1)).ravel()
-    total = sizes[:, None] + sizes[None, :]
-    dice: np.ndarray = np.divide(2 * shared, total, out=np.zeros_like(shared), where=total > 0)
-    return dice
+def similarity_matrix(
+    texts: list[str], embed: Embed | Similarity, dense_weight: float = 0.5
+) -> np.ndarray:
+    """Pairwise similarity 0..1 (`knowledge_base.similarity.Similarity.matrix`)."""
+    return as_similarity(embed).matrix(texts, dense_weight)
 
 
 def group_texts(
-    texts: list[str], embed: Embed, threshold: float = 0.45, dense_weight: float = 0.5
+    texts: list[str],
+    embed: Embed | Similarity,
+    threshold: float = GROUP_THRESHOLD,
+    dense_weight: float = 0.5,
 ) -> list[tuple[list[int], int]]:
     """Indices of texts whose average similarity stays above `threshold`, each group with
     the index of its most central text; biggest group first (ties: lowest index)."""
@@ -161,7 +139,10 @@ def group_texts(
 
 
 def cluster(
-    messages: list[GapMessage], embed: Embed, threshold: float = 0.45, dense_weight: float = 0.5
+    messages: list[GapMessage],
+    embed: Embed | Similarity,
+    threshold: float = GROUP_THRESHOLD,
+    dense_weight: float = 0.5,
 ) -> list[Cluster]:
     """Group messages whose average similarity stays above `threshold`; biggest first."""
     groups = group_texts([m.text for m in messages], embed, threshold, dense_weight)

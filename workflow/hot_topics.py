@@ -18,12 +18,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from knowledge_base.similarity import Similarity
 from knowledge_base.sqltypes import utcnow
 from workflow import audit, outbox, review
 from workflow.calendar import local_date
 from workflow.departments import DepartmentDirectory
 from workflow.errors import InvalidTransition, NotFound
-from workflow.gaps import Embed, group_texts
+from workflow.gaps import GROUP_THRESHOLD, Embed, group_texts
 from workflow.models import CitizenMessage, Draft, DraftState, OutboxItem
 
 __all__ = [
@@ -71,9 +72,15 @@ def recent(
 
 
 def find(
-    messages: list[CitizenMessage], embed: Embed, min_messages: int, threshold: float = 0.45
+    messages: list[CitizenMessage],
+    embed: Embed | Similarity,
+    min_messages: int,
+    threshold: float = GROUP_THRESHOLD,
 ) -> list[HotTopic]:
-    """Groups of messages saying the same thing, from at least `min_messages` people."""
+    """Groups of messages saying the same thing, from at least `min_messages` people.
+
+    `embed`: the model's `knowledge_base.similarity.Similarity` (``for_model(model)``, or its
+    ``remembering()`` copy that keeps the window's vectors between looks)."""
     if min_messages <= 0 or len(messages) < min_messages:
         return []
     groups = group_texts([m.text_redacted for m in messages], embed, threshold)

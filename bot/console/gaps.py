@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from aiohttp import web
 
 from bot.console import texts
 from bot.console.context import OPERATOR, reindex, render, run, see_other, services_of, user_id
 from knowledge_base import store
-from knowledge_base.embedding import encode
+from knowledge_base.similarity import for_model
 from workflow import gaps, kb_changes
 from workflow.errors import GovReplyError, NotAuthorised
 
@@ -19,12 +18,8 @@ from workflow.errors import GovReplyError, NotAuthorised
 async def clusters_for(request: web.Request) -> list[gaps.Cluster]:
     """Cluster the current gap messages with the matcher's own embedding model."""
     messages = await run(request, gaps.gap_messages)
-    model = services_of(request).matcher.model
-
-    def embed(items: list[str]) -> Any:
-        return encode(model, items)
-
-    return await asyncio.to_thread(gaps.cluster, messages, embed)
+    similarity = for_model(services_of(request).matcher.model)
+    return await asyncio.to_thread(gaps.cluster, messages, similarity)
 
 
 async def gaps_page(

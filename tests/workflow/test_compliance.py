@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from workflow.compliance import ComplianceLists, FindingCode, check_reply, illegal_content
+from workflow.compliance import (
+    ComplianceLists,
+    FindingCode,
+    check_reply,
+    illegal_content,
+    readable_detail,
+)
 from workflow.errors import ImportFailed
 
 QUESTION = "居住证到期了怎么续签"
@@ -69,14 +76,42 @@ def test_institutional_we_is_not_a_personal_opinion(lists: ComplianceLists) -> N
 def test_banned_words_name_their_category(lists: ComplianceLists) -> None:
     findings = check_reply(QUESTION, "据内部消息，下周可网赌返现", always(0.8), lists)
     banned = [f for f in findings if f.code is FindingCode.BANNED_WORD]
-    assert {f.detail.split("'")[1] for f in banned} == {"内部消息", "网赌"}
+    assert {f.detail.split("”")[0].lstrip("“") for f in banned} == {"内部消息", "网赌"}
 
 
 def test_low_similarity_is_off_topic_and_none_skips_the_check(lists: ComplianceLists) -> None:
     reply = "您好，本周六政务中心正常开放。"
-    findings = check_reply(QUESTION, reply, always(0.05), lists)
+    findings = check_reply(QUESTION, reply, always(0.03), lists)
     assert codes(findings) == {FindingCode.OFF_TOPIC}
+    assert findings[0].detail == "相关度 0.03，低于 0.08"
     assert check_reply(QUESTION, reply, None, lists) == []
+
+
+def test_every_detail_is_in_chinese(lists: ComplianceLists) -> None:
+    """Operators read the detail on the card as it is: no English words in any finding."""
+    reply = "我觉得可以，已回电13807316629，详见 www.fast-banzheng.com ，据内部消息"
+    findings = check_reply(QUESTION, reply, always(0.01), lists)
+    assert {FindingCode.PII, FindingCode.LINK_OR_AD, FindingCode.PERSONAL_OPINION,
+            FindingCode.BANNED_WORD, FindingCode.OFF_TOPIC} <= codes(findings)
+    for finding in findings:
+        english = re.findall(r"[A-Za-z]{3,}", finding.detail.replace("www.fast-banzheng.com", ""))
+        assert english == [], finding.detail
+
+
+@pytest.mark.parametrize(
+    ("code", "stored", "shown"),
+    [
+        ("off_topic", "similarity 0.16 below 0.20", "相关度 0.16，低于 0.20"),
+        ("link_or_ad", "matched '加微信'", "“加微信”"),
+        ("banned_word", "'网赌' (淫秽、色情、赌博)", "“网赌”（淫秽、色情、赌博）"),
+        ("pii", "mobile still present: 138****6629", "手机号：138****6629"),
+        ("off_topic", "相关度 0.03，低于 0.08", "相关度 0.03，低于 0.08"),
+    ],
+)
+def test_details_stored_in_english_by_an_older_version_are_shown_in_chinese(
+    code: str, stored: str, shown: str
+) -> None:
+    assert readable_detail(code, stored) == shown
 
 
 def test_admin_lists_decide_blocking(tmp_path: Path) -> None:
