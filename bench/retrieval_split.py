@@ -2,8 +2,9 @@
 
 Splits every set in ../shared/datasets by KB entry (seed 13): queries whose gold entry is in
 the train half (and half of the abstain probes) go to training; the other queries are the
-test set, searched against the full KB. Trains a MODEL_DIR outside the repository, then
-evaluates the bundled default and the trained model on the test halves.
+test set, searched against the full KB. Trains a MODEL_DIR outside the repository (from
+``--base-model`` if given), then evaluates the bundled default and the trained model on the
+test halves. ``bench/retrieval_base.py`` compares base models on the same split.
 
     python bench/retrieval_split.py --data ../shared/datasets --work /tmp/govreply-split
 """
@@ -60,7 +61,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/govreply-split"))  # noqa: S108
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=1, help="0: keep the base, fit only fusion")
+    parser.add_argument("--base-model", type=Path, default=None, help="model to train from")
+    parser.add_argument("--learning-rate", type=float, default=None)
+    parser.add_argument("--max-pairs", type=int, default=None)
     parser.add_argument("--fusion-share", type=float, default=0.2)
     parser.add_argument(
         "--train-fraction",
@@ -86,6 +90,9 @@ def main() -> None:
         epochs=args.epochs,
         fusion_share=args.fusion_share,
         seed=args.train_seed,
+        base_model=args.base_model,
+        learning_rate=args.learning_rate,
+        max_pairs=args.max_pairs,
     )
     results: dict[str, object] = {"train_report": report.__dict__}
     results["train_seconds"] = round(time.perf_counter() - start, 1)

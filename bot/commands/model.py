@@ -87,10 +87,30 @@ def train_command(
             dir_okay=False,
         ),
     ] = None,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Fine-tuning epochs.")] = 1,
+    epochs: Annotated[
+        int,
+        typer.Option(
+            "--epochs",
+            min=0,
+            help="Fine-tuning epochs. 0: keep the base model as it is and fit only fusion "
+            "and abstention (on every message).",
+        ),
+    ] = 1,
     base_model: Annotated[
         Path | None,
-        typer.Option("--base-model", help="Model to start from (default: bundled MiniLM)."),
+        typer.Option(
+            "--base-model",
+            help="sentence-transformers folder to start from (default: the default model).",
+        ),
+    ] = None,
+    learning_rate: Annotated[
+        float | None,
+        typer.Option(
+            "--learning-rate",
+            min=0.0,
+            help="Fine-tuning learning rate (default: 5e-5 when Chinese characters had to be "
+            "added to the base's vocabulary, 1e-5 for a base that reads them).",
+        ),
     ] = None,
     max_pairs: Annotated[
         int | None, typer.Option("--max-pairs", help="Cap on training pairs (quick runs).")
@@ -117,13 +137,21 @@ def train_command(
             progress=True,
             base_model=base_model,
             max_pairs=max_pairs,
+            learning_rate=learning_rate,
         )
     except (DatasetError, ModelNotFound, ValueError) as exc:
         _fail(str(exc))
         return
+    tuned = (
+        f"{report.pairs} pairs, {report.epochs} epoch(s) at learning rate "
+        f"{report.learning_rate:g}" if report.epochs else "base model kept as it is"
+    )
+    held = "held-out " if report.epochs else ""
     typer.echo(
-        f"trained {out}: {report.pairs} pairs, {report.added_tokens} characters added, "
-        f"fusion fitted on {report.fusion_samples} held-out messages, {report.seconds:.0f} s"
+        f"trained {out}: {tuned}, {report.added_tokens} characters added "
+        f"({100 * report.unknown_rate:.1f} % of the Chinese characters were unknown to the "
+        f"base), fusion fitted on {report.fusion_samples} {held}messages, "
+        f"{report.seconds:.0f} s"
     )
 
 

