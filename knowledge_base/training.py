@@ -169,7 +169,7 @@ def _char_frequencies() -> dict[str, float]:
                 continue
             freq = float(parts[1])
             for ch in parts[0]:
-                if "\u4e00" <= ch <= "\u9fff":
+                if _is_cjk(ch):
                     counts[ch] = counts.get(ch, 0.0) + freq
     return counts
 
@@ -233,7 +233,7 @@ def extend_vocabulary(model: SentenceTransformer, texts: Iterable[str]) -> int:
     wanted: dict[str, None] = dict.fromkeys(_common_chars(6000))
     for text in texts:
         for ch in text:
-            if "\u4e00" <= ch <= "\u9fff":
+            if _is_cjk(ch):
                 wanted[ch] = None
     missing = [ch for ch in wanted if ch not in vocab]
     if not missing:

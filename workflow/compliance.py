@@ -22,24 +22,13 @@ from pathlib import Path
 
 from knowledge_base.text import to_simplified
 from workflow.errors import ImportFailed
-from workflow.redaction import find_pii, mask_span
+from workflow.redaction import PII_LABELS, PiiType, find_pii, mask_span
 
 logger = logging.getLogger(__name__)
 
 LISTS_PATH = Path(__file__).parent / "data" / "compliance_lists.json"
 OFF_TOPIC_THRESHOLD = 0.08
 
-# A finding's detail is shown to operators on the card as it is: in Chinese.
-PII_NAMES = {
-    "id_card": "身份证号",
-    "mobile": "手机号",
-    "landline": "电话号码",
-    "bank_card": "银行卡号",
-    "email": "电子邮箱",
-    "plate": "车牌号",
-    "address": "地址",
-    "name": "姓名",
-}
 
 
 class FindingCode(StrEnum):
@@ -141,7 +130,7 @@ def _pii_findings(reply: str, lists: ComplianceLists) -> list[Finding]:
     findings = []
     for span in find_pii(reply):
         masked = mask_span(reply[span.start : span.end], span.type)
-        detail = f"{PII_NAMES.get(span.type.value, '个人信息')}：{masked}"
+        detail = f"{PII_LABELS[span.type]}：{masked}"
         findings.append(Finding(FindingCode.PII, detail, lists.is_blocking(FindingCode.PII)))
     return findings
 
@@ -227,7 +216,8 @@ def readable_detail(code: str, detail: str) -> str:
     Chinese; any other as it is."""
     if code == FindingCode.PII and " still present: " in detail:
         kind, masked = detail.split(" still present: ", 1)
-        return f"{PII_NAMES.get(kind, '个人信息')}：{masked}"
+        label = PII_LABELS[PiiType(kind)] if kind in set(PiiType) else "个人信息"
+        return f"{label}：{masked}"
     for pattern, template in _LEGACY_DETAILS:
         match = pattern.match(detail)
         if match:

@@ -15,20 +15,17 @@ from datetime import datetime
 import numpy as np
 from sqlmodel import Session, col, or_, select
 
-from knowledge_base.similarity import CachedEmbed, Embed, Similarity, as_similarity
+from knowledge_base.similarity import Embed, Similarity, as_similarity
 from workflow.models import CitizenMessage, Draft
 from workflow.triage import Label
 
 __all__ = [
     "GROUP_THRESHOLD",
-    "CachedEmbed",
     "Cluster",
-    "Embed",
     "GapMessage",
     "cluster",
     "gap_messages",
     "group_texts",
-    "similarity_matrix",
 ]
 
 # Average similarity (knowledge_base.similarity's scale) above which messages are one matter.
@@ -98,13 +95,6 @@ def gap_messages(session: Session, limit: int = 500) -> list[GapMessage]:
     return out
 
 
-def similarity_matrix(
-    texts: list[str], embed: Embed | Similarity, dense_weight: float = 0.5
-) -> np.ndarray:
-    """Pairwise similarity 0..1 (`knowledge_base.similarity.Similarity.matrix`)."""
-    return as_similarity(embed).matrix(texts, dense_weight)
-
-
 def group_texts(
     texts: list[str],
     embed: Embed | Similarity,
@@ -119,7 +109,7 @@ def group_texts(
         return [([0], 0)]
     from sklearn.cluster import AgglomerativeClustering
 
-    sim = similarity_matrix(texts, embed, dense_weight)
+    sim = as_similarity(embed).matrix(texts, dense_weight)
     distance = 1.0 - sim
     np.fill_diagonal(distance, 0.0)
     model = AgglomerativeClustering(

@@ -18,13 +18,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from knowledge_base.similarity import Similarity
+from knowledge_base.similarity import Embed, Similarity
 from knowledge_base.sqltypes import utcnow
 from workflow import audit, outbox, review
 from workflow.calendar import local_date
 from workflow.departments import DepartmentDirectory
 from workflow.errors import InvalidTransition, NotFound
-from workflow.gaps import GROUP_THRESHOLD, Embed, group_texts
+from workflow.gaps import GROUP_THRESHOLD, group_texts
 from workflow.models import CitizenMessage, Draft, DraftState, OutboxItem
 
 __all__ = [

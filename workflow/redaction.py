@@ -509,16 +509,18 @@ def find_pii(text: str) -> list[PiiSpan]:
     return sorted(chosen, key=lambda s: s.start)
 
 
-_TAGS = {
-    PiiType.ID_CARD: "[身份证号]",
-    PiiType.MOBILE: "[手机号]",
-    PiiType.LANDLINE: "[电话]",
-    PiiType.BANK_CARD: "[银行卡号]",
-    PiiType.EMAIL: "[邮箱]",
-    PiiType.PLATE: "[车牌]",
-    PiiType.ADDRESS: "[地址]",
-    PiiType.NAME: "[姓名]",
+# Each kind's Chinese name: the mask tag in redacted text, and what the compliance card says.
+PII_LABELS = {
+    PiiType.ID_CARD: "身份证号",
+    PiiType.MOBILE: "手机号",
+    PiiType.LANDLINE: "电话",
+    PiiType.BANK_CARD: "银行卡号",
+    PiiType.EMAIL: "邮箱",
+    PiiType.PLATE: "车牌",
+    PiiType.ADDRESS: "地址",
+    PiiType.NAME: "姓名",
 }
+_TAGS = {kind: f"[{label}]" for kind, label in PII_LABELS.items()}
 
 
 def _mask_digits(surface: str, head: int, tail: int) -> str:

@@ -14,10 +14,10 @@ from sqlmodel import Session, select
 
 from bot.db import Database
 from knowledge_base.embedding import encode
+from knowledge_base.similarity import CachedEmbed
 from knowledge_base.sqltypes import utcnow
 from workflow import hot_topics
 from workflow.departments import Department, DepartmentDirectory
-from workflow.gaps import CachedEmbed
 from workflow.models import ChatKind, CitizenMessage, OutboxItem
 
 OUTAGE = [
